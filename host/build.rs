@@ -1,0 +1,165 @@
+//! Builds every plugin crate under `plugins/` (except the sdk) for wasm32-wasip2 and embeds the
+//! components in the `bkt` binary. Test plugins under `tests/plugins/` are built the same way
+//! and their folder is handed to the tests as `BKT_TEST_PLUGIN_DIR`; they are not embedded.
+//!
+//! The nested cargo gets its own target directory (sharing ours would deadlock on its lock)
+//! and none of the flags meant for the host build.
+
+use sha2::{Digest, Sha256};
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+const PROFILE: &str = "plugin";
+
+fn main() {
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ lives in the workspace")
+        .to_path_buf();
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+
+    let builtin = plugin_crates(&root.join("plugins"));
+    let test = plugin_crates(&root.join("tests/plugins"));
+    for dir in builtin.iter().chain(&test) {
+        watch(dir);
+    }
+    watch(&root.join("plugins/sdk"));
+    watch(&root.join("wit"));
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.toml").display()
+    );
+
+    check_target();
+    let target_dir = plugin_target_dir(&out_dir);
+    let all: Vec<&PathBuf> = builtin.iter().chain(&test).collect();
+    build(&root, &target_dir, &all);
+
+    let wasm_dir = target_dir.join(TARGET).join(PROFILE);
+    let mut code =
+        String::from("/// Plugins compiled into this binary: (crate name, component, sha256).\n");
+    code.push_str("pub const BUILTIN: &[(&str, &[u8], &str)] = &[\n");
+    for dir in &builtin {
+        let name = crate_name(dir);
+        let file = wasm_dir.join(format!("{}.wasm", name.replace('-', "_")));
+        let bytes = fs::read(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+        let hash = Sha256::digest(&bytes)
+            .iter()
+            .fold(String::new(), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            });
+        let _ = writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?}), {hash:?}),",
+            file.display().to_string()
+        );
+    }
+    code.push_str("];\n");
+    fs::write(out_dir.join("builtin_plugins.rs"), code).expect("writing builtin_plugins.rs");
+    println!("cargo:rustc-env=BKT_TEST_PLUGIN_DIR={}", wasm_dir.display());
+}
+
+/// Crate folders directly under `dir` (those with a Cargo.toml), except the sdk.
+fn plugin_crates(dir: &Path) -> Vec<PathBuf> {
+    let mut crates: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    crates.retain(|p| p.join("Cargo.toml").is_file() && p.file_name().is_some_and(|n| n != "sdk"));
+    crates.sort();
+    crates
+}
+
+fn crate_name(dir: &Path) -> String {
+    let toml = fs::read_to_string(dir.join("Cargo.toml")).expect("reading a plugin's Cargo.toml");
+    toml.lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("name = ")
+                .map(|n| n.trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| panic!("{} has no package name", dir.display()))
+}
+
+/// rerun-if-changed for every file, so editing one plugin source reruns the build.
+fn watch(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            watch(&path);
+        } else {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+}
+
+fn check_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let installed = sysroot
+        .map(|s| Path::new(&s).join("lib/rustlib").join(TARGET).is_dir())
+        .unwrap_or(false);
+    if !installed {
+        panic!(
+            "\n\nbkt's plugins are WebAssembly components and need the {TARGET} target.\n\
+             Install it once with:\n\n    rustup target add {TARGET}\n\nthen build again.\n"
+        );
+    }
+}
+
+/// `<target>/bkt-plugins`, next to the host's own build output: the folder holding
+/// CACHEDIR.TAG is the root of the target directory.
+fn plugin_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|p| p.join("CACHEDIR.TAG").is_file())
+        .map(|t| t.join("bkt-plugins"))
+        .unwrap_or_else(|| out_dir.join("bkt-plugins"))
+}
+
+fn build(root: &Path, target_dir: &Path, crates: &[&PathBuf]) {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["build", "--target", TARGET, "--profile", PROFILE])
+        .arg("--target-dir")
+        .arg(target_dir);
+    for dir in crates {
+        cmd.args(["-p", &crate_name(dir)]);
+    }
+    // Flags meant for the host must not leak into the wasm build.
+    for (key, _) in env::vars() {
+        if key.starts_with("CARGO_ENCODED_RUSTFLAGS")
+            || key == "RUSTFLAGS"
+            || key == "RUSTC_WRAPPER"
+            || key == "RUSTC_WORKSPACE_WRAPPER"
+            || key.starts_with("CARGO_PROFILE_")
+            || key.starts_with("CARGO_BUILD_")
+            || key == "CARGO_TARGET_DIR"
+            || key.starts_with("CARGO_FEATURE_")
+        {
+            cmd.env_remove(&key);
+        }
+    }
+    let status = cmd.status().expect("running cargo for the plugins");
+    if !status.success() {
+        panic!("building the plugins for {TARGET} failed (see the errors above)");
+    }
+}

@@ -1,0 +1,165 @@
+//! What every command needs: configuration, the runtime with its plugins, the repository.
+
+use crate::exec::Elevator;
+use crate::plugins::{self, Entry, trust};
+use crate::repo::Repo;
+use crate::runtime::bindings::Context;
+use crate::runtime::{Limits, Loaded, Runtime};
+use crate::style::Style;
+use anyhow::{Context as _, Result, bail};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `$XDG_CONFIG_HOME/bkt/config.json`; every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub repo: Option<PathBuf>,
+    pub elevator: Option<Elevator>,
+    pub plugin_timeout_secs: Option<f64>,
+    pub plugin_memory_mib: Option<usize>,
+}
+
+impl Config {
+    pub fn load() -> Result<Config> {
+        let Some(path) =
+            directories::BaseDirs::new().map(|b| b.config_dir().join("bkt/config.json"))
+        else {
+            return Ok(Config::default());
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .with_context(|| format!("{} is not valid", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Global options, as the CLI parsed them.
+pub struct Options {
+    pub repo: Option<PathBuf>,
+    pub root: Option<PathBuf>,
+    pub format: Format,
+    pub plugin_timeout: Option<f64>,
+    pub plugin_memory: Option<usize>,
+    pub elevator: Option<Elevator>,
+}
+
+pub struct App {
+    pub rt: Runtime,
+    pub entries: Vec<Entry>,
+    pub format: Format,
+    pub style: Style,
+    pub elevator: Elevator,
+    pub root: PathBuf,
+    repo_flag: Option<PathBuf>,
+    config_repo: Option<PathBuf>,
+}
+
+impl App {
+    pub fn new(opts: Options) -> Result<App> {
+        let config = Config::load()?;
+        let root = match &opts.root {
+            Some(r) => r
+                .canonicalize()
+                .with_context(|| format!("--root {}", r.display()))?,
+            None => PathBuf::from("/"),
+        };
+        if !root.is_dir() {
+            bail!("--root {} is not a folder", root.display());
+        }
+        let mut limits = Limits::default();
+        if let Some(secs) = opts.plugin_timeout.or(config.plugin_timeout_secs) {
+            limits.timeout = Duration::from_secs_f64(secs.max(0.01));
+        }
+        if let Some(mib) = opts.plugin_memory.or(config.plugin_memory_mib) {
+            limits.memory_bytes = mib.max(1) << 20;
+        }
+        let context = Context {
+            root: root.to_string_lossy().into_owned(),
+            home: crate::runtime::home_dir().to_string_lossy().into_owned(),
+            arch: std::env::consts::ARCH.to_string(),
+            ostree: crate::runtime::is_ostree(&root),
+        };
+        let cache = directories::BaseDirs::new().map(|b| b.cache_dir().join("bkt"));
+        let rt = Runtime::new(limits, context, cache)?;
+        let trusted = trust::Store::load()?;
+        let entries = plugins::load_all(&rt, &trusted);
+        for e in &entries {
+            if let (plugins::Origin::Builtin, Err(why)) = (&e.origin, &e.plugin) {
+                bail!("the builtin plugin {} does not load: {why}", e.name);
+            }
+        }
+        Ok(App {
+            rt,
+            entries,
+            format: opts.format,
+            style: Style::detect(),
+            elevator: opts.elevator.or(config.elevator).unwrap_or(Elevator::Sudo),
+            root,
+            repo_flag: opts.repo,
+            config_repo: config.repo,
+        })
+    }
+
+    pub fn repo(&self) -> Result<Repo> {
+        Repo::discover(self.repo_flag.as_deref(), self.config_repo.as_deref())
+    }
+
+    /// Every usable plugin, in phase order.
+    pub fn loaded(&self) -> Vec<&Loaded> {
+        let mut all: Vec<&Loaded> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.plugin.as_ref().ok())
+            .collect();
+        all.sort_by_key(|p| (p.info.phase as u8, p.info.id.clone()));
+        all
+    }
+
+    /// The plugins named with `-s` (all when none), or an error listing the known ids.
+    pub fn select(&self, only: &[String]) -> Result<Vec<&Loaded>> {
+        let all = self.loaded();
+        if only.is_empty() {
+            return Ok(all);
+        }
+        for name in only {
+            if !all
+                .iter()
+                .any(|p| p.info.id == *name || p.info.command == *name)
+            {
+                let known: Vec<&str> = all.iter().map(|p| p.info.id.as_str()).collect();
+                bail!("no subsystem {name:?}; known: {}", known.join(", "));
+            }
+        }
+        Ok(all
+            .into_iter()
+            .filter(|p| only.iter().any(|n| p.info.id == *n || p.info.command == *n))
+            .collect())
+    }
+
+    pub fn by_command(&self, word: &str) -> Option<&Loaded> {
+        self.loaded()
+            .into_iter()
+            .find(|p| p.info.command == word || p.info.id == word)
+    }
+
+    /// Third-party plugins that are present but not loaded, with the reason.
+    pub fn skipped(&self) -> Vec<(&Path, &str)> {
+        self.entries
+            .iter()
+            .filter_map(|e| match (&e.origin, &e.plugin) {
+                (plugins::Origin::File(p), Err(why)) => Some((p.as_path(), why.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+}

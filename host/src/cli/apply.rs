@@ -1,0 +1,232 @@
+//! `bkt apply`: plan, confirm, run in phase order, summarize.
+
+use crate::app::{App, Format};
+use crate::exec::{Executor, ScopeFilter, effect_scope};
+use crate::plan::{self, PluginPlan, describe_error, kind_name};
+use crate::runtime::CallError;
+use crate::runtime::bindings::{Change, ChangeKind, Effect};
+use anyhow::{Result, bail};
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+
+pub struct Args {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub prune: bool,
+    pub only: Vec<String>,
+    pub scope: ScopeFilter,
+}
+
+/// One change to make, with the effects that pass the scope filter.
+pub struct Step<'a> {
+    pub plugin: &'a str,
+    pub change: &'a Change,
+    pub effects: Vec<&'a Effect>,
+}
+
+pub fn run(app: &App, args: &Args) -> Result<i32> {
+    let repo = app.repo()?;
+    let plugins = app.select(&args.only)?;
+    let plans = plan::collect(&app.rt, &repo, &plugins);
+    let mut errors = report_errors(app, &plans);
+    let steps = steps(&plans, args.prune, args.scope);
+    if app.format == Format::Human {
+        print_plan(app, &steps);
+    }
+    if steps.is_empty() || args.dry_run {
+        if app.format == Format::Json {
+            print_json(&plans, &steps, None);
+        }
+        return Ok(if errors > 0 { 1 } else { 0 });
+    }
+    if !args.yes && !confirm(steps.len())? {
+        println!("Nothing was changed.");
+        return Ok(1);
+    }
+    let exec = Executor::new(app.elevator, &app.root);
+    let outcomes = execute(app, &exec, &steps);
+    let failed = outcomes.iter().filter(|o| o.is_err()).count();
+    errors += failed;
+    match app.format {
+        Format::Json => print_json(&plans, &steps, Some(&outcomes)),
+        Format::Human => {
+            let done = steps.len() - failed;
+            let summary = format!("Applied {done} of {} changes", steps.len());
+            if failed > 0 {
+                println!(
+                    "{}; {}",
+                    summary,
+                    app.style.red(&format!("{failed} failed"))
+                );
+            } else {
+                println!("{}", app.style.green(&summary));
+            }
+        }
+    }
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+/// Plugin errors and per-entry problems; unavailable tools are only noted.
+fn report_errors(app: &App, plans: &[PluginPlan]) -> usize {
+    let mut errors = 0;
+    for p in plans {
+        match &p.result {
+            Err(CallError::Unavailable(m)) => {
+                if app.format == Format::Human {
+                    eprintln!("{}: skipped, {m}", p.id());
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!(
+                    "{} {}: {}",
+                    app.style.red("error"),
+                    p.id(),
+                    describe_error(&p.manifest_path(), e)
+                );
+            }
+            Ok(plan) => {
+                for problem in &plan.problems {
+                    errors += 1;
+                    eprintln!(
+                        "{} {}: {}: {}",
+                        app.style.red("error"),
+                        p.id(),
+                        problem.id,
+                        problem.message
+                    );
+                }
+            }
+        }
+    }
+    errors
+}
+
+pub fn steps<'a>(plans: &'a [PluginPlan], prune: bool, scope: ScopeFilter) -> Vec<Step<'a>> {
+    let mut steps = Vec::new();
+    for p in plans {
+        let Ok(plan) = &p.result else { continue };
+        for change in &plan.changes {
+            if change.kind == ChangeKind::Extra && !prune {
+                continue;
+            }
+            let effects: Vec<&Effect> = change
+                .effects
+                .iter()
+                .filter(|e| scope.allows(effect_scope(e)))
+                .collect();
+            if effects.is_empty() {
+                continue;
+            }
+            steps.push(Step {
+                plugin: p.id(),
+                change,
+                effects,
+            });
+        }
+    }
+    steps
+}
+
+fn print_plan(app: &App, steps: &[Step]) {
+    if steps.is_empty() {
+        println!("Nothing to apply: the machine matches the manifests.");
+        return;
+    }
+    println!(
+        "{}",
+        app.style.bold(&format!("Plan: {} changes", steps.len()))
+    );
+    for step in steps {
+        println!(
+            "  {:<11} {:<8} {}",
+            step.plugin,
+            kind_name(step.change.kind),
+            step.change.summary
+        );
+        for effect in &step.effects {
+            println!(
+                "  {:<20} {}",
+                "",
+                app.style.dim(&Executor::describe(effect))
+            );
+        }
+    }
+}
+
+fn confirm(count: usize) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("not asking on a non-terminal: pass --yes to apply, or --dry-run to only look");
+    }
+    print!("Apply {count} changes? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// Runs each step's effects in order; a failed effect ends its step, not the run.
+pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), String>> {
+    let total = steps.len();
+    let mut outcomes = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let mut outcome = Ok(());
+        for effect in &step.effects {
+            if let Err(e) = exec.run(effect) {
+                outcome = Err(format!("{e:#}"));
+                break;
+            }
+        }
+        if app.format == Format::Human {
+            let mark = match &outcome {
+                Ok(()) => app.style.green("ok"),
+                Err(e) => app.style.red(&format!("failed: {e}")),
+            };
+            println!(
+                "[{}/{total}] {} {} … {mark}",
+                i + 1,
+                step.plugin,
+                step.change.id
+            );
+        }
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+fn print_json(plans: &[PluginPlan], steps: &[Step], outcomes: Option<&[Result<(), String>]>) {
+    let steps_json: Vec<_> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut v = json!({
+                "plugin": s.plugin,
+                "id": s.change.id,
+                "kind": kind_name(s.change.kind),
+                "summary": s.change.summary,
+                "effects": s.effects.iter().map(|e| Executor::describe(e)).collect::<Vec<_>>(),
+            });
+            if let Some(o) = outcomes.and_then(|o| o.get(i)) {
+                v["ok"] = json!(o.is_ok());
+                if let Err(e) = o {
+                    v["error"] = json!(e);
+                }
+            }
+            v
+        })
+        .collect();
+    let errors: Vec<_> = plans
+        .iter()
+        .filter_map(|p| {
+            p.result
+                .as_ref()
+                .err()
+                .map(|e| json!({"plugin": p.id(), "error": describe_error(&p.manifest_path(), e)}))
+        })
+        .collect();
+    let report = json!({ "steps": steps_json, "errors": errors, "applied": outcomes.is_some() });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+}

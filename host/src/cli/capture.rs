@@ -1,0 +1,99 @@
+//! `bkt capture`: merge the live state into the manifests.
+
+use crate::app::{App, Format};
+use crate::plan::describe_error;
+use crate::repo::Repo;
+use crate::repo::atomic::FileChange;
+use crate::runtime::CallError;
+use anyhow::Result;
+use serde_json::json;
+
+pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
+    let repo = app.repo()?;
+    let plugins = app.select(only)?;
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = plugins
+            .iter()
+            .map(|plugin| {
+                let repo = &repo;
+                s.spawn(move || {
+                    let path = Repo::manifest_path(&plugin.info.manifest);
+                    let old = repo
+                        .read_manifest(&plugin.info.manifest)
+                        .map_err(|e| CallError::Failed(format!("{e:#}")))?;
+                    let mut session = app
+                        .rt
+                        .session(plugin)
+                        .map_err(|e| CallError::Crashed(format!("{e:#}")))?;
+                    let new = session.capture(old.as_deref())?;
+                    Ok::<_, CallError>((path, old, new))
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut changes = Vec::new();
+    let mut errors = 0;
+    for (plugin, result) in plugins.iter().zip(results) {
+        match result {
+            Ok((path, old, new)) if old.as_deref() != Some(new.as_str()) => {
+                changes.push(FileChange {
+                    name: path,
+                    old: old.map(String::into_bytes),
+                    new: new.into_bytes(),
+                });
+            }
+            Ok(_) => {}
+            Err(CallError::Unavailable(m)) => eprintln!("{}: skipped, {m}", plugin.info.id),
+            Err(e) => {
+                errors += 1;
+                let path = Repo::manifest_path(&plugin.info.manifest);
+                eprintln!(
+                    "{} {}: {}",
+                    app.style.red("error"),
+                    plugin.info.id,
+                    describe_error(&path, &e)
+                );
+            }
+        }
+    }
+    finish(app, &repo, changes, dry_run)?;
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+/// Shows the diffs and, unless `dry_run`, writes every file together.
+pub fn finish(app: &App, repo: &Repo, changes: Vec<FileChange>, dry_run: bool) -> Result<()> {
+    match app.format {
+        Format::Json => {
+            let files: Vec<_> = changes
+                .iter()
+                .map(|c| {
+                    let old = c.old.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+                    json!({"file": c.name, "diff": super::diff::unified(&c.name, &old, &String::from_utf8_lossy(&c.new))})
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"changed": files, "written": !dry_run && !changes.is_empty()})
+                )?
+            );
+        }
+        Format::Human => {
+            if changes.is_empty() {
+                println!("Nothing to capture: the manifests already match the machine.");
+                return Ok(());
+            }
+            super::diff::print(&changes);
+        }
+    }
+    if dry_run || changes.is_empty() {
+        return Ok(());
+    }
+    repo.commit(&changes)?;
+    if app.format == Format::Human {
+        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+        println!("Wrote {}", names.join(", "));
+    }
+    Ok(())
+}

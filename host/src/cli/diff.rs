@@ -1,0 +1,24 @@
+//! Unified diffs of files bkt is about to change.
+
+use crate::repo::atomic::FileChange;
+use similar::TextDiff;
+
+pub fn unified(name: &str, old: &str, new: &str) -> String {
+    TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+pub fn print(changes: &[FileChange]) {
+    for c in changes {
+        let old = c
+            .old
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let new = String::from_utf8_lossy(&c.new);
+        print!("{}", unified(&c.name, &old, &new));
+    }
+}

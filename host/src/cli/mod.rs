@@ -1,0 +1,172 @@
+//! The command line: arguments, help text, and one module per command.
+
+mod apply;
+mod capture;
+mod diff;
+mod plugin;
+mod pun;
+mod status;
+
+use crate::app::{App, Format, Options};
+use crate::exec::{Elevator, ScopeFilter};
+use anyhow::Result;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Keep your bootc distribution's manifests and this machine in step";
+
+const LONG_ABOUT: &str = "\
+bkt keeps a personal Linux distribution honest. The distribution is a git repository: a
+Containerfile that builds a bootc image, and JSON manifests under manifests/ for what belongs
+on the machine above the image (packages, flatpaks, GNOME settings, ...).
+
+Install things however you like; bkt shows how the machine differs from the manifests
+(status), makes the machine match them (apply), and writes what you changed by hand back
+into them (capture). Each subsystem is a sandboxed WebAssembly plugin.";
+
+const AFTER_HELP: &str = "\
+Subsystem commands:
+  Every plugin adds a command of its own, e.g.
+    bkt gsetting set org.gnome.desktop.interface clock-format \"'24h'\"
+  These change the manifest and apply the change to this machine at once (--no-apply to
+  only edit the manifest, --dry-run to show the diff). `bkt plugin list` shows them all;
+  `bkt <command> --help` shows a command's verbs.
+
+The repository is found from --repo, then BKT_REPO, then the folders above the working
+directory (the first with a manifests/ folder), then `repo` in ~/.config/bkt/config.json,
+then the read-only copy in /usr/share/bkt.
+
+Exit status: 0 success, 1 drift (check) or a failed change, 2 an error.";
+
+#[derive(Parser)]
+#[command(name = "bkt", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// The distribution repository (a folder with manifests/)
+    #[arg(long, global = true, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    /// Operate on the system mounted at DIR instead of / (an image or a test tree)
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Output for people or for scripts
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    format: Format,
+    /// More detail: -v shows each query a plugin runs, -vv everything (RUST_LOG also works)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Stop a plugin call after this many seconds [default: 30]
+    #[arg(long, global = true, value_name = "SECS")]
+    plugin_timeout: Option<f64>,
+    /// Memory cap for each plugin, in MiB [default: 512]
+    #[arg(long, global = true, value_name = "MIB")]
+    plugin_memory: Option<usize>,
+    /// How system changes get root when bkt is not root [default: sudo]
+    #[arg(long, global = true, value_enum)]
+    elevator: Option<Elevator>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show how this machine differs from the manifests
+    #[command(
+        long_about = "Show, per subsystem, how many items the manifest holds and how many are \
+        missing (in the manifest, not on the machine), extra (on the machine, not in the manifest) \
+        or differ, and the command that fixes it. A subsystem whose tool is not installed is shown \
+        as unavailable; the others still run."
+    )]
+    Status {
+        /// Only these subsystems (repeatable)
+        #[arg(short = 's', long = "subsystem", value_name = "ID")]
+        only: Vec<String>,
+    },
+    /// Make this machine match the manifests
+    #[command(
+        long_about = "Show the plan, ask, then run it in phase order (repositories, packages, \
+        configuration) with progress and a summary. A failed change does not stop the others; the \
+        exit status is 1 if any failed. Items that are only on the machine (extra) are left alone \
+        unless --prune."
+    )]
+    Apply {
+        /// Show the plan and stop
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask
+        #[arg(short, long)]
+        yes: bool,
+        /// Also remove what is on the machine but not in the manifests
+        #[arg(long)]
+        prune: bool,
+        /// Only these subsystems (repeatable)
+        #[arg(short = 's', long = "subsystem", value_name = "ID")]
+        only: Vec<String>,
+        /// Only user-scope or only system-scope changes (the boot units use this)
+        #[arg(long, value_enum, default_value = "all")]
+        scope: ScopeFilter,
+    },
+    /// Write what changed on this machine back into the manifests
+    #[command(
+        long_about = "Merge the live state into each manifest: add what is untracked, take \
+        live values that differ. Shows a diff of every file it changes; writes them atomically \
+        unless --dry-run."
+    )]
+    Capture {
+        /// Show the diffs and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Only these subsystems (repeatable)
+        #[arg(short = 's', long = "subsystem", value_name = "ID")]
+        only: Vec<String>,
+    },
+    /// List, trust or untrust plugins
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    #[command(external_subcommand)]
+    Subsystem(Vec<String>),
+}
+
+/// Runs the command line; the value is the exit status.
+pub fn main() -> Result<i32> {
+    let cli = Cli::parse();
+    crate::logging::init(cli.verbose);
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());
+        return Ok(0);
+    }
+    let app = App::new(Options {
+        repo: cli.repo,
+        root: cli.root,
+        format: cli.format,
+        plugin_timeout: cli.plugin_timeout,
+        plugin_memory: cli.plugin_memory,
+        elevator: cli.elevator,
+    })?;
+    match cli.command {
+        Command::Status { only } => status::run(&app, &only),
+        Command::Apply {
+            dry_run,
+            yes,
+            prune,
+            only,
+            scope,
+        } => apply::run(
+            &app,
+            &apply::Args {
+                dry_run,
+                yes,
+                prune,
+                only,
+                scope,
+            },
+        ),
+        Command::Capture { dry_run, only } => capture::run(&app, dry_run, &only),
+        Command::Plugin(cmd) => plugin::run(&app, cmd),
+        Command::Subsystem(words) => pun::run(&app, &words),
+        Command::Completions { .. } => Ok(0),
+    }
+}

@@ -1,0 +1,180 @@
+//! Subsystem commands (command punning): `bkt gsetting set SCHEMA KEY VALUE`,
+//! `bkt dnf install htop`. The plugin edits its manifest; bkt writes it and applies what the
+//! edit changed.
+
+use super::apply::{Step, execute};
+use crate::app::{App, Format};
+use crate::exec::Executor;
+use crate::plan::{self, describe_error};
+use crate::repo::Repo;
+use crate::repo::atomic::FileChange;
+use crate::runtime::bindings::{ChangeKind, Plan};
+use crate::runtime::{CallError, Loaded};
+use anyhow::{Result, anyhow, bail};
+
+struct Flags {
+    dry_run: bool,
+    no_apply: bool,
+    help: bool,
+    rest: Vec<String>,
+}
+
+/// Host flags may appear anywhere before `--`; everything else goes to the plugin.
+fn split_flags(words: &[String]) -> Flags {
+    let mut f = Flags {
+        dry_run: false,
+        no_apply: false,
+        help: false,
+        rest: Vec::new(),
+    };
+    let mut literal = false;
+    for w in words {
+        match w.as_str() {
+            _ if literal => f.rest.push(w.clone()),
+            "--" => literal = true,
+            "--dry-run" => f.dry_run = true,
+            "--no-apply" => f.no_apply = true,
+            "-h" | "--help" => f.help = true,
+            _ => f.rest.push(w.clone()),
+        }
+    }
+    f
+}
+
+fn help(plugin: &Loaded) -> String {
+    let info = &plugin.info;
+    let mut text = format!(
+        "{}\n\nUsage: bkt {} <VERB> [ARGS]... [--dry-run] [--no-apply]\n\nVerbs:\n",
+        info.summary, info.command
+    );
+    for v in &info.verbs {
+        let usage = format!("{} {}", v.name, v.usage);
+        text.push_str(&format!("  {:<28} {}\n", usage.trim(), v.summary));
+    }
+    text.push_str(&format!(
+        "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n",
+        info.manifest
+    ));
+    text
+}
+
+pub fn run(app: &App, words: &[String]) -> Result<i32> {
+    let Some((word, rest)) = words.split_first() else {
+        bail!("no command given")
+    };
+    let Some(plugin) = app.by_command(word) else {
+        let known: Vec<String> = app
+            .loaded()
+            .iter()
+            .map(|p| p.info.command.clone())
+            .collect();
+        bail!(
+            "unknown command {word:?}; commands: status, apply, capture, plugin, completions, {}",
+            known.join(", ")
+        );
+    };
+    let flags = split_flags(rest);
+    let Some((verb_name, args)) = flags.rest.split_first().filter(|_| !flags.help) else {
+        print!("{}", help(plugin));
+        return Ok(if flags.help { 0 } else { 2 });
+    };
+    let Some(verb) = plugin.info.verbs.iter().find(|v| v.name == *verb_name) else {
+        bail!("bkt {word} has no verb {verb_name:?}\n\n{}", help(plugin));
+    };
+    let repo = app.repo()?;
+    let manifest_path = Repo::manifest_path(&plugin.info.manifest);
+    let old = repo.read_manifest(&plugin.info.manifest)?;
+    let mut session = app.rt.session(plugin)?;
+    let apply = verb.edits && !flags.no_apply && !flags.dry_run;
+    let before = if apply {
+        session.plan(old.as_deref()).ok()
+    } else {
+        None
+    };
+    let result = session
+        .edit(old.as_deref(), verb_name, args)
+        .map_err(|e| anyhow!("{}", describe_error(&manifest_path, &e)))?;
+    for line in &result.output {
+        println!("{line}");
+    }
+    let Some(new) = result
+        .manifest
+        .filter(|new| old.as_deref() != Some(new.as_str()))
+    else {
+        return Ok(0);
+    };
+    let change = FileChange {
+        name: manifest_path.clone(),
+        old: old.map(String::into_bytes),
+        new: new.clone().into_bytes(),
+    };
+    super::capture::finish(app, &repo, vec![change], flags.dry_run)?;
+    if !apply {
+        return Ok(0);
+    }
+    let after = match session.plan(Some(&new)) {
+        Ok(plan) => plan::check(plugin, plan),
+        Err(e) => Err(e),
+    };
+    match after {
+        Ok(after) => apply_new(app, plugin, before.as_ref(), &after),
+        Err(CallError::Unavailable(m)) => {
+            println!(
+                "Not applied here: {m}. The manifest is updated; `bkt apply` applies it later."
+            );
+            Ok(0)
+        }
+        Err(e) => bail!(
+            "the manifest is updated, but planning its changes failed: {}",
+            describe_error(&manifest_path, &e)
+        ),
+    }
+}
+
+/// Applies the changes the edit introduced: those in `after` that were not in `before`.
+fn apply_new(app: &App, plugin: &Loaded, before: Option<&Plan>, after: &Plan) -> Result<i32> {
+    let existed = |c: &crate::runtime::bindings::Change| {
+        before.is_some_and(|b| {
+            b.changes
+                .iter()
+                .any(|o| o.id == c.id && o.kind == c.kind && o.summary == c.summary)
+        })
+    };
+    let steps: Vec<Step> = after
+        .changes
+        .iter()
+        .filter(|c| c.kind != ChangeKind::Extra && !existed(c))
+        .map(|change| Step {
+            plugin: &plugin.info.id,
+            change,
+            effects: change.effects.iter().collect(),
+        })
+        .collect();
+    for problem in &after.problems {
+        eprintln!(
+            "{} {}: {}",
+            app.style.red("problem"),
+            problem.id,
+            problem.message
+        );
+    }
+    if steps.is_empty() {
+        return Ok(if after.problems.is_empty() { 0 } else { 1 });
+    }
+    let exec = Executor::new(app.elevator, &app.root);
+    if app.format == Format::Human {
+        for step in &steps {
+            for effect in &step.effects {
+                println!("{}", app.style.dim(&Executor::describe(effect)));
+            }
+        }
+    }
+    let outcomes = execute(app, &exec, &steps);
+    Ok(
+        if outcomes.iter().any(|o| o.is_err()) || !after.problems.is_empty() {
+            1
+        } else {
+            0
+        },
+    )
+}

@@ -1,0 +1,155 @@
+//! `bkt status`: per subsystem, what the manifest holds and how the machine differs.
+
+use crate::app::{App, Format};
+use crate::plan::{self, PluginPlan, counts, describe_error, kind_name};
+use crate::runtime::CallError;
+use anyhow::Result;
+use serde_json::json;
+
+pub fn run(app: &App, only: &[String]) -> Result<i32> {
+    let repo = app.repo()?;
+    let plugins = app.select(only)?;
+    let plans = plan::collect(&app.rt, &repo, &plugins);
+    let failed = plans
+        .iter()
+        .any(|p| matches!(&p.result, Err(e) if !matches!(e, CallError::Unavailable(_))));
+    match app.format {
+        Format::Json => {
+            let report = json!({
+                "repo": repo.path,
+                "plugins": plans.iter().map(to_json).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Human => {
+            println!(
+                "{}",
+                app.style.dim(&format!(
+                    "repository {} (from {})",
+                    repo.path.display(),
+                    repo.found_by
+                ))
+            );
+            for p in &plans {
+                print_human(app, p);
+            }
+            for (path, why) in app.skipped() {
+                println!("{} {}: {why}", app.style.yellow("skipped"), path.display());
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+/// The command that resolves a plugin's drift.
+fn next_step(p: &PluginPlan) -> Option<String> {
+    let plan = p.result.as_ref().ok()?;
+    let c = counts(plan);
+    let id = p.id();
+    match (c.missing + c.differs > 0, c.extra > 0) {
+        (true, true) => Some(format!(
+            "bkt apply -s {id} (then bkt capture -s {id} to track the extra ones)"
+        )),
+        (true, false) => Some(format!(
+            "bkt apply -s {id}, or bkt capture -s {id} to keep the machine's values"
+        )),
+        (false, true) => Some(format!(
+            "bkt capture -s {id}, or bkt apply --prune -s {id} to remove them"
+        )),
+        (false, false) => None,
+    }
+}
+
+fn print_human(app: &App, p: &PluginPlan) {
+    let s = app.style;
+    let name = s.bold(&format!("{:<12}", p.id()));
+    let plan = match &p.result {
+        Err(CallError::Unavailable(m)) => {
+            println!("{name} {}", s.yellow(&format!("unavailable: {m}")));
+            return;
+        }
+        Err(e) => {
+            println!(
+                "{name} {} {}",
+                s.red("error:"),
+                describe_error(&p.manifest_path(), e)
+            );
+            return;
+        }
+        Ok(plan) => plan,
+    };
+    let c = counts(plan);
+    let mut parts = vec![format!("{} items", plan.items)];
+    if p.manifest.is_none() {
+        parts[0] = format!("no {} yet", p.manifest_path());
+    }
+    for (n, label) in [
+        (c.missing, "missing"),
+        (c.extra, "extra"),
+        (c.differs, "differ"),
+    ] {
+        if n > 0 {
+            parts.push(s.yellow(&format!("{n} {label}")));
+        }
+    }
+    if !plan.problems.is_empty() {
+        parts.push(s.red(&format!("{} problems", plan.problems.len())));
+    }
+    if c.missing + c.extra + c.differs + plan.problems.len() == 0 {
+        parts.push(s.green("in step"));
+    }
+    println!("{name} {}", parts.join(" · "));
+    for change in &plan.changes {
+        println!("    {:<8} {}", kind_name(change.kind), change.summary);
+    }
+    for problem in &plan.problems {
+        println!(
+            "    {} {}: {}",
+            s.red("problem "),
+            problem.id,
+            problem.message
+        );
+    }
+    if let Some(next) = next_step(p) {
+        println!("    → {next}");
+    }
+}
+
+fn to_json(p: &PluginPlan) -> serde_json::Value {
+    let base = json!({ "id": p.id(), "manifest": p.manifest_path(), "manifest_exists": p.manifest.is_some() });
+    let mut obj = base.as_object().cloned().unwrap_or_default();
+    match &p.result {
+        Err(CallError::Unavailable(m)) => {
+            obj.insert("state".into(), json!("unavailable"));
+            obj.insert("error".into(), json!(m));
+        }
+        Err(e) => {
+            obj.insert("state".into(), json!("error"));
+            obj.insert("error".into(), json!(describe_error(&p.manifest_path(), e)));
+        }
+        Ok(plan) => {
+            let c = counts(plan);
+            let drift = c.missing + c.extra + c.differs + plan.problems.len() > 0;
+            obj.insert("state".into(), json!(if drift { "drift" } else { "ok" }));
+            obj.insert("items".into(), json!(plan.items));
+            obj.insert("missing".into(), json!(c.missing));
+            obj.insert("extra".into(), json!(c.extra));
+            obj.insert("differs".into(), json!(c.differs));
+            obj.insert(
+                "changes".into(),
+                json!(plan.changes.iter().map(|ch| json!({"id": ch.id, "kind": kind_name(ch.kind), "summary": ch.summary})).collect::<Vec<_>>()),
+            );
+            obj.insert(
+                "problems".into(),
+                json!(
+                    plan.problems
+                        .iter()
+                        .map(|pr| json!({"id": pr.id, "message": pr.message}))
+                        .collect::<Vec<_>>()
+                ),
+            );
+            obj.insert("next".into(), json!(next_step(p)));
+        }
+    }
+    serde_json::Value::Object(obj)
+}

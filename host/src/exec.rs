@@ -1,0 +1,213 @@
+//! Running effects: argv without a shell, privilege by scope, files through the root `Dir`.
+
+use crate::runtime::bindings::{Effect, Run, Scope};
+use anyhow::{Context as _, Result};
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// How system-scope effects get root when bkt is not root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Elevator {
+    Sudo,
+    Pkexec,
+    Run0,
+}
+
+impl Elevator {
+    fn prefix(self) -> &'static [&'static str] {
+        match self {
+            Elevator::Sudo => &["sudo", "--"],
+            Elevator::Pkexec => &["pkexec"],
+            Elevator::Run0 => &["run0"],
+        }
+    }
+}
+
+/// Which effects a run does: the boot-time system unit does only system ones, the user unit
+/// only user ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ScopeFilter {
+    #[default]
+    All,
+    System,
+    User,
+}
+
+impl ScopeFilter {
+    pub fn allows(self, scope: Scope) -> bool {
+        matches!(
+            (self, scope),
+            (ScopeFilter::All, _)
+                | (ScopeFilter::System, Scope::System)
+                | (ScopeFilter::User, Scope::User)
+        )
+    }
+}
+
+pub fn effect_scope(effect: &Effect) -> Scope {
+    match effect {
+        Effect::Run(r) => r.scope,
+        Effect::WriteFile(_) | Effect::RemoveFile(_) => Scope::System,
+    }
+}
+
+pub struct Executor {
+    pub elevator: Elevator,
+    root: PathBuf,
+    euid: u32,
+    /// Set when bkt runs as root on someone's behalf (sudo, pkexec).
+    invoked_by: Option<String>,
+}
+
+/// The effective user id, from /proc (std has no getter).
+pub fn euid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().nth(1).and_then(|e| e.parse().ok()))
+        })
+        .unwrap_or(u32::MAX)
+}
+
+impl Executor {
+    pub fn new(elevator: Elevator, root: &Path) -> Executor {
+        let invoked_by = std::env::var("SUDO_USER")
+            .ok()
+            .or_else(|| std::env::var("PKEXEC_UID").ok())
+            .filter(|u| !u.is_empty() && u != "root" && u != "0");
+        Executor {
+            elevator,
+            root: root.to_path_buf(),
+            euid: euid(),
+            invoked_by,
+        }
+    }
+
+    /// How an effect reads as a command line.
+    pub fn describe(effect: &Effect) -> String {
+        match effect {
+            Effect::Run(r) => {
+                let mut words = vec![quote(&r.program)];
+                words.extend(r.args.iter().map(|a| quote(a)));
+                let prefix = if r.scope == Scope::System { "# " } else { "$ " };
+                format!("{prefix}{}", words.join(" "))
+            }
+            Effect::WriteFile(w) => format!(
+                "write {} ({} bytes, mode {:o})",
+                w.path,
+                w.contents.len(),
+                w.mode
+            ),
+            Effect::RemoveFile(p) => format!("remove {p}"),
+        }
+    }
+
+    pub fn run(&self, effect: &Effect) -> Result<()> {
+        match effect {
+            Effect::Run(r) => self.run_program(r),
+            Effect::WriteFile(w) => {
+                let (dir, name) = self.parent_dir(&w.path, true)?;
+                crate::repo::atomic::write_in(&dir, &name, &w.contents, Some(w.mode))?;
+                dir.set_permissions(
+                    &name,
+                    cap_std::fs::Permissions::from_std(
+                        std::os::unix::fs::PermissionsExt::from_mode(w.mode),
+                    ),
+                )
+                .with_context(|| format!("setting the mode of {}", w.path))
+            }
+            Effect::RemoveFile(path) => {
+                let (dir, name) = self.parent_dir(path, false)?;
+                match dir.remove_file(&name) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(e).with_context(|| format!("removing {path}"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The folder holding `path` (absolute, under the root) as a capability, and the name.
+    fn parent_dir(&self, path: &str, create: bool) -> Result<(Dir, String)> {
+        let root = Dir::open_ambient_dir(&self.root, ambient_authority())
+            .with_context(|| format!("opening the root {}", self.root.display()))?;
+        let rel = Path::new(path.trim_start_matches('/'));
+        let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
+        let name = rel
+            .file_name()
+            .context("a file effect needs a file name")?
+            .to_string_lossy()
+            .into_owned();
+        let dir = match parent {
+            None => root,
+            Some(p) => {
+                if create {
+                    root.create_dir_all(p)
+                        .with_context(|| format!("creating {}", p.display()))?;
+                }
+                root.open_dir(p)
+                    .with_context(|| format!("opening /{}", p.display()))?
+            }
+        };
+        Ok((dir, name))
+    }
+
+    fn run_program(&self, r: &Run) -> Result<()> {
+        let mut argv: Vec<String> = Vec::new();
+        match r.scope {
+            Scope::System if self.euid != 0 => {
+                argv.extend(self.elevator.prefix().iter().map(|s| s.to_string()))
+            }
+            Scope::User if self.euid == 0 && self.invoked_by.is_some() => {
+                anyhow::bail!(
+                    "skipped: user settings are not changed as root; run `bkt apply --scope user` as {}",
+                    self.invoked_by.as_deref().unwrap_or("yourself")
+                );
+            }
+            _ => {}
+        }
+        argv.push(r.program.clone());
+        argv.extend(r.args.iter().cloned());
+        let out = Command::new(&argv[0])
+            .args(&argv[1..])
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", argv[0]))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let detail = stderr.trim().lines().last().unwrap_or("").to_string();
+        match out.status.code() {
+            Some(code) => anyhow::bail!(
+                "{} exited with {code}{}",
+                r.program,
+                if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {detail}")
+                }
+            ),
+            None => anyhow::bail!("{} was killed by a signal", r.program),
+        }
+    }
+}
+
+/// Shell-style quoting for display only (nothing here is run through a shell).
+pub fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}

@@ -1,0 +1,24 @@
+//! bkt: keeps a personal bootc distribution (a git repository of a Containerfile and JSON
+//! manifests) and the machine it runs on in step. The host owns every effect and file; each
+//! subsystem is a sandboxed WebAssembly plugin.
+
+mod app;
+mod cli;
+mod exec;
+mod logging;
+mod plan;
+mod plugins;
+mod repo;
+mod runtime;
+mod style;
+
+fn main() {
+    let code = match cli::main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bkt: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}

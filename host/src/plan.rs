@@ -1,0 +1,120 @@
+//! Gathering every plugin's plan (in parallel), checking each effect against the plugin's
+//! declared capabilities before anything is shown, and ordering them by phase.
+
+use crate::repo::Repo;
+use crate::runtime::bindings::{ChangeKind, Plan};
+use crate::runtime::{CallError, Loaded, Runtime, caps};
+
+pub struct PluginPlan<'a> {
+    pub plugin: &'a Loaded,
+    /// The manifest text the plan was made from (`None`: no file yet).
+    pub manifest: Option<String>,
+    pub result: Result<Plan, CallError>,
+}
+
+impl PluginPlan<'_> {
+    pub fn id(&self) -> &str {
+        &self.plugin.info.id
+    }
+    pub fn manifest_path(&self) -> String {
+        Repo::manifest_path(&self.plugin.info.manifest)
+    }
+}
+
+/// Plans for `plugins` in phase order. Each runs in its own thread and store, so their
+/// queries overlap.
+pub fn collect<'a>(rt: &Runtime, repo: &Repo, plugins: &[&'a Loaded]) -> Vec<PluginPlan<'a>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = plugins
+            .iter()
+            .map(|plugin| s.spawn(move || plan_one(rt, repo, plugin)))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    })
+}
+
+fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded) -> PluginPlan<'a> {
+    let manifest = match repo.read_manifest(&plugin.info.manifest) {
+        Ok(m) => m,
+        Err(e) => {
+            return PluginPlan {
+                plugin,
+                manifest: None,
+                result: Err(CallError::Failed(format!("{e:#}"))),
+            };
+        }
+    };
+    let result = rt
+        .session(plugin)
+        .map_err(|e| CallError::Crashed(format!("{e:#}")))
+        .and_then(|mut s| s.plan(manifest.as_deref()))
+        .and_then(|plan| check(plugin, plan));
+    PluginPlan {
+        plugin,
+        manifest,
+        result,
+    }
+}
+
+/// Refuses the whole plan if any effect was not declared: a plugin that tries is not trusted
+/// with the rest either.
+pub fn check(plugin: &Loaded, plan: Plan) -> Result<Plan, CallError> {
+    for change in &plan.changes {
+        for effect in &change.effects {
+            if let Some(why) = caps::effect_refusal(&plugin.info.capabilities, effect) {
+                return Err(CallError::Refused(format!(
+                    "plugin {} {why}; its plan was refused and nothing of it runs",
+                    plugin.info.id
+                )));
+            }
+        }
+    }
+    Ok(plan)
+}
+
+pub fn kind_name(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Missing => "missing",
+        ChangeKind::Extra => "extra",
+        ChangeKind::Differs => "differs",
+    }
+}
+
+#[derive(Default, Clone, Copy, serde::Serialize)]
+pub struct Counts {
+    pub missing: usize,
+    pub extra: usize,
+    pub differs: usize,
+}
+
+pub fn counts(plan: &Plan) -> Counts {
+    let mut c = Counts::default();
+    for change in &plan.changes {
+        match change.kind {
+            ChangeKind::Missing => c.missing += 1,
+            ChangeKind::Extra => c.extra += 1,
+            ChangeKind::Differs => c.differs += 1,
+        }
+    }
+    c
+}
+
+/// An error as the user should read it, with the manifest's file, line and column.
+pub fn describe_error(manifest_path: &str, err: &CallError) -> String {
+    match err {
+        CallError::Invalid(e) => {
+            let position = if e.line > 0 {
+                format!(":{}:{}", e.line, e.column)
+            } else {
+                String::new()
+            };
+            let field = if e.field.is_empty() {
+                String::new()
+            } else {
+                format!(" {}:", e.field)
+            };
+            format!("{manifest_path}{position}:{field} {}", e.message)
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,123 @@
+//! The distribution repository: finding it, reading manifests, and changing files under a
+//! lock so two bkt runs never interleave.
+
+pub mod atomic;
+
+use anyhow::{Context as _, Result, bail};
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use std::path::{Path, PathBuf};
+
+/// The copy of the repository shipped inside the image: read-only.
+pub const IMAGE_COPY: &str = "/usr/share/bkt";
+
+pub struct Repo {
+    pub path: PathBuf,
+    dir: Dir,
+    /// How it was found, for messages (`--repo`, `BKT_REPO`, ...).
+    pub found_by: &'static str,
+    pub read_only: bool,
+}
+
+impl Repo {
+    /// `--repo`, then `BKT_REPO`, then the nearest folder above the working directory with a
+    /// `manifests/` folder, then `repo` in the config file, then the image copy.
+    pub fn discover(flag: Option<&Path>, config_repo: Option<&Path>) -> Result<Repo> {
+        if let Some(p) = flag {
+            return Repo::open(p, "--repo", false);
+        }
+        if let Some(p) = std::env::var_os("BKT_REPO").filter(|v| !v.is_empty()) {
+            return Repo::open(Path::new(&p), "BKT_REPO", false);
+        }
+        if let Ok(cwd) = std::env::current_dir()
+            && let Some(found) = cwd.ancestors().find(|a| a.join("manifests").is_dir())
+        {
+            return Repo::open(found, "the working directory", false);
+        }
+        if let Some(p) = config_repo {
+            return Repo::open(p, "the config file", false);
+        }
+        if Path::new(IMAGE_COPY).join("manifests").is_dir() {
+            return Repo::open(Path::new(IMAGE_COPY), "the image copy", true);
+        }
+        bail!(
+            "no bkt repository found: run bkt inside your distribution's git checkout (a folder \
+             with manifests/), or point to it with --repo DIR or BKT_REPO"
+        )
+    }
+
+    fn open(path: &Path, found_by: &'static str, read_only: bool) -> Result<Repo> {
+        if !path.join("manifests").is_dir() {
+            bail!(
+                "{} (from {found_by}) has no manifests/ folder; is it a bkt repository?",
+                path.display()
+            );
+        }
+        let dir = Dir::open_ambient_dir(path, ambient_authority())
+            .with_context(|| format!("opening the repository {}", path.display()))?;
+        Ok(Repo {
+            path: path.to_path_buf(),
+            dir,
+            found_by,
+            read_only,
+        })
+    }
+
+    /// `manifests/NAME` as shown to the user.
+    pub fn manifest_path(name: &str) -> String {
+        format!("manifests/{name}")
+    }
+
+    /// A repository-relative file's text; `None` when it does not exist.
+    pub fn read(&self, rel: &str) -> Result<Option<String>> {
+        match self.dir.read_to_string(rel) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", self.path.join(rel).display())),
+        }
+    }
+
+    pub fn read_manifest(&self, name: &str) -> Result<Option<String>> {
+        check_manifest_name(name)?;
+        self.read(&Repo::manifest_path(name))
+    }
+
+    /// Replaces files all together (see [`atomic::commit`]). Takes the lock.
+    pub fn commit(&self, changes: &[atomic::FileChange]) -> Result<()> {
+        if self.read_only {
+            bail!(
+                "{} is the read-only copy inside the image; clone your repository and run bkt \
+                 there (or pass --repo DIR) to change it",
+                self.path.display()
+            );
+        }
+        let _lock = self.lock()?;
+        atomic::commit(&self.dir, changes)
+    }
+
+    /// An exclusive lock on the manifests folder, held until dropped.
+    pub fn lock(&self) -> Result<std::fs::File> {
+        let file = std::fs::File::open(self.path.join("manifests"))?;
+        if file.try_lock().is_err() {
+            eprintln!(
+                "waiting for another bkt working on {} ...",
+                self.path.display()
+            );
+            file.lock()?;
+        }
+        Ok(file)
+    }
+}
+
+/// A plugin names its manifest; it must be a plain file name inside `manifests/`.
+pub fn check_manifest_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        bail!("manifest name {name:?} is not a plain file name");
+    }
+    Ok(())
+}

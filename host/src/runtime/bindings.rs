@@ -1,0 +1,16 @@
+//! Host-side bindings of the current contract, `bkt:subsystem@1.0.0`.
+//!
+//! When the contract changes, the old version's WIT folder stays frozen under `wit/`, gets its
+//! own `bindgen!` module here, and converts its types to these.
+
+wasmtime::component::bindgen!({
+    world: "plugin",
+    path: "../wit/v1.0.0",
+});
+
+pub use bkt::subsystem::host::Level;
+pub use bkt::subsystem::types::{
+    Capabilities, Change, ChangeKind, EditResult, Effect, Error as PluginErrorValue,
+    HostContext as Context, InvalidManifest as InvalidManifestValue, Output, PlanResult as Plan,
+    PluginInfo, QueryError, Run, Scope, Section,
+};

@@ -1,0 +1,74 @@
+//! Running a plugin's queries: argv only, no shell, no stdin, a stable locale.
+
+use super::bindings::{Output, QueryError};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Processes spawned for queries in this run (shown by `-v`, read by the benchmark).
+pub static SPAWNED: AtomicUsize = AtomicUsize::new(0);
+
+pub fn run(plugin: &str, argv: &[String]) -> Result<Output, QueryError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(QueryError::Refused("an empty argv".into()));
+    };
+    SPAWNED.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(target: "bkt::query", plugin, "query: {}", argv.join(" "));
+    let result = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        // Tools translate their messages; plugins parse them.
+        .env("LC_ALL", "C.UTF-8")
+        .output();
+    match result {
+        Ok(out) => Ok(Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(QueryError::NotFound(format!(
+            "{program} is not installed here"
+        ))),
+        Err(e) => Err(QueryError::Failed(format!("cannot run {program}: {e}"))),
+    }
+}
+
+/// Runs several queries at once, one thread each, results in order.
+pub fn run_all(
+    plugin: &str,
+    argvs: &[Vec<String>],
+    allowed: impl Fn(&[String]) -> bool,
+) -> Vec<Result<Output, QueryError>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = argvs
+            .iter()
+            .map(|argv| {
+                let ok = allowed(argv);
+                s.spawn(move || {
+                    if ok {
+                        run(plugin, argv)
+                    } else {
+                        Err(refused(plugin, argv))
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(QueryError::Failed("query thread panicked".into())))
+            })
+            .collect()
+    })
+}
+
+pub fn refused(plugin: &str, argv: &[String]) -> QueryError {
+    tracing::warn!(
+        "plugin {plugin} tried to run `{}`, which it did not declare",
+        argv.join(" ")
+    );
+    QueryError::Refused(format!(
+        "plugin {plugin} may not run `{}`: not among its declared queries",
+        argv.join(" ")
+    ))
+}

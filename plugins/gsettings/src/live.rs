@@ -1,0 +1,68 @@
+//! Reading what gsettings and dconf print.
+
+use std::collections::BTreeMap;
+
+/// `gsettings list-recursively SCHEMA` prints `schema key value` a line; the value is the rest
+/// of the line after the second space. Returns key → value text for `schema`.
+pub fn parse_list(schema_id: &str, stdout: &str) -> BTreeMap<String, String> {
+    let mut keys = BTreeMap::new();
+    for line in stdout.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (Some(schema), Some(key), Some(value)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if schema == schema_id {
+            keys.insert(key.to_string(), value.to_string());
+        }
+    }
+    keys
+}
+
+/// `gsettings list-schemas --print-paths` prints `schema /path/` a line.
+pub fn schema_path(schema_id: &str, stdout: &str) -> Option<String> {
+    stdout.lines().find_map(|line| {
+        let (schema, path) = line.split_once(' ')?;
+        (schema == schema_id).then(|| path.trim().to_string())
+    })
+}
+
+/// The keys `dconf dump /` lists under `path` (`/org/gnome/desktop/interface/`): the keys a
+/// user has set, as opposed to schema defaults.
+pub fn dconf_keys(path: &str, dump: &str) -> Vec<String> {
+    let section = format!("[{}]", path.trim_matches('/'));
+    let mut inside = false;
+    let mut keys = Vec::new();
+    for line in dump.lines() {
+        if line.starts_with('[') {
+            inside = line.trim() == section;
+        } else if inside && let Some((key, _)) = line.split_once('=') {
+            keys.push(key.to_string());
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_the_first_two_spaces() {
+        let out = "org.a clock-format '24h'\norg.a favs ['a b', 'c']\norg.a.child x 1\n";
+        let keys = parse_list("org.a", out);
+        assert_eq!(keys["clock-format"], "'24h'");
+        assert_eq!(keys["favs"], "['a b', 'c']");
+        assert!(!keys.contains_key("x"));
+    }
+
+    #[test]
+    fn finds_user_set_keys() {
+        let dump = "[org/a]\nk1='x'\nk2=5\n\n[org/a/child]\nk3=true\n";
+        assert_eq!(dconf_keys("/org/a/", dump), vec!["k1", "k2"]);
+        assert_eq!(
+            schema_path("org.a", "org.b /org/b/\norg.a /org/a/\n").as_deref(),
+            Some("/org/a/")
+        );
+    }
+}

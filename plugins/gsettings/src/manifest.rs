@@ -1,0 +1,160 @@
+//! `manifests/gsettings.json`: `{"settings": [{"schema", "key", "value", "comment"}]}`.
+
+use crate::gvariant;
+use bkt_sdk::{Error, invalid, manifest};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    #[serde(default)]
+    pub settings: Vec<Setting>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    /// A schema id, optionally `SCHEMA:/path/` for a relocatable schema.
+    pub schema: String,
+    pub key: String,
+    /// GVariant text, exactly as `gsettings set` takes it.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl Setting {
+    pub fn id(&self) -> String {
+        format!("{} {}", self.schema, self.key)
+    }
+
+    /// The schema id without a relocatable path, as `list-recursively` prints it.
+    pub fn schema_id(&self) -> &str {
+        schema_id(&self.schema)
+    }
+}
+
+pub fn schema_id(schema: &str) -> &str {
+    schema.split(':').next().unwrap_or(schema)
+}
+
+/// Parses and checks a manifest: every name usable as an argument, every value GVariant text,
+/// no key twice.
+pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
+    let Some(text) = text else {
+        return Ok(Manifest::default());
+    };
+    let m: Manifest = manifest::parse(text)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, s) in m.settings.iter().enumerate() {
+        let at = |field: &str| format!("settings[{i}].{field}");
+        check_name(&s.schema).map_err(|e| invalid(at("schema"), e))?;
+        check_name(&s.key).map_err(|e| invalid(at("key"), e))?;
+        if let Err(e) = gvariant::parse(&s.value) {
+            return Err(invalid(
+                at("value"),
+                format!(
+                    "{} {}: {:?} is not GVariant text: {e} (strings need quotes: \"'dark'\")",
+                    s.schema, s.key, s.value
+                ),
+            ));
+        }
+        if !seen.insert((s.schema.as_str(), s.key.as_str())) {
+            return Err(invalid(
+                at("key"),
+                format!("{} {} is listed twice", s.schema, s.key),
+            ));
+        }
+    }
+    Ok(m)
+}
+
+/// Schema and key names go to gsettings as arguments: no options, no whitespace.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.starts_with('-') {
+        return Err(format!("{name:?} must not start with '-'"));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{name:?} must not contain whitespace"));
+    }
+    Ok(())
+}
+
+impl Manifest {
+    /// Sorted by schema, then key: the order bkt always writes.
+    pub fn sort(&mut self) {
+        self.settings
+            .sort_by(|a, b| (&a.schema, &a.key).cmp(&(&b.schema, &b.key)));
+    }
+
+    pub fn find_mut(&mut self, schema: &str, key: &str) -> Option<&mut Setting> {
+        self.settings
+            .iter_mut()
+            .find(|s| s.schema == schema && s.key == key)
+    }
+
+    /// Sets a value, keeping an existing comment. Returns whether anything changed.
+    pub fn upsert(&mut self, schema: &str, key: &str, value: &str) -> bool {
+        if let Some(s) = self.find_mut(schema, key) {
+            if s.value == value {
+                return false;
+            }
+            s.value = value.to_string();
+            return true;
+        }
+        self.settings.push(Setting {
+            schema: schema.to_string(),
+            key: key.to_string(),
+            value: value.to_string(),
+            comment: None,
+        });
+        self.sort();
+        true
+    }
+
+    pub fn render(&self) -> String {
+        manifest::render(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_value_names_the_entry() {
+        let text = r#"{"settings":[{"schema":"a.b","key":"k","value":"dark"}]}"#;
+        match parse(Some(text)) {
+            Err(Error::InvalidManifest(e)) => {
+                assert_eq!(e.field, "settings[0].value");
+                assert!(e.message.contains("a.b k"), "{}", e.message);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicates_and_option_names_are_rejected() {
+        let dup = r#"{"settings":[{"schema":"a","key":"k","value":"1"},{"schema":"a","key":"k","value":"2"}]}"#;
+        assert!(matches!(parse(Some(dup)), Err(Error::InvalidManifest(_))));
+        let opt = r#"{"settings":[{"schema":"--help","key":"k","value":"1"}]}"#;
+        assert!(matches!(parse(Some(opt)), Err(Error::InvalidManifest(_))));
+    }
+
+    #[test]
+    fn upsert_keeps_comment_and_sorts() {
+        let mut m = parse(Some(
+            r#"{"settings":[{"schema":"b","key":"k","value":"1","comment":"why"}]}"#,
+        ))
+        .unwrap();
+        assert!(m.upsert("b", "k", "2"));
+        assert!(m.upsert("a", "z", "'x'"));
+        assert!(!m.upsert("a", "z", "'x'"));
+        assert_eq!(m.settings[0].schema, "a");
+        assert_eq!(m.settings[1].comment.as_deref(), Some("why"));
+        assert_eq!(m.settings[1].value, "2");
+    }
+}

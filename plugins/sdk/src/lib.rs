@@ -1,0 +1,92 @@
+//! What every bkt plugin shares: the generated contract bindings, typed access to the host's
+//! imports, and manifest parsing that reports the offending field, line and column.
+//!
+//! A plugin implements [`Guest`] and registers it with `bkt_sdk::export!(MyPlugin);`.
+
+pub mod manifest;
+
+wit_bindgen::generate!({
+    world: "plugin",
+    path: "../../wit/v1.0.0",
+    pub_export_macro: true,
+    default_bindings_module: "bkt_sdk",
+});
+
+pub use bkt::subsystem::host::{self, Level};
+pub use bkt::subsystem::types::{
+    Capabilities, Change, ChangeKind, EditResult, Effect, Error, HostContext as Context,
+    InvalidManifest, Output, Phase, PlanResult as Plan, PluginInfo, Problem, QueryError, Run,
+    Scope, Section, Verb, WriteFile,
+};
+pub use exports::bkt::subsystem::subsystem::Guest;
+
+/// The result every plugin entry point returns.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Runs a declared query. A missing program becomes [`Error::Unavailable`] so that `bkt status`
+/// can say "not installed here" and go on; a non-zero exit is returned as output, not an error,
+/// because many tools use it to say "nothing found".
+pub fn query(argv: &[&str]) -> Result<Output> {
+    let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+    host::query(&argv).map_err(query_error)
+}
+
+/// Runs several declared queries at once; the host overlaps them.
+pub fn query_all(argvs: Vec<Vec<String>>) -> Vec<Result<Output>> {
+    host::query_all(&argvs)
+        .into_iter()
+        .map(|r| r.map_err(query_error))
+        .collect()
+}
+
+fn query_error(e: QueryError) -> Error {
+    match e {
+        QueryError::NotFound(msg) => Error::Unavailable(msg),
+        QueryError::Refused(msg) => Error::Failed(format!("refused by the host: {msg}")),
+        QueryError::Failed(msg) => Error::Failed(msg),
+    }
+}
+
+/// Logs through the host (shown with `bkt -v`).
+pub fn debug(message: &str) {
+    host::log(Level::Debug, message);
+}
+
+/// An error naming a field of the manifest.
+pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::InvalidManifest(InvalidManifest {
+        field: field.into(),
+        message: message.into(),
+        line: 0,
+        column: 0,
+    })
+}
+
+/// A verb called with the wrong arguments.
+pub fn usage(message: impl Into<String>) -> Error {
+    Error::Failed(message.into())
+}
+
+/// A change with its effects.
+pub fn change(
+    id: impl Into<String>,
+    kind: ChangeKind,
+    summary: impl Into<String>,
+    effects: Vec<Effect>,
+) -> Change {
+    Change {
+        id: id.into(),
+        kind,
+        summary: summary.into(),
+        effects,
+    }
+}
+
+/// A `run` effect.
+pub fn run(program: &str, args: &[&str], scope: Scope) -> Effect {
+    Effect::Run(Run {
+        program: program.to_string(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        scope,
+    })
+}

@@ -1,0 +1,144 @@
+//! A throwaway world for one test: HOME, XDG folders, a repository, and the real tools.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct World {
+    pub dir: tempfile::TempDir,
+    /// Shared compiled-code cache, so each test does not recompile the plugins.
+    pub cache: PathBuf,
+    pub path_env: String,
+    pub extra_env: Vec<(String, String)>,
+}
+
+pub const SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<schemalist>
+  <schema id="org.bkt.test" path="/org/bkt/test/">
+    <key name="clock-format" type="s"><default>'24h'</default></key>
+    <key name="idle-delay" type="u"><default>300</default></key>
+    <key name="hot-corners" type="b"><default>true</default></key>
+    <key name="favorites" type="as"><default>[]</default></key>
+  </schema>
+  <schema id="org.bkt.other" path="/org/bkt/other/">
+    <key name="size" type="i"><default>10</default></key>
+    <key name="name" type="s"><default>''</default></key>
+  </schema>
+</schemalist>
+"#;
+
+impl World {
+    pub fn new() -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["home", "config", "data", "repo/manifests", "schemas"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bkt-test-cache");
+        World {
+            dir,
+            cache,
+            path_env: std::env::var("PATH").unwrap_or_default(),
+            extra_env: vec![],
+        }
+    }
+
+    /// A world with the test schema compiled and the keyfile backend.
+    pub fn with_schema() -> World {
+        let w = World::new();
+        std::fs::write(w.path("schemas/org.bkt.test.gschema.xml"), SCHEMA).expect("schema");
+        let st = Command::new("glib-compile-schemas")
+            .arg(w.path("schemas"))
+            .status()
+            .expect("glib-compile-schemas");
+        assert!(st.success());
+        w
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn repo(&self) -> PathBuf {
+        self.path("repo")
+    }
+
+    pub fn write_manifest(&self, name: &str, text: &str) {
+        std::fs::write(self.repo().join("manifests").join(name), text).expect("write manifest");
+    }
+
+    pub fn manifest(&self, name: &str) -> String {
+        std::fs::read_to_string(self.repo().join("manifests").join(name)).expect("read manifest")
+    }
+
+    fn env(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", &self.path_env)
+            .env("HOME", self.path("home"))
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("XDG_CACHE_HOME", &self.cache)
+            .env("GSETTINGS_SCHEMA_DIR", self.path("schemas"))
+            .env("GSETTINGS_BACKEND", "keyfile")
+            .env("NO_COLOR", "1")
+            .current_dir(self.repo());
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+    }
+
+    pub fn bkt(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bkt"));
+        cmd.args(args);
+        self.env(&mut cmd);
+        Out(cmd.output().expect("running bkt"))
+    }
+
+    /// Runs a real tool in the same environment.
+    pub fn tool(&self, program: &str, args: &[&str]) -> Out {
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        self.env(&mut cmd);
+        Out(cmd
+            .output()
+            .unwrap_or_else(|e| panic!("running {program}: {e}")))
+    }
+
+    pub fn gsettings_get(&self, schema: &str, key: &str) -> String {
+        let out = self.tool("gsettings", &["get", schema, key]);
+        assert!(out.ok(), "gsettings get failed: {}", out.stderr());
+        out.stdout().trim().to_string()
+    }
+}
+
+pub struct Out(pub Output);
+
+impl Out {
+    pub fn ok(&self) -> bool {
+        self.0.status.success()
+    }
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout(), self.stderr())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.all()))
+    }
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code(), code, "exit code; output:\n{}", self.all());
+        self
+    }
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

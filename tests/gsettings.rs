@@ -1,0 +1,271 @@
+//! The gsettings subsystem end to end, with the real `gsettings` (keyfile backend, a compiled
+//! test schema, a throwaway XDG_CONFIG_HOME).
+
+mod common;
+use common::World;
+
+const MANIFEST: &str = r#"{
+  "settings": [
+    {
+      "schema": "org.bkt.other",
+      "key": "size",
+      "value": "42",
+      "comment": "bigger"
+    },
+    {
+      "schema": "org.bkt.test",
+      "key": "clock-format",
+      "value": "'12h'"
+    },
+    {
+      "schema": "org.bkt.test",
+      "key": "favorites",
+      "value": "['a.desktop', 'b.desktop']"
+    },
+    {
+      "schema": "org.bkt.test",
+      "key": "idle-delay",
+      "value": "uint32 900"
+    }
+  ]
+}
+"#;
+
+#[test]
+fn apply_sets_the_manifest_values() {
+    let w = World::with_schema();
+    w.write_manifest("gsettings.json", MANIFEST);
+    let status = w.bkt(&["status", "--format", "json"]);
+    status.assert_code(0);
+    let g = &status.json()["plugins"][0];
+    assert_eq!(g["id"], "gsettings");
+    assert_eq!(g["items"], 4);
+    assert_eq!(g["differs"], 4, "{}", status.stdout());
+
+    let applied = w.bkt(&["apply", "--yes"]);
+    applied.assert_code(0);
+    assert!(
+        applied.stdout().contains("Applied 4 of 4 changes"),
+        "{}",
+        applied.stdout()
+    );
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
+    assert_eq!(w.gsettings_get("org.bkt.test", "idle-delay"), "uint32 900");
+    assert_eq!(
+        w.gsettings_get("org.bkt.test", "favorites"),
+        "['a.desktop', 'b.desktop']"
+    );
+    assert_eq!(w.gsettings_get("org.bkt.other", "size"), "42");
+
+    // Equal after parsing: in step now, and a second apply has nothing to do.
+    let again = w.bkt(&["status", "--format", "json"]);
+    assert_eq!(
+        again.json()["plugins"][0]["state"],
+        "ok",
+        "{}",
+        again.stdout()
+    );
+    let noop = w.bkt(&["apply", "--yes"]);
+    noop.assert_code(0);
+    assert!(noop.stdout().contains("Nothing to apply"));
+}
+
+#[test]
+fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
+    let w = World::with_schema();
+    w.write_manifest("gsettings.json", MANIFEST);
+    w.bkt(&["apply", "--yes"]).assert_code(0);
+    assert!(
+        w.tool(
+            "gsettings",
+            &["set", "org.bkt.test", "clock-format", "'24h'"]
+        )
+        .ok()
+    );
+
+    let status = w.bkt(&["status"]);
+    status.assert_code(0);
+    assert!(status.stdout().contains("1 differ"), "{}", status.stdout());
+    assert!(
+        status
+            .stdout()
+            .contains("org.bkt.test clock-format: '24h' → '12h'"),
+        "{}",
+        status.stdout()
+    );
+
+    let dry = w.bkt(&["capture", "--dry-run"]);
+    dry.assert_code(0);
+    assert!(
+        dry.stdout().contains("-      \"value\": \"'12h'\""),
+        "{}",
+        dry.stdout()
+    );
+    assert_eq!(w.manifest("gsettings.json"), MANIFEST, "dry run wrote");
+
+    w.bkt(&["capture"]).assert_code(0);
+    let expected = MANIFEST.replace("\"value\": \"'12h'\"", "\"value\": \"'24h'\"");
+    assert_eq!(w.manifest("gsettings.json"), expected);
+    let status = w.bkt(&["status", "--format", "json"]);
+    assert_eq!(status.json()["plugins"][0]["state"], "ok");
+}
+
+#[test]
+fn malformed_json_names_file_line_and_column_and_writes_nothing() {
+    let w = World::with_schema();
+    let bad = "{\n  \"settings\": [\n    {\"schema\": \"org.bkt.test\",}\n  ]\n}\n";
+    w.write_manifest("gsettings.json", bad);
+    let status = w.bkt(&["status"]);
+    status.assert_code(1);
+    assert!(
+        status.all().contains("manifests/gsettings.json:3:"),
+        "{}",
+        status.all()
+    );
+    let capture = w.bkt(&["capture"]);
+    capture.assert_code(1);
+    assert!(
+        capture.stderr().contains("manifests/gsettings.json:3:"),
+        "{}",
+        capture.stderr()
+    );
+    assert_eq!(w.manifest("gsettings.json"), bad);
+    let set = w.bkt(&["gsetting", "set", "org.bkt.test", "clock-format", "'12h'"]);
+    set.assert_code(2);
+    assert_eq!(w.manifest("gsettings.json"), bad);
+}
+
+#[test]
+fn unknown_fields_and_bad_values_name_the_entry() {
+    let w = World::with_schema();
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings":[{"schema":"org.bkt.test","key":"clock-format","value":"'12h'","valeu":"x"}]}"#,
+    );
+    let out = w.bkt(&["status"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout().contains("settings[0].valeu"),
+        "{}",
+        out.stdout()
+    );
+    assert!(out.stdout().contains("unknown field"), "{}", out.stdout());
+
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings":[{"schema":"org.bkt.test","key":"clock-format","value":"'12h'"},{"schema":"org.bkt.test","key":"idle-delay","value":"dark"}]}"#,
+    );
+    let out = w.bkt(&["apply", "--yes"]);
+    out.assert_code(1);
+    assert!(
+        out.stderr().contains("settings[1].value"),
+        "{}",
+        out.stderr()
+    );
+    assert!(
+        out.stderr().contains("org.bkt.test idle-delay"),
+        "{}",
+        out.stderr()
+    );
+    // An invalid manifest applies nothing at all.
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
+}
+
+#[test]
+fn unknown_schema_or_key_fails_that_entry_only() {
+    let w = World::with_schema();
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings":[
+            {"schema":"org.bkt.missing","key":"x","value":"1"},
+            {"schema":"org.bkt.test","key":"clock-format","value":"'12h'"},
+            {"schema":"org.bkt.test","key":"no-such-key","value":"1"}]}"#,
+    );
+    let out = w.bkt(&["apply", "--yes"]);
+    out.assert_code(1);
+    assert!(
+        out.stderr().contains("no such schema \"org.bkt.missing\""),
+        "{}",
+        out.stderr()
+    );
+    assert!(
+        out.stderr().contains("has no key \"no-such-key\""),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
+}
+
+#[test]
+fn without_gsettings_status_says_unavailable_and_succeeds() {
+    let mut w = World::with_schema();
+    w.write_manifest("gsettings.json", MANIFEST);
+    w.path_env = w.path("empty-bin").display().to_string();
+    let out = w.bkt(&["status"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout()
+            .contains("unavailable: gsettings is not installed here"),
+        "{}",
+        out.stdout()
+    );
+    let json = w.bkt(&["status", "--format", "json"]);
+    json.assert_code(0);
+    assert_eq!(json.json()["plugins"][0]["state"], "unavailable");
+}
+
+#[test]
+fn punned_set_unset_and_list() {
+    let w = World::with_schema();
+    w.write_manifest("gsettings.json", MANIFEST);
+    let set = w.bkt(&["gsetting", "set", "org.bkt.other", "name", "'Ada'"]);
+    set.assert_code(0);
+    assert!(
+        set.stdout().contains("+      \"key\": \"name\""),
+        "{}",
+        set.stdout()
+    );
+    assert_eq!(w.gsettings_get("org.bkt.other", "name"), "'Ada'");
+    // Only the new setting was applied, not the rest of the drift.
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
+    let m: serde_json::Value = serde_json::from_str(&w.manifest("gsettings.json")).unwrap();
+    assert_eq!(m["settings"][0]["key"], "name", "sorted by schema then key");
+    assert_eq!(m["settings"][1]["comment"], "bigger");
+
+    let dry = w.bkt(&["gsetting", "set", "org.bkt.other", "size", "7", "--dry-run"]);
+    dry.assert_code(0);
+    assert!(
+        dry.stdout().contains("+      \"value\": \"7\""),
+        "{}",
+        dry.stdout()
+    );
+    assert!(w.manifest("gsettings.json").contains("\"42\""));
+
+    let bad = w.bkt(&["gsetting", "set", "org.bkt.other", "name", "Ada"]);
+    bad.assert_code(2);
+    assert!(
+        bad.stderr().contains("not GVariant text"),
+        "{}",
+        bad.stderr()
+    );
+
+    let list = w.bkt(&["gsetting", "list"]);
+    list.assert_code(0);
+    assert!(
+        list.stdout()
+            .contains("org.bkt.test clock-format '12h'   (live: '24h')"),
+        "{}",
+        list.stdout()
+    );
+
+    w.bkt(&["gsetting", "unset", "org.bkt.other", "name"])
+        .assert_code(0);
+    assert!(!w.manifest("gsettings.json").contains("\"name\""));
+    let help = w.bkt(&["gsetting", "--help"]);
+    help.assert_code(0);
+    assert!(
+        help.stdout().contains("set SCHEMA KEY VALUE"),
+        "{}",
+        help.stdout()
+    );
+}

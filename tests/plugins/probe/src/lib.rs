@@ -1,0 +1,167 @@
+//! A plugin for testing the host: its manifest says what to try, and the host must allow or
+//! refuse it. It declares `echo` queries, the programs `true` and `echo`, reads of
+//! `/etc/probe`, and writes under `/etc/probe/`.
+
+// The entry points are exported only in the wasm build; natively (unit tests) they are unused.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+use bkt_sdk::{
+    Capabilities, ChangeKind, EditResult, Effect, Error, Guest, Phase, Plan, PluginInfo, Problem,
+    Run, Scope, Section, WriteFile, change, manifest,
+};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Probe {
+    /// argv lists to run as queries; their stdout becomes a change summary.
+    #[serde(default)]
+    queries: Vec<Vec<String>>,
+    /// programs to return as `run` effects (as system scope when prefixed with `sudo:`).
+    #[serde(default)]
+    effects: Vec<Vec<String>>,
+    /// paths to return as `write-file` effects.
+    #[serde(default)]
+    writes: Vec<String>,
+    /// files to read through WASI; their contents become change summaries.
+    #[serde(default)]
+    reads: Vec<String>,
+    #[serde(default)]
+    spin: bool,
+    #[serde(default)]
+    allocate_mib: u32,
+    #[serde(default)]
+    panic: Option<String>,
+    /// Lines of the PROBE Containerfile section.
+    #[serde(default)]
+    section: Vec<String>,
+}
+
+struct ProbePlugin;
+
+#[cfg(target_arch = "wasm32")]
+bkt_sdk::export!(ProbePlugin);
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+impl Guest for ProbePlugin {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            id: "probe".into(),
+            command: "probe".into(),
+            summary: "test plugin".into(),
+            version: "0.0.1".into(),
+            manifest: "probe.json".into(),
+            sections: strings(&["PROBE"]),
+            phase: Phase::Configuration,
+            verbs: vec![],
+            capabilities: Capabilities {
+                queries: vec![strings(&["echo"])],
+                programs: strings(&["true", "echo"]),
+                reads: strings(&["/etc/probe"]),
+                writes: strings(&["/etc/probe/"]),
+            },
+        }
+    }
+
+    fn capture(text: Option<String>) -> Result<String, Error> {
+        Ok(text.unwrap_or_else(|| "{}\n".into()))
+    }
+
+    fn plan(text: Option<String>) -> Result<Plan, Error> {
+        let p: Probe = manifest::parse(text.as_deref().unwrap_or("{}"))?;
+        if let Some(message) = p.panic {
+            panic!("{message}");
+        }
+        if p.allocate_mib > 0 {
+            let mut hold = Vec::new();
+            for _ in 0..p.allocate_mib {
+                hold.push(vec![1u8; 1 << 20]);
+            }
+            std::hint::black_box(&hold);
+        }
+        let mut spins = 0u64;
+        while std::hint::black_box(p.spin) {
+            spins = std::hint::black_box(spins.wrapping_add(1));
+        }
+        let mut changes = Vec::new();
+        let mut problems = Vec::new();
+        for argv in &p.queries {
+            match bkt_sdk::host::query(argv) {
+                Ok(out) => changes.push(change(
+                    argv.join(" "),
+                    ChangeKind::Missing,
+                    out.stdout.trim(),
+                    vec![],
+                )),
+                Err(e) => problems.push(Problem {
+                    id: argv.join(" "),
+                    message: format!("{e:?}"),
+                }),
+            }
+        }
+        for path in &p.reads {
+            match std::fs::read_to_string(path) {
+                Ok(text) => changes.push(change(
+                    path.clone(),
+                    ChangeKind::Missing,
+                    text.trim(),
+                    vec![],
+                )),
+                Err(e) => problems.push(Problem {
+                    id: path.clone(),
+                    message: e.to_string(),
+                }),
+            }
+        }
+        for argv in &p.effects {
+            let (scope, program) = match argv[0].strip_prefix("sudo:") {
+                Some(program) => (Scope::System, program.to_string()),
+                None => (Scope::User, argv[0].clone()),
+            };
+            let effect = Effect::Run(Run {
+                program,
+                args: argv[1..].to_vec(),
+                scope,
+            });
+            changes.push(change(
+                argv.join(" "),
+                ChangeKind::Missing,
+                argv.join(" "),
+                vec![effect],
+            ));
+        }
+        for path in &p.writes {
+            let effect = Effect::WriteFile(WriteFile {
+                path: path.clone(),
+                contents: b"probe\n".to_vec(),
+                mode: 0o644,
+            });
+            changes.push(change(
+                path.clone(),
+                ChangeKind::Missing,
+                format!("write {path}"),
+                vec![effect],
+            ));
+        }
+        Ok(Plan {
+            items: changes.len() as u32,
+            changes,
+            problems,
+        })
+    }
+
+    fn render_section(text: Option<String>) -> Result<Vec<Section>, Error> {
+        let p: Probe = manifest::parse(text.as_deref().unwrap_or("{}"))?;
+        Ok(vec![Section {
+            name: "PROBE".into(),
+            lines: p.section,
+        }])
+    }
+
+    fn edit(_text: Option<String>, verb: String, _args: Vec<String>) -> Result<EditResult, Error> {
+        Err(Error::Failed(format!("probe has no verb {verb}")))
+    }
+}

@@ -35,14 +35,14 @@ const MANIFEST: &str = r#"{
 fn apply_sets_the_manifest_values() {
     let w = World::with_schema();
     w.write_manifest("gsettings.json", MANIFEST);
-    let status = w.bkt(&["status", "--format", "json"]);
+    let status = w.bkt(&["status", "-s", "gsettings", "--format", "json"]);
     status.assert_code(0);
     let g = &status.json()["plugins"][0];
     assert_eq!(g["id"], "gsettings");
     assert_eq!(g["items"], 4);
     assert_eq!(g["differs"], 4, "{}", status.stdout());
 
-    let applied = w.bkt(&["apply", "--yes"]);
+    let applied = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
     applied.assert_code(0);
     assert!(
         applied.stdout().contains("Applied 4 of 4 changes"),
@@ -58,14 +58,14 @@ fn apply_sets_the_manifest_values() {
     assert_eq!(w.gsettings_get("org.bkt.other", "size"), "42");
 
     // Equal after parsing: in step now, and a second apply has nothing to do.
-    let again = w.bkt(&["status", "--format", "json"]);
+    let again = w.bkt(&["status", "-s", "gsettings", "--format", "json"]);
     assert_eq!(
         again.json()["plugins"][0]["state"],
         "ok",
         "{}",
         again.stdout()
     );
-    let noop = w.bkt(&["apply", "--yes"]);
+    let noop = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
     noop.assert_code(0);
     assert!(noop.stdout().contains("Nothing to apply"));
 }
@@ -74,7 +74,7 @@ fn apply_sets_the_manifest_values() {
 fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
     let w = World::with_schema();
     w.write_manifest("gsettings.json", MANIFEST);
-    w.bkt(&["apply", "--yes"]).assert_code(0);
+    w.bkt(&["apply", "-s", "gsettings", "--yes"]).assert_code(0);
     assert!(
         w.tool(
             "gsettings",
@@ -83,7 +83,7 @@ fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
         .ok()
     );
 
-    let status = w.bkt(&["status"]);
+    let status = w.bkt(&["status", "-s", "gsettings"]);
     status.assert_code(0);
     assert!(status.stdout().contains("1 differ"), "{}", status.stdout());
     assert!(
@@ -94,7 +94,7 @@ fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
         status.stdout()
     );
 
-    let dry = w.bkt(&["capture", "--dry-run"]);
+    let dry = w.bkt(&["capture", "-s", "gsettings", "--dry-run"]);
     dry.assert_code(0);
     assert!(
         dry.stdout().contains("-      \"value\": \"'12h'\""),
@@ -103,10 +103,10 @@ fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
     );
     assert_eq!(w.manifest("gsettings.json"), MANIFEST, "dry run wrote");
 
-    w.bkt(&["capture"]).assert_code(0);
+    w.bkt(&["capture", "-s", "gsettings"]).assert_code(0);
     let expected = MANIFEST.replace("\"value\": \"'12h'\"", "\"value\": \"'24h'\"");
     assert_eq!(w.manifest("gsettings.json"), expected);
-    let status = w.bkt(&["status", "--format", "json"]);
+    let status = w.bkt(&["status", "-s", "gsettings", "--format", "json"]);
     assert_eq!(status.json()["plugins"][0]["state"], "ok");
 }
 
@@ -115,14 +115,14 @@ fn malformed_json_names_file_line_and_column_and_writes_nothing() {
     let w = World::with_schema();
     let bad = "{\n  \"settings\": [\n    {\"schema\": \"org.bkt.test\",}\n  ]\n}\n";
     w.write_manifest("gsettings.json", bad);
-    let status = w.bkt(&["status"]);
+    let status = w.bkt(&["status", "-s", "gsettings"]);
     status.assert_code(1);
     assert!(
         status.all().contains("manifests/gsettings.json:3:"),
         "{}",
         status.all()
     );
-    let capture = w.bkt(&["capture"]);
+    let capture = w.bkt(&["capture", "-s", "gsettings"]);
     capture.assert_code(1);
     assert!(
         capture.stderr().contains("manifests/gsettings.json:3:"),
@@ -142,7 +142,7 @@ fn unknown_fields_and_bad_values_name_the_entry() {
         "gsettings.json",
         r#"{"settings":[{"schema":"org.bkt.test","key":"clock-format","value":"'12h'","valeu":"x"}]}"#,
     );
-    let out = w.bkt(&["status"]);
+    let out = w.bkt(&["status", "-s", "gsettings"]);
     out.assert_code(1);
     assert!(
         out.stdout().contains("settings[0].valeu"),
@@ -155,7 +155,7 @@ fn unknown_fields_and_bad_values_name_the_entry() {
         "gsettings.json",
         r#"{"settings":[{"schema":"org.bkt.test","key":"clock-format","value":"'12h'"},{"schema":"org.bkt.test","key":"idle-delay","value":"dark"}]}"#,
     );
-    let out = w.bkt(&["apply", "--yes"]);
+    let out = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
     out.assert_code(1);
     assert!(
         out.stderr().contains("settings[1].value"),
@@ -181,7 +181,7 @@ fn unknown_schema_or_key_fails_that_entry_only() {
             {"schema":"org.bkt.test","key":"clock-format","value":"'12h'"},
             {"schema":"org.bkt.test","key":"no-such-key","value":"1"}]}"#,
     );
-    let out = w.bkt(&["apply", "--yes"]);
+    let out = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
     out.assert_code(1);
     assert!(
         out.stderr().contains("no such schema \"org.bkt.missing\""),
@@ -201,7 +201,7 @@ fn without_gsettings_status_says_unavailable_and_succeeds() {
     let mut w = World::with_schema();
     w.write_manifest("gsettings.json", MANIFEST);
     w.path_env = w.path("empty-bin").display().to_string();
-    let out = w.bkt(&["status"]);
+    let out = w.bkt(&["status", "-s", "gsettings"]);
     out.assert_code(0);
     assert!(
         out.stdout()
@@ -209,7 +209,7 @@ fn without_gsettings_status_says_unavailable_and_succeeds() {
         "{}",
         out.stdout()
     );
-    let json = w.bkt(&["status", "--format", "json"]);
+    let json = w.bkt(&["status", "-s", "gsettings", "--format", "json"]);
     json.assert_code(0);
     assert_eq!(json.json()["plugins"][0]["state"], "unavailable");
 }

@@ -1,1 +1,293 @@
+//! The host's promises about plugins: sandbox, capability checks, trust, limits, cache.
+//! Driven by the probe test plugin, whose manifest tells it what to try.
 
+mod common;
+use common::World;
+use std::path::PathBuf;
+
+fn probe_wasm() -> PathBuf {
+    PathBuf::from(env!("BKT_TEST_PLUGIN_DIR")).join("bkt_plugin_probe.wasm")
+}
+
+/// A world with the probe installed as a third-party plugin and trusted.
+fn with_probe(manifest: &str) -> (World, PathBuf) {
+    let w = World::new();
+    let dir = w.path("data/bkt/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("probe.wasm");
+    std::fs::copy(probe_wasm(), &path).unwrap();
+    w.write_manifest("probe.json", manifest);
+    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    (w, path)
+}
+
+#[test]
+fn untrusted_plugins_do_not_load_and_changed_ones_are_refused() {
+    let w = World::new();
+    let dir = w.path("data/bkt/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("probe.wasm");
+    std::fs::copy(probe_wasm(), &path).unwrap();
+    w.write_manifest("probe.json", "{}");
+
+    let list = w.bkt(&["plugin", "list"]);
+    list.assert_code(0);
+    assert!(
+        list.stdout().contains("not trusted yet"),
+        "{}",
+        list.stdout()
+    );
+    let status = w.bkt(&["status", "-s", "probe"]);
+    assert!(
+        status.stderr().contains("no subsystem \"probe\""),
+        "{}",
+        status.all()
+    );
+
+    let trust = w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"]);
+    trust.assert_code(0);
+    assert!(
+        trust.stdout().contains("programs: true, echo"),
+        "{}",
+        trust.stdout()
+    );
+    w.bkt(&["status", "-s", "probe"]).assert_code(0);
+
+    // Same file name, other bytes: refused until trusted again.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"\0\0\0\0\0\0\0\0");
+    std::fs::write(&path, bytes).unwrap();
+    let list = w.bkt(&["plugin", "list"]);
+    assert!(
+        list.stdout().contains("changed since it was trusted"),
+        "{}",
+        list.stdout()
+    );
+}
+
+#[test]
+fn builtin_plugins_are_listed_with_capabilities() {
+    let w = World::new();
+    let out = w.bkt(&["plugin", "list", "--format", "json"]);
+    out.assert_code(0);
+    let plugins = out.json()["plugins"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let g = plugins
+        .iter()
+        .find(|p| p["id"] == "gsettings")
+        .expect("gsettings listed");
+    assert_eq!(g["source"], "builtin");
+    assert_eq!(g["capabilities"]["programs"][0], "gsettings");
+}
+
+#[test]
+fn undeclared_queries_are_refused_and_reported() {
+    let (w, _) = with_probe(r#"{"queries": [["echo", "hello"], ["rm", "-rf", "/nonexistent"]]}"#);
+    let out = w.bkt(&["status", "-s", "probe"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout()
+            .contains("plugin probe tried to run `rm -rf /nonexistent`, which it did not declare"),
+        "{}",
+        out.stdout()
+    );
+    let (w, _) = with_probe(r#"{"queries": [["echo", "hello"]]}"#);
+    let out = w.bkt(&["status", "-s", "probe", "--format", "json"]);
+    out.assert_code(0);
+    assert_eq!(out.json()["plugins"][0]["changes"][0]["summary"], "hello");
+}
+
+#[test]
+fn undeclared_effects_are_refused_before_anything_runs() {
+    let marker = tempfile::tempdir().unwrap();
+    let made = marker.path().join("made");
+    let manifest = format!(
+        r#"{{"effects": [["true"], ["touch", "{}"]]}}"#,
+        made.display()
+    );
+    let (w, _) = with_probe(&manifest);
+    let out = w.bkt(&["apply", "--yes", "-s", "probe"]);
+    out.assert_code(1);
+    assert!(
+        out.stderr()
+            .contains("plugin probe runs `touch`, which is not among its declared programs"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        !out.stdout().contains("[1/"),
+        "nothing may run: {}",
+        out.stdout()
+    );
+    assert!(!made.exists());
+
+    let (w, _) = with_probe(r#"{"writes": ["/etc/probe/ok", "/etc/passwd"]}"#);
+    std::fs::create_dir_all(w.path("root")).unwrap();
+    let out = w.bkt(&[
+        "apply",
+        "--yes",
+        "-s",
+        "probe",
+        "--root",
+        w.path("root").to_str().unwrap(),
+    ]);
+    out.assert_code(1);
+    assert!(
+        out.stderr()
+            .contains("writes /etc/passwd, outside its declared write paths"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        !w.path("root/etc/probe/ok").exists(),
+        "the declared write must not run either"
+    );
+}
+
+#[test]
+fn file_effects_stay_under_the_root() {
+    let (w, _) = with_probe(r#"{"writes": ["/etc/probe/conf.d/a.conf"]}"#);
+    let root = w.path("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let out = w.bkt(&[
+        "apply",
+        "--yes",
+        "-s",
+        "probe",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    out.assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/probe/conf.d/a.conf")).unwrap(),
+        "probe\n"
+    );
+}
+
+#[test]
+fn reads_see_only_declared_folders_under_the_root() {
+    let (w, _) = with_probe(r#"{"reads": ["/etc/probe/motd", "/etc/hostname"]}"#);
+    let root = w.path("root");
+    std::fs::create_dir_all(root.join("etc/probe")).unwrap();
+    std::fs::write(root.join("etc/probe/motd"), "from the test root\n").unwrap();
+    let out = w.bkt(&[
+        "status",
+        "-s",
+        "probe",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let p = &out.json()["plugins"][0];
+    assert_eq!(
+        p["changes"][0]["summary"],
+        "from the test root",
+        "{}",
+        out.stdout()
+    );
+    assert_eq!(p["problems"][0]["id"], "/etc/hostname", "{}", out.stdout());
+}
+
+#[test]
+fn a_panic_is_reported_with_the_plugin_and_its_message() {
+    let (w, _) = with_probe(r#"{"panic": "the probe gave up"}"#);
+    let out = w.bkt(&["status", "-s", "probe"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout().contains("plugin probe crashed"),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout().contains("the probe gave up"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn time_and_memory_limits_end_in_clear_errors() {
+    let (w, _) = with_probe(r#"{"spin": true}"#);
+    let out = w.bkt(&["status", "-s", "probe", "--plugin-timeout", "0.3"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout().contains("plugin probe ran longer than 0.3 s"),
+        "{}",
+        out.stdout()
+    );
+
+    let (w, _) = with_probe(r#"{"allocate_mib": 200}"#);
+    let out = w.bkt(&["status", "-s", "probe", "--plugin-memory", "64"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout()
+            .contains("plugin probe needed more than 64 MiB"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
+    let mut w = World::new();
+    w.cache = w.path("cache");
+    w.bkt(&["plugin", "list"]).assert_code(0);
+    let folder = w.cache.join("bkt");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&folder).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o700);
+    let artifacts: Vec<PathBuf> = walk(&folder)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert!(!artifacts.is_empty());
+    for a in &artifacts {
+        std::fs::write(a, b"not an artifact").unwrap();
+    }
+    w.bkt(&["plugin", "list"]).assert_code(0);
+    for a in &artifacts {
+        assert!(
+            std::fs::metadata(a).unwrap().len() > 1000,
+            "{} was not rewritten",
+            a.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_repository_is_a_clear_error() {
+    let w = World::new();
+    let out = {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bkt"));
+        cmd.arg("status")
+            .current_dir(w.path("home"))
+            .env("HOME", w.path("home"))
+            .env("XDG_CONFIG_HOME", w.path("config"))
+            .env("XDG_CACHE_HOME", &w.cache)
+            .env_remove("BKT_REPO");
+        common::Out(cmd.output().unwrap())
+    };
+    out.assert_code(2);
+    assert!(
+        out.stderr().contains("no bkt repository found"),
+        "{}",
+        out.stderr()
+    );
+}

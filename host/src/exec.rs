@@ -174,6 +174,7 @@ impl Executor {
         }
         argv.push(r.program.clone());
         argv.extend(r.args.iter().cloned());
+        tracing::debug!(target: "bkt::exec", "run: {}", argv.join(" "));
         let out = Command::new(&argv[0])
             .args(&argv[1..])
             .stdin(Stdio::null())

@@ -4,6 +4,7 @@
 
 mod app;
 mod cli;
+mod containerfile;
 mod exec;
 mod logging;
 mod plan;
@@ -20,5 +21,7 @@ fn main() {
             2
         }
     };
+    let spawned = runtime::query::SPAWNED.load(std::sync::atomic::Ordering::Relaxed);
+    tracing::debug!(target: "bkt::timing", "query processes spawned: {spawned}");
     std::process::exit(code);
 }

@@ -142,3 +142,81 @@ impl Out {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// A yum repository of tiny noarch RPMs (alpha, beta, gamma, delta), built once per test
+/// binary with the real rpmbuild and createrepo_c.
+pub fn rpm_repo() -> &'static Path {
+    static REPO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    REPO.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("rpm-repo-{}", std::process::id()));
+        let top = dir.join("top");
+        let repo = dir.join("repo");
+        std::fs::create_dir_all(&repo).expect("mkdir repo");
+        for name in ["alpha", "beta", "gamma", "delta"] {
+            let spec = dir.join(format!("{name}.spec"));
+            std::fs::write(
+                &spec,
+                format!("Name: {name}\nVersion: 1.0\nRelease: 1\nSummary: bkt test package {name}\nLicense: MIT\nBuildArch: noarch\n%description\nA package for bkt's tests.\n%files\n"),
+            )
+            .expect("spec");
+            let out = Command::new("rpmbuild")
+                .arg("--define")
+                .arg(format!("_topdir {}", top.display()))
+                .arg("-bb")
+                .arg(&spec)
+                .output()
+                .expect("rpmbuild");
+            assert!(out.status.success(), "rpmbuild: {}", String::from_utf8_lossy(&out.stderr));
+            std::fs::copy(top.join(format!("RPMS/noarch/{name}-1.0-1.noarch.rpm")), repo.join(format!("{name}-1.0-1.noarch.rpm"))).expect("copy rpm");
+        }
+        let ok = Command::new("createrepo_c").arg("-q").arg(&repo).status().expect("createrepo_c").success();
+        assert!(ok, "createrepo_c failed");
+        repo
+    })
+}
+
+impl World {
+    /// A system root whose dnf uses the test repository, with `installed` installed by hand.
+    pub fn rpm_root(&self, installed: &[&str]) -> PathBuf {
+        let root = self.path("root");
+        std::fs::create_dir_all(root.join("etc/yum.repos.d")).unwrap();
+        std::fs::create_dir_all(root.join("etc/dnf/vars")).unwrap();
+        std::fs::write(
+            root.join("etc/yum.repos.d/local.repo"),
+            format!(
+                "[local]\nname=bkt test packages\nbaseurl=file://{}\ngpgcheck=0\n",
+                rpm_repo().display()
+            ),
+        )
+        .unwrap();
+        std::fs::write(root.join("etc/dnf/vars/releasever"), "40\n").unwrap();
+        if !installed.is_empty() {
+            let mut args = vec!["-y", "-q"];
+            let installroot = format!("--installroot={}", root.display());
+            args.push(&installroot);
+            args.push("install");
+            args.extend(installed);
+            let out = self.tool("dnf", &args);
+            assert!(out.ok(), "dnf install: {}", out.all());
+        }
+        root
+    }
+
+    pub fn installed(&self, root: &Path) -> Vec<String> {
+        let out = self.tool(
+            "rpm",
+            &["-qa", "--root", root.to_str().unwrap(), "--qf", "%{NAME}\n"],
+        );
+        let mut names: Vec<String> = out.stdout().lines().map(String::from).collect();
+        names.sort();
+        names
+    }
+
+    pub fn containerfile(&self) -> String {
+        std::fs::read_to_string(self.repo().join("Containerfile")).expect("read Containerfile")
+    }
+
+    pub fn write_containerfile(&self, text: &str) {
+        std::fs::write(self.repo().join("Containerfile"), text).expect("write Containerfile");
+    }
+}

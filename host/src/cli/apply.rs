@@ -4,7 +4,7 @@ use crate::app::{App, Format};
 use crate::exec::{Executor, ScopeFilter, effect_scope};
 use crate::plan::{self, PluginPlan, describe_error, kind_name};
 use crate::runtime::CallError;
-use crate::runtime::bindings::{Change, ChangeKind, Effect};
+use crate::runtime::bindings::{Change, ChangeKind, Effect, Run};
 use anyhow::{Result, bail};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -166,32 +166,85 @@ fn confirm(count: usize) -> Result<bool> {
 }
 
 /// Runs each step's effects in order; a failed effect ends its step, not the run.
+/// Consecutive steps whose single effect is a batchable run with the same command merge into
+/// one process (`dnf install -y a b c`), and share its outcome.
 pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), String>> {
     let total = steps.len();
-    let mut outcomes = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        let mut outcome = Ok(());
-        for effect in &step.effects {
-            if let Err(e) = exec.run(effect) {
-                outcome = Err(format!("{e:#}"));
-                break;
+    let mut outcomes: Vec<Result<(), String>> = Vec::new();
+    let mut i = 0;
+    while i < steps.len() {
+        let end = batch_end(steps, i);
+        let outcome = if end > i + 1 {
+            let merged = merge(&steps[i..end]);
+            exec.run(&merged).map_err(|e| format!("{e:#}"))
+        } else {
+            steps[i]
+                .effects
+                .iter()
+                .try_for_each(|effect| exec.run(effect))
+                .map_err(|e| format!("{e:#}"))
+        };
+        for (k, step) in steps.iter().enumerate().take(end).skip(i) {
+            if app.format == Format::Human {
+                let mark = match &outcome {
+                    Ok(()) => app.style.green("ok"),
+                    Err(e) => app.style.red(&format!("failed: {e}")),
+                };
+                println!(
+                    "[{}/{total}] {} {} … {mark}",
+                    k + 1,
+                    step.plugin,
+                    step.change.id
+                );
             }
+            outcomes.push(outcome.clone());
         }
-        if app.format == Format::Human {
-            let mark = match &outcome {
-                Ok(()) => app.style.green("ok"),
-                Err(e) => app.style.red(&format!("failed: {e}")),
-            };
-            println!(
-                "[{}/{total}] {} {} … {mark}",
-                i + 1,
-                step.plugin,
-                step.change.id
-            );
-        }
-        outcomes.push(outcome);
+        i = end;
     }
     outcomes
+}
+
+/// What makes two steps mergeable: same plugin, same program, scope and leading arguments.
+fn batch_key<'a>(step: &'a Step) -> Option<(&'a str, &'a Run)> {
+    match step.effects.as_slice() {
+        [Effect::Run(run)] if run.batch && !run.args.is_empty() => Some((step.plugin, run)),
+        _ => None,
+    }
+}
+
+fn batch_end(steps: &[Step], start: usize) -> usize {
+    let Some((plugin, first)) = batch_key(&steps[start]) else {
+        return start + 1;
+    };
+    let prefix = &first.args[..first.args.len() - 1];
+    let mut end = start + 1;
+    while let Some((p, run)) = steps.get(end).and_then(batch_key) {
+        if p != plugin
+            || run.program != first.program
+            || run.scope != first.scope
+            || run.args[..run.args.len() - 1] != *prefix
+        {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+fn merge(steps: &[Step]) -> Effect {
+    let runs: Vec<&Run> = steps
+        .iter()
+        .filter_map(|s| batch_key(s).map(|(_, r)| r))
+        .collect();
+    let first = runs[0];
+    let mut args = first.args[..first.args.len() - 1].to_vec();
+    args.extend(runs.iter().filter_map(|r| r.args.last().cloned()));
+    Effect::Run(Run {
+        program: first.program.clone(),
+        args,
+        scope: first.scope,
+        batch: true,
+    })
 }
 
 fn print_json(plans: &[PluginPlan], steps: &[Step], outcomes: Option<&[Result<(), String>]>) {

@@ -1,12 +1,14 @@
 //! `bkt capture`: merge the live state into the manifests.
 
 use crate::app::{App, Format};
+use crate::containerfile;
 use crate::plan::describe_error;
 use crate::repo::Repo;
 use crate::repo::atomic::FileChange;
-use crate::runtime::CallError;
+use crate::runtime::{CallError, Loaded};
 use anyhow::Result;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
     let repo = app.repo()?;
@@ -33,10 +35,12 @@ pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     let mut changes = Vec::new();
+    let mut overrides = BTreeMap::new();
     let mut errors = 0;
     for (plugin, result) in plugins.iter().zip(results) {
         match result {
             Ok((path, old, new)) if old.as_deref() != Some(new.as_str()) => {
+                overrides.insert(plugin.info.id.clone(), Some(new.clone()));
                 changes.push(FileChange {
                     name: path,
                     old: old.map(String::into_bytes),
@@ -57,8 +61,37 @@ pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
             }
         }
     }
+    let changed: Vec<&Loaded> = plugins
+        .iter()
+        .copied()
+        .filter(|p| overrides.contains_key(&p.info.id))
+        .collect();
+    with_containerfile(app, &repo, &changed, &overrides, &mut changes)?;
     finish(app, &repo, changes, dry_run)?;
     Ok(if errors > 0 { 1 } else { 0 })
+}
+
+/// Adds the Containerfile, re-rendered from the new manifest texts, to the files to write.
+/// A Containerfile that does not parse stops everything: nothing is written.
+pub fn with_containerfile(
+    app: &App,
+    repo: &Repo,
+    plugins: &[&Loaded],
+    overrides: &BTreeMap<String, Option<String>>,
+    changes: &mut Vec<FileChange>,
+) -> Result<()> {
+    if plugins.iter().all(|p| p.info.sections.is_empty()) {
+        return Ok(());
+    }
+    let rendered = containerfile::rerender(&app.rt, repo, plugins, overrides)
+        .map_err(|e| e.context("the manifests were not written"))?;
+    if let Some(r) = rendered {
+        for advice in r.missing_advice() {
+            eprintln!("{advice}");
+        }
+        changes.extend(r.file_change());
+    }
+    Ok(())
 }
 
 /// Shows the diffs and, unless `dry_run`, writes every file together.

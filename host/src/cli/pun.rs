@@ -8,7 +8,8 @@ use crate::exec::Executor;
 use crate::plan::{self, describe_error};
 use crate::repo::Repo;
 use crate::repo::atomic::FileChange;
-use crate::runtime::bindings::{ChangeKind, Plan};
+use crate::runtime::bindings::bkt::subsystem::types::Problem;
+use crate::runtime::bindings::{Change, ChangeKind, Plan};
 use crate::runtime::{CallError, Loaded};
 use anyhow::{Result, anyhow, bail};
 
@@ -97,27 +98,48 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
     for line in &result.output {
         println!("{line}");
     }
+    let extra = plan::check(
+        plugin,
+        Plan {
+            items: 0,
+            changes: result.changes,
+            problems: vec![],
+        },
+    )
+    .map_err(|e| anyhow!("{e}"))?
+    .changes;
     let Some(new) = result
         .manifest
         .filter(|new| old.as_deref() != Some(new.as_str()))
     else {
-        return Ok(0);
+        return run_changes(app, plugin, &extra, &[], &flags);
     };
-    let change = FileChange {
+    let mut changes = vec![FileChange {
         name: manifest_path.clone(),
         old: old.map(String::into_bytes),
         new: new.clone().into_bytes(),
-    };
-    super::capture::finish(app, &repo, vec![change], flags.dry_run)?;
+    }];
+    let overrides = [(plugin.info.id.clone(), Some(new.clone()))]
+        .into_iter()
+        .collect();
+    super::capture::with_containerfile(app, &repo, &[plugin], &overrides, &mut changes)?;
+    super::capture::finish(app, &repo, changes, flags.dry_run)?;
     if !apply {
-        return Ok(0);
+        return run_changes(app, plugin, &extra, &[], &flags);
     }
     let after = match session.plan(Some(&new)) {
         Ok(plan) => plan::check(plugin, plan),
         Err(e) => Err(e),
     };
     match after {
-        Ok(after) => apply_new(app, plugin, before.as_ref(), &after),
+        Ok(after) => {
+            let mut changes: Vec<Change> = introduced(before.as_ref(), &after)
+                .into_iter()
+                .cloned()
+                .collect();
+            changes.extend(extra);
+            run_changes(app, plugin, &changes, &after.problems, &flags)
+        }
         Err(CallError::Unavailable(m)) => {
             println!(
                 "Not applied here: {m}. The manifest is updated; `bkt apply` applies it later."
@@ -131,26 +153,31 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
     }
 }
 
-/// Applies the changes the edit introduced: those in `after` that were not in `before`.
-fn apply_new(app: &App, plugin: &Loaded, before: Option<&Plan>, after: &Plan) -> Result<i32> {
-    let existed = |c: &crate::runtime::bindings::Change| {
+/// The changes in `after` that were not in `before`: what the edit introduced.
+fn introduced<'a>(before: Option<&Plan>, after: &'a Plan) -> Vec<&'a Change> {
+    let existed = |c: &Change| {
         before.is_some_and(|b| {
             b.changes
                 .iter()
                 .any(|o| o.id == c.id && o.kind == c.kind && o.summary == c.summary)
         })
     };
-    let steps: Vec<Step> = after
+    after
         .changes
         .iter()
         .filter(|c| c.kind != ChangeKind::Extra && !existed(c))
-        .map(|change| Step {
-            plugin: &plugin.info.id,
-            change,
-            effects: change.effects.iter().collect(),
-        })
-        .collect();
-    for problem in &after.problems {
+        .collect()
+}
+
+/// Runs (or with --dry-run / --no-apply, only shows) the changes a verb brought about.
+fn run_changes(
+    app: &App,
+    plugin: &Loaded,
+    changes: &[Change],
+    problems: &[Problem],
+    flags: &Flags,
+) -> Result<i32> {
+    for problem in problems {
         eprintln!(
             "{} {}: {}",
             app.style.red("problem"),
@@ -158,10 +185,14 @@ fn apply_new(app: &App, plugin: &Loaded, before: Option<&Plan>, after: &Plan) ->
             problem.message
         );
     }
-    if steps.is_empty() {
-        return Ok(if after.problems.is_empty() { 0 } else { 1 });
-    }
-    let exec = Executor::new(app.elevator, &app.root);
+    let steps: Vec<Step> = changes
+        .iter()
+        .map(|change| Step {
+            plugin: &plugin.info.id,
+            change,
+            effects: change.effects.iter().collect(),
+        })
+        .collect();
     if app.format == Format::Human {
         for step in &steps {
             for effect in &step.effects {
@@ -169,9 +200,13 @@ fn apply_new(app: &App, plugin: &Loaded, before: Option<&Plan>, after: &Plan) ->
             }
         }
     }
+    if steps.is_empty() || flags.dry_run || flags.no_apply {
+        return Ok(if problems.is_empty() { 0 } else { 1 });
+    }
+    let exec = Executor::new(app.elevator, &app.root);
     let outcomes = execute(app, &exec, &steps);
     Ok(
-        if outcomes.iter().any(|o| o.is_err()) || !after.problems.is_empty() {
+        if outcomes.iter().any(|o| o.is_err()) || !problems.is_empty() {
             1
         } else {
             0

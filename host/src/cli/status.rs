@@ -1,23 +1,28 @@
 //! `bkt status`: per subsystem, what the manifest holds and how the machine differs.
 
 use crate::app::{App, Format};
+use crate::containerfile::{self, FILE, Rendered};
 use crate::plan::{self, PluginPlan, counts, describe_error, kind_name};
 use crate::runtime::CallError;
 use anyhow::Result;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 pub fn run(app: &App, only: &[String]) -> Result<i32> {
     let repo = app.repo()?;
     let plugins = app.select(only)?;
     let plans = plan::collect(&app.rt, &repo, &plugins);
-    let failed = plans
-        .iter()
-        .any(|p| matches!(&p.result, Err(e) if !matches!(e, CallError::Unavailable(_))));
+    let containerfile = containerfile::rerender(&app.rt, &repo, &plugins, &BTreeMap::new());
+    let failed = containerfile.is_err()
+        || plans
+            .iter()
+            .any(|p| matches!(&p.result, Err(e) if !matches!(e, CallError::Unavailable(_))));
     match app.format {
         Format::Json => {
             let report = json!({
                 "repo": repo.path,
                 "plugins": plans.iter().map(to_json).collect::<Vec<_>>(),
+                "containerfile": containerfile_json(&containerfile),
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
@@ -33,6 +38,7 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
             for p in &plans {
                 print_human(app, p);
             }
+            print_containerfile(app, &containerfile);
             for (path, why) in app.skipped() {
                 println!("{} {}: {why}", app.style.yellow("skipped"), path.display());
             }
@@ -93,7 +99,9 @@ fn print_human(app: &App, p: &PluginPlan) {
         }
     }
     if !plan.problems.is_empty() {
-        parts.push(s.red(&format!("{} problems", plan.problems.len())));
+        let n = plan.problems.len();
+        let plural = if n == 1 { "" } else { "s" };
+        parts.push(s.red(&format!("{n} problem{plural}")));
     }
     if c.missing + c.extra + c.differs + plan.problems.len() == 0 {
         parts.push(s.green("in step"));
@@ -152,4 +160,43 @@ fn to_json(p: &PluginPlan) -> serde_json::Value {
         }
     }
     serde_json::Value::Object(obj)
+}
+
+fn print_containerfile(app: &App, result: &Result<Option<Rendered>>) {
+    let s = app.style;
+    let name = s.bold(&format!("{:<12}", "containerfile"));
+    match result {
+        Ok(None) => {}
+        Err(e) => println!("{name} {} {e:#}", s.red("error:")),
+        Ok(Some(r)) => {
+            if r.changed.is_empty() && r.missing.is_empty() {
+                println!("{name} {}", s.green("in step"));
+                return;
+            }
+            if !r.changed.is_empty() {
+                println!(
+                    "{name} {} → bkt containerfile sync",
+                    s.yellow(&format!("out of date: {}", r.changed.join(", ")))
+                );
+            } else {
+                println!("{name} {}", s.yellow("sections missing"));
+            }
+            for advice in r.missing_advice() {
+                println!("    {}", advice.replace('\n', "\n    "));
+            }
+        }
+    }
+}
+
+fn containerfile_json(result: &Result<Option<Rendered>>) -> serde_json::Value {
+    match result {
+        Ok(None) => serde_json::Value::Null,
+        Err(e) => json!({"file": FILE, "state": "error", "error": format!("{e:#}")}),
+        Ok(Some(r)) => json!({
+            "file": FILE,
+            "state": if r.changed.is_empty() && r.missing.is_empty() { "ok" } else { "drift" },
+            "changed_sections": r.changed,
+            "missing_sections": r.missing.iter().map(|(p, s)| json!({"plugin": p, "section": s})).collect::<Vec<_>>(),
+        }),
+    }
 }

@@ -101,6 +101,7 @@ mod tests {
                 program: p.into(),
                 args: vec![],
                 scope: Scope::System,
+                batch: false,
             })
         };
         assert!(effect_refusal(&caps(), &run("flatpak")).is_none());

@@ -110,6 +110,7 @@ impl Runtime {
 
     /// Compiles (or loads from the cache) a component and reads its `info`.
     pub fn load(&self, name: &str, hash: &str, wasm: &[u8]) -> Result<Loaded> {
+        let started = std::time::Instant::now();
         let component = self
             .cache
             .load(&self.engine, hash, wasm)
@@ -136,6 +137,7 @@ impl Runtime {
         let info = session
             .call(|p, s| p.bkt_subsystem_subsystem().call_info(s).map(Ok))
             .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))?;
+        tracing::debug!(target: "bkt::timing", "plugin {name}: loaded and instantiated in {} µs", started.elapsed().as_micros());
         Ok(Loaded { pre, info })
     }
 
@@ -240,7 +242,6 @@ impl Session {
         self.call(|p, s| p.bkt_subsystem_subsystem().call_capture(s, manifest))
     }
 
-    #[allow(dead_code)] // used by the Containerfile editor
     pub fn render_section(&mut self, manifest: Option<&str>) -> Result<Vec<Section>, CallError> {
         self.call(|p, s| p.bkt_subsystem_subsystem().call_render_section(s, manifest))
     }
@@ -299,12 +300,32 @@ impl Session {
         let stderr = String::from_utf8_lossy(&self.stderr.contents())
             .trim()
             .to_string();
+        if let Some(panic) = panic_message(&stderr) {
+            return format!("plugin {id} crashed: {panic}");
+        }
         if stderr.is_empty() {
             format!("plugin {id} crashed: {trap:#}")
         } else {
             format!("plugin {id} crashed: {stderr}")
         }
     }
+}
+
+/// Rust's panic output (`thread '<unnamed>' (1) panicked at src/lib.rs:3:5:\nmessage\nnote: ...`)
+/// as one line: `panicked at src/lib.rs:3:5: message`.
+fn panic_message(stderr: &str) -> Option<String> {
+    let start = stderr.find("panicked at ")?;
+    let rest = &stderr[start..];
+    let (location, message) = rest.split_once('\n').unwrap_or((rest, ""));
+    let message: Vec<&str> = message
+        .lines()
+        .take_while(|l| !l.starts_with("note: run with `RUST_BACKTRACE"))
+        .collect();
+    Some(
+        format!("{} {}", location, message.join(" "))
+            .trim()
+            .to_string(),
+    )
 }
 
 fn ticks(timeout: Duration) -> u64 {

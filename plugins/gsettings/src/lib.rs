@@ -13,8 +13,8 @@ pub mod manifest;
 pub mod plan;
 
 use bkt_sdk::{
-    Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, Section, Verb, query_all,
-    usage,
+    Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, Section, Verb, edited,
+    query_all, usage,
 };
 use manifest::Manifest;
 use plan::Schema;
@@ -146,10 +146,7 @@ impl Guest for Gsettings {
                     )));
                 }
                 let changed = m.upsert(schema, key, value);
-                Ok(EditResult {
-                    manifest: changed.then(|| m.render()),
-                    output: vec![],
-                })
+                Ok(edited(changed.then(|| m.render()), vec![]))
             }
             ("unset", [schema, key]) => {
                 let before = m.settings.len();
@@ -158,10 +155,7 @@ impl Guest for Gsettings {
                 if m.settings.len() == before {
                     return Err(usage(format!("{schema} {key} is not in {MANIFEST}")));
                 }
-                Ok(EditResult {
-                    manifest: Some(m.render()),
-                    output: vec![],
-                })
+                Ok(edited(Some(m.render()), vec![]))
             }
             ("list", []) => {
                 let live = read_live(&m).unwrap_or_default();
@@ -178,10 +172,7 @@ impl Guest for Gsettings {
                         format!("{} {} {}{}", s.schema, s.key, s.value, note)
                     })
                     .collect();
-                Ok(EditResult {
-                    manifest: None,
-                    output,
-                })
+                Ok(edited(None, output))
             }
             ("capture", [schema]) => capture_schema(m, schema),
             (verb, _) => Err(usage(format!(
@@ -234,8 +225,5 @@ fn capture_schema(mut m: Manifest, schema: &str) -> Result<EditResult, Error> {
             "{schema}: no keys set away from their defaults that are not already tracked"
         ));
     }
-    Ok(EditResult {
-        manifest: changed.then(|| m.render()),
-        output,
-    })
+    Ok(edited(changed.then(|| m.render()), output))
 }

@@ -88,5 +88,15 @@ pub fn run(program: &str, args: &[&str], scope: Scope) -> Effect {
         program: program.to_string(),
         args: args.iter().map(|s| s.to_string()).collect(),
         scope,
+        batch: false,
     })
+}
+
+/// The result of a verb that only edits the manifest.
+pub fn edited(manifest: Option<String>, output: Vec<String>) -> EditResult {
+    EditResult {
+        manifest,
+        output,
+        changes: vec![],
+    }
 }

@@ -125,6 +125,7 @@ impl Guest for ProbePlugin {
                 program,
                 args: argv[1..].to_vec(),
                 scope,
+                batch: false,
             });
             changes.push(change(
                 argv.join(" "),

@@ -1,0 +1,158 @@
+//! The Containerfile's managed sections: sync, check, and writes that change the manifest
+//! and the Containerfile together or not at all.
+
+mod common;
+use common::World;
+
+/// A realistic file: two stages, comments, CRLF line endings, no final newline.
+const CRLF_FILE: &str = "# syntax=docker/dockerfile:1\r\nARG FEDORA=42\r\nFROM registry.fedoraproject.org/fedora:${FEDORA} AS tools\r\nRUN dnf install -y golang && go build -o /out/tool ./cmd/tool\r\n\r\nFROM quay.io/fedora/fedora-bootc:${FEDORA}\r\n# Repositories first, then packages.\r\n# === COPR_REPOS (managed by bkt) ===\r\nRUN stale\r\n# === END COPR_REPOS ===\r\n\r\n# === SYSTEM_PACKAGES (managed by bkt) ===\r\n# === END SYSTEM_PACKAGES ===\r\nCOPY --from=tools /out/tool /usr/bin/tool\r\nRUN bootc container lint";
+
+const MANIFEST: &str = r#"{"packages": ["htop", "vim"], "copr_repos": ["atim/starship"]}"#;
+
+fn world(containerfile: &str) -> World {
+    let w = World::new();
+    w.write_manifest("system-packages.json", MANIFEST);
+    w.write_containerfile(containerfile);
+    w
+}
+
+#[test]
+fn sync_rewrites_only_the_sections_and_keeps_every_other_byte() {
+    let w = world(CRLF_FILE);
+    let check = w.bkt(&["containerfile", "check"]);
+    check.assert_code(1);
+    assert!(check.stdout().contains("-RUN stale"), "{}", check.stdout());
+    assert_eq!(w.containerfile(), CRLF_FILE, "check writes nothing");
+
+    let sync = w.bkt(&["containerfile", "sync"]);
+    sync.assert_code(0);
+    assert!(
+        sync.stdout()
+            .contains("Updated Containerfile: COPR_REPOS, SYSTEM_PACKAGES"),
+        "{}",
+        sync.stdout()
+    );
+    let expected = CRLF_FILE
+        .replace("RUN stale\r\n", "RUN dnf copr enable -y atim/starship\r\n")
+        .replace(
+            "# === SYSTEM_PACKAGES (managed by bkt) ===\r\n",
+            "# === SYSTEM_PACKAGES (managed by bkt) ===\r\nRUN dnf install -y \\\r\n    htop \\\r\n    vim \\\r\n    && dnf clean all\r\n",
+        );
+    assert_eq!(w.containerfile(), expected);
+
+    w.bkt(&["containerfile", "check"]).assert_code(0);
+    let again = w.bkt(&["containerfile", "sync"]);
+    again.assert_code(0);
+    assert!(again.stdout().contains("in step"), "{}", again.stdout());
+    assert_eq!(w.containerfile(), expected, "sync is idempotent");
+    let status = w.bkt(&["status", "-s", "dnf", "--format", "json"]);
+    assert_eq!(
+        status.json()["containerfile"]["state"],
+        "ok",
+        "{}",
+        status.stdout()
+    );
+}
+
+#[test]
+fn structural_errors_name_the_line_and_change_nothing() {
+    let unclosed = "FROM x\n# === SYSTEM_PACKAGES (managed by bkt) ===\nRUN a\n";
+    let w = world(unclosed);
+    let check = w.bkt(&["containerfile", "check"]);
+    check.assert_code(2);
+    assert!(
+        check
+            .stderr()
+            .contains("Containerfile:2: section SYSTEM_PACKAGES is never closed"),
+        "{}",
+        check.stderr()
+    );
+    w.bkt(&["containerfile", "sync"]).assert_code(2);
+    assert_eq!(w.containerfile(), unclosed);
+    // A manifest edit is refused too: the two files must not disagree.
+    let install = w.bkt(&["dnf", "install", "gcc", "--no-apply"]);
+    install.assert_code(2);
+    assert_eq!(w.manifest("system-packages.json"), MANIFEST);
+
+    let duplicated = "# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n";
+    let w = world(duplicated);
+    let out = w.bkt(&["containerfile", "sync"]);
+    out.assert_code(2);
+    assert!(
+        out.stderr()
+            .contains("Containerfile:3: section COPR_REPOS appears twice (first on line 1)"),
+        "{}",
+        out.stderr()
+    );
+}
+
+#[test]
+fn a_missing_section_is_reported_with_the_marker_lines() {
+    let w = world("FROM x\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n");
+    let check = w.bkt(&["containerfile", "check"]);
+    check.assert_code(1);
+    assert!(
+        check
+            .stderr()
+            .contains("has no SYSTEM_PACKAGES section (dnf renders it)"),
+        "{}",
+        check.stderr()
+    );
+    assert!(
+        check.stderr().contains(
+            "    # === SYSTEM_PACKAGES (managed by bkt) ===\n    # === END SYSTEM_PACKAGES ==="
+        ),
+        "{}",
+        check.stderr()
+    );
+    let sync = w.bkt(&["containerfile", "sync"]);
+    sync.assert_code(1);
+    assert!(
+        w.containerfile()
+            .contains("RUN dnf copr enable -y atim/starship"),
+        "the present section is still written"
+    );
+}
+
+#[test]
+fn a_failed_containerfile_write_leaves_both_files_untouched() {
+    // A Containerfile larger than the file-size limit: its write fails (EFBIG), the smaller
+    // manifest's would succeed. Neither may change.
+    let mut big = String::from(
+        "FROM x\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n# === SYSTEM_PACKAGES (managed by bkt) ===\nRUN dnf install -y \\\n    htop \\\n    vim \\\n    && dnf clean all\n# === END SYSTEM_PACKAGES ===\n",
+    );
+    for i in 0..2000 {
+        big.push_str(&format!(
+            "# filler line {i} keeping this file well over the limit\n"
+        ));
+    }
+    let w = world(&big);
+    w.bkt(&["plugin", "list"]).assert_code(0); // warm the compiled-code cache first
+    let limited = w.tool(
+        "sh",
+        &[
+            "-c",
+            "trap '' XFSZ; ulimit -f 16; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_bkt"),
+            "dnf",
+            "install",
+            "gcc",
+            "--no-apply",
+        ],
+    );
+    assert_eq!(limited.code(), 2, "{}", limited.all());
+    assert!(
+        limited.stderr().contains("nothing was changed"),
+        "{}",
+        limited.stderr()
+    );
+    assert_eq!(w.manifest("system-packages.json"), MANIFEST);
+    assert_eq!(w.containerfile(), big);
+    let leftovers: Vec<_> = std::fs::read_dir(w.repo())
+        .unwrap()
+        .chain(std::fs::read_dir(w.repo().join("manifests")).unwrap())
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".bkt-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+}

@@ -1,0 +1,240 @@
+//! The dnf subsystem end to end, with the real rpm and dnf on a throwaway root built from
+//! tiny RPMs, and rpm-ostree as a test double replaying recorded `status --json` output.
+
+mod common;
+use common::World;
+
+const CONTAINERFILE: &str = "FROM quay.io/fedora/fedora-bootc:42\n\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n\n# === SYSTEM_PACKAGES (managed by bkt) ===\n# === END SYSTEM_PACKAGES ===\n\nRUN bootc container lint\n";
+
+fn world(manifest: &str, installed: &[&str]) -> (World, String) {
+    let w = World::new();
+    w.write_manifest("system-packages.json", manifest);
+    w.write_containerfile(CONTAINERFILE);
+    let root = w.rpm_root(installed).display().to_string();
+    (w, root)
+}
+
+fn dnf_status(w: &World, root: &str) -> serde_json::Value {
+    let out = w.bkt(&["status", "--root", root, "-s", "dnf", "--format", "json"]);
+    out.assert_code(0);
+    let json = out.json();
+    json["plugins"][0].clone()
+}
+
+#[test]
+fn status_counts_missing_and_extra_and_capture_adds_the_extra() {
+    let (w, root) = world(
+        r#"{"packages": ["alpha", "gamma"], "copr_repos": []}"#,
+        &["alpha", "beta"],
+    );
+    let d = dnf_status(&w, &root);
+    assert_eq!(d["items"], 2);
+    assert_eq!(d["missing"], 1, "{d}");
+    assert_eq!(d["extra"], 1, "{d}");
+    assert_eq!(d["changes"][0]["id"], "gamma");
+    assert_eq!(d["changes"][1]["id"], "beta");
+
+    let out = w.bkt(&["capture", "--root", &root, "-s", "dnf"]);
+    out.assert_code(0);
+    assert!(out.stdout().contains("+    \"beta\","), "{}", out.stdout());
+    assert_eq!(
+        w.manifest("system-packages.json"),
+        "{\n  \"packages\": [\n    \"alpha\",\n    \"beta\",\n    \"gamma\"\n  ],\n  \"copr_repos\": []\n}\n"
+    );
+    // The Containerfile changed in the same step.
+    assert!(
+        w.containerfile().contains(
+            "RUN dnf install -y \\\n    alpha \\\n    beta \\\n    gamma \\\n    && dnf clean all\n"
+        ),
+        "{}",
+        w.containerfile()
+    );
+}
+
+#[test]
+fn apply_installs_missing_in_one_dnf_call_and_prune_removes_extra() {
+    let (w, root) = world(
+        r#"{"packages": ["alpha", "delta", "gamma"]}"#,
+        &["alpha", "beta"],
+    );
+    let out = w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf", "-v"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout().contains("Applied 2 of 2 changes"),
+        "{}",
+        out.stdout()
+    );
+    let stderr = out.stderr();
+    let runs: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("run: dnf install"))
+        .map(|l| l.trim())
+        .collect();
+    assert_eq!(runs.len(), 1, "one dnf for both packages: {runs:?}");
+    assert!(runs[0].ends_with("delta gamma"), "{runs:?}");
+    assert_eq!(
+        w.installed(root.as_ref()),
+        ["alpha", "beta", "delta", "gamma"]
+    );
+
+    let out = w.bkt(&["apply", "--yes", "--prune", "--root", &root, "-s", "dnf"]);
+    out.assert_code(0);
+    assert_eq!(w.installed(root.as_ref()), ["alpha", "delta", "gamma"]);
+}
+
+#[test]
+fn install_and_remove_edit_manifest_and_containerfile_together() {
+    let (w, root) = world(r#"{"packages": ["alpha"]}"#, &["alpha"]);
+    let out = w.bkt(&["dnf", "install", "gamma", "--root", &root]);
+    out.assert_code(0);
+    assert!(out.stdout().contains("+    \"gamma\""), "{}", out.stdout());
+    assert!(
+        out.stdout().contains("+    gamma \\"),
+        "Containerfile diff shown: {}",
+        out.stdout()
+    );
+    assert_eq!(w.installed(root.as_ref()), ["alpha", "gamma"]);
+    assert!(w.containerfile().contains("    gamma \\\n"));
+
+    w.bkt(&["dnf", "install", "delta", "--no-apply", "--root", &root])
+        .assert_code(0);
+    assert!(w.manifest("system-packages.json").contains("delta"));
+    assert_eq!(
+        w.installed(root.as_ref()),
+        ["alpha", "gamma"],
+        "--no-apply installs nothing"
+    );
+
+    w.bkt(&["dnf", "remove", "alpha", "--root", &root])
+        .assert_code(0);
+    assert!(!w.manifest("system-packages.json").contains("alpha"));
+    assert!(!w.containerfile().contains("alpha"));
+    assert_eq!(
+        w.installed(root.as_ref()),
+        ["alpha", "gamma"],
+        "remove leaves this machine alone"
+    );
+
+    let dry = w.bkt(&["dnf", "install", "beta", "--dry-run", "--root", &root]);
+    dry.assert_code(0);
+    assert!(!w.manifest("system-packages.json").contains("beta"));
+    assert!(!w.containerfile().contains("beta"));
+}
+
+#[test]
+fn copr_enable_and_disable_render_one_run() {
+    let (w, root) = world("{}", &[]);
+    w.bkt(&["dnf", "copr", "enable", "atim/starship", "--root", &root])
+        .assert_code(0);
+    w.bkt(&["dnf", "copr", "enable", "@gnome/shell", "--root", &root])
+        .assert_code(0);
+    let cf = w.containerfile();
+    assert!(
+        cf.contains("# === COPR_REPOS (managed by bkt) ===\nRUN dnf copr enable -y @gnome/shell && \\\n    dnf copr enable -y atim/starship\n# === END COPR_REPOS ==="),
+        "{cf}"
+    );
+    assert!(
+        cf.contains("# No extra packages"),
+        "empty package list renders a comment: {cf}"
+    );
+    w.bkt(&["dnf", "copr", "disable", "@gnome/shell", "--root", &root])
+        .assert_code(0);
+    assert!(!w.containerfile().contains("@gnome/shell"));
+    let bad = w.bkt(&["dnf", "copr", "enable", "not-a-copr", "--root", &root]);
+    bad.assert_code(2);
+    assert!(bad.stderr().contains("OWNER/PROJECT"), "{}", bad.stderr());
+}
+
+#[test]
+fn names_that_could_inject_arguments_are_rejected_before_anything_runs() {
+    let (w, root) = world(r#"{"packages": ["alpha"]}"#, &[]);
+    let before = (w.manifest("system-packages.json"), w.containerfile());
+    for bad in ["--nogpgcheck", "a;rm -rf /", "a b", "$(id)", "x/y"] {
+        let out = w.bkt(&["--root", &root, "dnf", "install", "--", bad]);
+        out.assert_code(2);
+        assert!(
+            out.stderr().contains("is not a package name"),
+            "{bad}: {}",
+            out.stderr()
+        );
+    }
+    assert_eq!(
+        (w.manifest("system-packages.json"), w.containerfile()),
+        before
+    );
+    assert!(w.installed(root.as_ref()).is_empty());
+
+    w.write_manifest("system-packages.json", r#"{"packages": ["alpha", "-y"]}"#);
+    let out = w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"]);
+    out.assert_code(1);
+    assert!(
+        out.stderr()
+            .contains("manifests/system-packages.json: packages[1]:"),
+        "{}",
+        out.stderr()
+    );
+    assert!(w.installed(root.as_ref()).is_empty());
+}
+
+/// An ostree root: rpm-ostree is the double, replaying a status with a staged deployment
+/// listed before the booted one.
+fn ostree_world() -> (World, String, std::path::PathBuf) {
+    let (mut w, root) = world(r#"{"packages": ["alpha", "gamma"]}"#, &["alpha", "beta"]);
+    std::fs::create_dir_all(w.path("root/run")).unwrap();
+    std::fs::write(w.path("root/run/ostree-booted"), "").unwrap();
+    let doubles = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/doubles");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/rpm-ostree-status-staged.json"
+    );
+    let log = w.path("rpm-ostree.log");
+    w.path_env = format!("{doubles}:{}", w.path_env);
+    w.extra_env
+        .push(("RPM_OSTREE_STATUS".into(), fixture.into()));
+    w.extra_env
+        .push(("RPM_OSTREE_LOG".into(), log.display().to_string()));
+    (w, root, log)
+}
+
+#[test]
+fn on_ostree_extras_come_from_the_booted_deployment() {
+    let (w, root, log) = ostree_world();
+    let d = dnf_status(&w, &root);
+    let extra: Vec<&str> = d["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "extra")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    // beta is layered on the booted deployment; delta only on the staged one.
+    assert_eq!(extra, ["beta"], "{d}");
+    assert_eq!(d["missing"], 1);
+
+    w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"])
+        .assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "rpm-ostree install --idempotent --apply-live gamma\n"
+    );
+
+    std::fs::remove_file(&log).unwrap();
+    let out = w.bkt(&["dnf", "sync", "--root", &root]);
+    out.assert_code(0);
+    assert!(
+        out.stdout().contains("Staging for the next boot"),
+        "{}",
+        out.stdout()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "rpm-ostree install --idempotent gamma\n"
+    );
+    std::fs::remove_file(&log).unwrap();
+    w.bkt(&["dnf", "sync", "--now", "--root", &root])
+        .assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "rpm-ostree install --idempotent --apply-live gamma\n"
+    );
+}

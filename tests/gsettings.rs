@@ -269,3 +269,52 @@ fn punned_set_unset_and_list() {
         help.stdout()
     );
 }
+
+#[test]
+fn capture_schema_adds_the_keys_the_user_set_in_dconf() {
+    // The real dconf backend: writes go through dconf-service on a private session bus; reads
+    // (gsettings, dconf dump) come straight from the database file.
+    let mut w = World::with_schema();
+    w.extra_env
+        .push(("GSETTINGS_BACKEND".into(), "dconf".into()));
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings": [{"schema": "org.bkt.test", "key": "idle-delay", "value": "uint32 60", "comment": "kept"}]}"#,
+    );
+    let wrote = w.tool(
+        "dbus-run-session",
+        &["--", "sh", "-c", "dconf write /org/bkt/test/clock-format \"'12h'\" && dconf write /org/bkt/test/favorites \"['x.desktop']\" && dconf write /org/bkt/other/size 3"],
+    );
+    assert!(wrote.ok(), "{}", wrote.all());
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
+
+    let out = w.bkt(&["gsetting", "capture", "org.bkt.test"]);
+    out.assert_code(0);
+    assert!(
+        out.stdout()
+            .contains("captured org.bkt.test clock-format '12h'"),
+        "{}",
+        out.stdout()
+    );
+    let m: serde_json::Value = serde_json::from_str(&w.manifest("gsettings.json")).unwrap();
+    let keys: Vec<&str> = m["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    // Only keys set away from their defaults, only in that schema; the tracked one is kept.
+    assert_eq!(keys, ["clock-format", "favorites", "idle-delay"]);
+    assert_eq!(m["settings"][2]["comment"], "kept");
+    assert_eq!(m["settings"][1]["value"], "['x.desktop']");
+
+    let again = w.bkt(&["gsetting", "capture", "org.bkt.test"]);
+    again.assert_code(0);
+    assert!(
+        again
+            .stdout()
+            .contains("no keys set away from their defaults"),
+        "{}",
+        again.stdout()
+    );
+}

@@ -44,6 +44,20 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded) -> PluginPlan<'a>
             };
         }
     };
+    // Without a manifest the subsystem is not tracked here: skip its queries entirely, so a
+    // repository that uses two subsystems pays for two.
+    if manifest.is_none() {
+        let empty = Plan {
+            items: 0,
+            changes: vec![],
+            problems: vec![],
+        };
+        return PluginPlan {
+            plugin,
+            manifest,
+            result: Ok(empty),
+        };
+    }
     let result = rt
         .session(plugin)
         .map_err(|e| CallError::Crashed(format!("{e:#}")))

@@ -26,8 +26,14 @@ pub fn run(app: &App, cmd: ContainerfileCommand) -> Result<i32> {
     let Some(r) = containerfile::rerender(&app.rt, &repo, &app.loaded(), &BTreeMap::new())? else {
         bail!("{} has no {FILE}", repo.path.display());
     };
-    let diff = super::diff::unified(FILE, &r.old, &r.new);
     let drift = r.old != r.new;
+    // A diff of a large rewrite is costly; sync prints only section names.
+    let want_diff = app.format == Format::Json || matches!(cmd, ContainerfileCommand::Check);
+    let diff = if want_diff {
+        super::diff::unified(FILE, &r.old, &r.new)
+    } else {
+        String::new()
+    };
     if app.format == Format::Json {
         println!(
             "{}",

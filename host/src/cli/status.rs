@@ -84,11 +84,19 @@ fn print_human(app: &App, p: &PluginPlan) {
         }
         Ok(plan) => plan,
     };
+    if p.manifest.is_none() {
+        let id = p.id();
+        println!(
+            "{name} {}",
+            s.dim(&format!(
+                "not tracked: no {} (`bkt capture -s {id}` starts it)",
+                p.manifest_path()
+            ))
+        );
+        return;
+    }
     let c = counts(plan);
     let mut parts = vec![format!("{} items", plan.items)];
-    if p.manifest.is_none() {
-        parts[0] = format!("no {} yet", p.manifest_path());
-    }
     for (n, label) in [
         (c.missing, "missing"),
         (c.extra, "extra"),
@@ -138,7 +146,12 @@ fn to_json(p: &PluginPlan) -> serde_json::Value {
         Ok(plan) => {
             let c = counts(plan);
             let drift = c.missing + c.extra + c.differs + plan.problems.len() > 0;
-            obj.insert("state".into(), json!(if drift { "drift" } else { "ok" }));
+            let state = match (p.manifest.is_some(), drift) {
+                (false, _) => "untracked",
+                (true, true) => "drift",
+                (true, false) => "ok",
+            };
+            obj.insert("state".into(), json!(state));
             obj.insert("items".into(), json!(plan.items));
             obj.insert("missing".into(), json!(c.missing));
             obj.insert("extra".into(), json!(c.extra));

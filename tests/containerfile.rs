@@ -21,7 +21,7 @@ fn sync_rewrites_only_the_sections_and_keeps_every_other_byte() {
     let w = world(CRLF_FILE);
     let check = w.bkt(&["containerfile", "check"]);
     check.assert_code(1);
-    assert!(check.stdout().contains("-RUN stale"), "{}", check.stdout());
+    check.assert_stdout_has("-RUN stale");
     assert_eq!(w.containerfile(), CRLF_FILE, "check writes nothing");
 
     let sync = w.bkt(&["containerfile", "sync"]);
@@ -43,7 +43,7 @@ fn sync_rewrites_only_the_sections_and_keeps_every_other_byte() {
     w.bkt(&["containerfile", "check"]).assert_code(0);
     let again = w.bkt(&["containerfile", "sync"]);
     again.assert_code(0);
-    assert!(again.stdout().contains("in step"), "{}", again.stdout());
+    again.assert_stdout_has("in step");
     assert_eq!(w.containerfile(), expected, "sync is idempotent");
     let status = w.bkt(&["status", "-s", "dnf", "--format", "json"]);
     assert_eq!(
@@ -98,12 +98,8 @@ fn a_missing_section_is_reported_with_the_marker_lines() {
         "{}",
         check.stderr()
     );
-    assert!(
-        check.stderr().contains(
-            "    # === SYSTEM_PACKAGES (managed by bkt) ===\n    # === END SYSTEM_PACKAGES ==="
-        ),
-        "{}",
-        check.stderr()
+    check.assert_stderr_has(
+        "    # === SYSTEM_PACKAGES (managed by bkt) ===\n    # === END SYSTEM_PACKAGES ===",
     );
     let sync = w.bkt(&["containerfile", "sync"]);
     sync.assert_code(1);
@@ -141,11 +137,7 @@ fn a_failed_containerfile_write_leaves_both_files_untouched() {
         ],
     );
     assert_eq!(limited.code(), 2, "{}", limited.all());
-    assert!(
-        limited.stderr().contains("nothing was changed"),
-        "{}",
-        limited.stderr()
-    );
+    limited.assert_stderr_has("nothing was changed");
     assert_eq!(w.manifest("system-packages.json"), MANIFEST);
     assert_eq!(w.containerfile(), big);
     let leftovers: Vec<_> = std::fs::read_dir(w.repo())

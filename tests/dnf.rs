@@ -36,7 +36,7 @@ fn status_counts_missing_and_extra_and_capture_adds_the_extra() {
 
     let out = w.bkt(&["capture", "--root", &root, "-s", "dnf"]);
     out.assert_code(0);
-    assert!(out.stdout().contains("+    \"beta\","), "{}", out.stdout());
+    out.assert_stdout_has("+    \"beta\",");
     assert_eq!(
         w.manifest("system-packages.json"),
         "{\n  \"packages\": [\n    \"alpha\",\n    \"beta\",\n    \"gamma\"\n  ],\n  \"copr_repos\": []\n}\n"
@@ -59,11 +59,7 @@ fn apply_installs_missing_in_one_dnf_call_and_prune_removes_extra() {
     );
     let out = w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf", "-v"]);
     out.assert_code(0);
-    assert!(
-        out.stdout().contains("Applied 2 of 2 changes"),
-        "{}",
-        out.stdout()
-    );
+    out.assert_stdout_has("Applied 2 of 2 changes");
     let stderr = out.stderr();
     let runs: Vec<&str> = stderr
         .lines()
@@ -87,7 +83,7 @@ fn install_and_remove_edit_manifest_and_containerfile_together() {
     let (w, root) = world(r#"{"packages": ["alpha"]}"#, &["alpha"]);
     let out = w.bkt(&["dnf", "install", "gamma", "--root", &root]);
     out.assert_code(0);
-    assert!(out.stdout().contains("+    \"gamma\""), "{}", out.stdout());
+    out.assert_stdout_has("+    \"gamma\"");
     assert!(
         out.stdout().contains("+    gamma \\"),
         "Containerfile diff shown: {}",
@@ -142,7 +138,7 @@ fn copr_enable_and_disable_render_one_run() {
     assert!(!w.containerfile().contains("@gnome/shell"));
     let bad = w.bkt(&["dnf", "copr", "enable", "not-a-copr", "--root", &root]);
     bad.assert_code(2);
-    assert!(bad.stderr().contains("OWNER/PROJECT"), "{}", bad.stderr());
+    bad.assert_stderr_has("OWNER/PROJECT");
 }
 
 #[test]
@@ -221,11 +217,7 @@ fn on_ostree_extras_come_from_the_booted_deployment() {
     std::fs::remove_file(&log).unwrap();
     let out = w.bkt(&["dnf", "sync", "--root", &root]);
     out.assert_code(0);
-    assert!(
-        out.stdout().contains("Staging for the next boot"),
-        "{}",
-        out.stdout()
-    );
+    out.assert_stdout_has("Staging for the next boot");
     assert_eq!(
         std::fs::read_to_string(&log).unwrap(),
         "rpm-ostree install --idempotent gamma\n"

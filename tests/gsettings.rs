@@ -44,11 +44,7 @@ fn apply_sets_the_manifest_values() {
 
     let applied = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
     applied.assert_code(0);
-    assert!(
-        applied.stdout().contains("Applied 4 of 4 changes"),
-        "{}",
-        applied.stdout()
-    );
+    applied.assert_stdout_has("Applied 4 of 4 changes");
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
     assert_eq!(w.gsettings_get("org.bkt.test", "idle-delay"), "uint32 900");
     assert_eq!(
@@ -85,7 +81,7 @@ fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
 
     let status = w.bkt(&["status", "-s", "gsettings"]);
     status.assert_code(0);
-    assert!(status.stdout().contains("1 differ"), "{}", status.stdout());
+    status.assert_stdout_has("1 differ");
     assert!(
         status
             .stdout()
@@ -96,11 +92,7 @@ fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
 
     let dry = w.bkt(&["capture", "-s", "gsettings", "--dry-run"]);
     dry.assert_code(0);
-    assert!(
-        dry.stdout().contains("-      \"value\": \"'12h'\""),
-        "{}",
-        dry.stdout()
-    );
+    dry.assert_stdout_has("-      \"value\": \"'12h'\"");
     assert_eq!(w.manifest("gsettings.json"), MANIFEST, "dry run wrote");
 
     w.bkt(&["capture", "-s", "gsettings"]).assert_code(0);
@@ -117,18 +109,10 @@ fn malformed_json_names_file_line_and_column_and_writes_nothing() {
     w.write_manifest("gsettings.json", bad);
     let status = w.bkt(&["status", "-s", "gsettings"]);
     status.assert_code(1);
-    assert!(
-        status.all().contains("manifests/gsettings.json:3:"),
-        "{}",
-        status.all()
-    );
+    status.assert_all_has("manifests/gsettings.json:3:");
     let capture = w.bkt(&["capture", "-s", "gsettings"]);
     capture.assert_code(1);
-    assert!(
-        capture.stderr().contains("manifests/gsettings.json:3:"),
-        "{}",
-        capture.stderr()
-    );
+    capture.assert_stderr_has("manifests/gsettings.json:3:");
     assert_eq!(w.manifest("gsettings.json"), bad);
     let set = w.bkt(&["gsetting", "set", "org.bkt.test", "clock-format", "'12h'"]);
     set.assert_code(2);
@@ -144,12 +128,8 @@ fn unknown_fields_and_bad_values_name_the_entry() {
     );
     let out = w.bkt(&["status", "-s", "gsettings"]);
     out.assert_code(1);
-    assert!(
-        out.stdout().contains("settings[0].valeu"),
-        "{}",
-        out.stdout()
-    );
-    assert!(out.stdout().contains("unknown field"), "{}", out.stdout());
+    out.assert_stdout_has("settings[0].valeu");
+    out.assert_stdout_has("unknown field");
 
     w.write_manifest(
         "gsettings.json",
@@ -157,16 +137,8 @@ fn unknown_fields_and_bad_values_name_the_entry() {
     );
     let out = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
     out.assert_code(1);
-    assert!(
-        out.stderr().contains("settings[1].value"),
-        "{}",
-        out.stderr()
-    );
-    assert!(
-        out.stderr().contains("org.bkt.test idle-delay"),
-        "{}",
-        out.stderr()
-    );
+    out.assert_stderr_has("settings[1].value");
+    out.assert_stderr_has("org.bkt.test idle-delay");
     // An invalid manifest applies nothing at all.
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
 }
@@ -183,16 +155,8 @@ fn unknown_schema_or_key_fails_that_entry_only() {
     );
     let out = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
     out.assert_code(1);
-    assert!(
-        out.stderr().contains("no such schema \"org.bkt.missing\""),
-        "{}",
-        out.stderr()
-    );
-    assert!(
-        out.stderr().contains("has no key \"no-such-key\""),
-        "{}",
-        out.stderr()
-    );
+    out.assert_stderr_has("no such schema \"org.bkt.missing\"");
+    out.assert_stderr_has("has no key \"no-such-key\"");
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
 }
 
@@ -220,11 +184,7 @@ fn punned_set_unset_and_list() {
     w.write_manifest("gsettings.json", MANIFEST);
     let set = w.bkt(&["gsetting", "set", "org.bkt.other", "name", "'Ada'"]);
     set.assert_code(0);
-    assert!(
-        set.stdout().contains("+      \"key\": \"name\""),
-        "{}",
-        set.stdout()
-    );
+    set.assert_stdout_has("+      \"key\": \"name\"");
     assert_eq!(w.gsettings_get("org.bkt.other", "name"), "'Ada'");
     // Only the new setting was applied, not the rest of the drift.
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
@@ -234,20 +194,12 @@ fn punned_set_unset_and_list() {
 
     let dry = w.bkt(&["gsetting", "set", "org.bkt.other", "size", "7", "--dry-run"]);
     dry.assert_code(0);
-    assert!(
-        dry.stdout().contains("+      \"value\": \"7\""),
-        "{}",
-        dry.stdout()
-    );
+    dry.assert_stdout_has("+      \"value\": \"7\"");
     assert!(w.manifest("gsettings.json").contains("\"42\""));
 
     let bad = w.bkt(&["gsetting", "set", "org.bkt.other", "name", "Ada"]);
     bad.assert_code(2);
-    assert!(
-        bad.stderr().contains("not GVariant text"),
-        "{}",
-        bad.stderr()
-    );
+    bad.assert_stderr_has("not GVariant text");
 
     let list = w.bkt(&["gsetting", "list"]);
     list.assert_code(0);
@@ -263,11 +215,7 @@ fn punned_set_unset_and_list() {
     assert!(!w.manifest("gsettings.json").contains("\"name\""));
     let help = w.bkt(&["gsetting", "--help"]);
     help.assert_code(0);
-    assert!(
-        help.stdout().contains("set SCHEMA KEY VALUE"),
-        "{}",
-        help.stdout()
-    );
+    help.assert_stdout_has("set SCHEMA KEY VALUE");
 }
 
 #[test]

@@ -33,11 +33,7 @@ fn untrusted_plugins_do_not_load_and_changed_ones_are_refused() {
 
     let list = w.bkt(&["plugin", "list"]);
     list.assert_code(0);
-    assert!(
-        list.stdout().contains("not trusted yet"),
-        "{}",
-        list.stdout()
-    );
+    list.assert_stdout_has("not trusted yet");
     let status = w.bkt(&["status", "-s", "probe"]);
     assert!(
         status.stderr().contains("no subsystem \"probe\""),
@@ -47,11 +43,7 @@ fn untrusted_plugins_do_not_load_and_changed_ones_are_refused() {
 
     let trust = w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"]);
     trust.assert_code(0);
-    assert!(
-        trust.stdout().contains("programs: true, echo"),
-        "{}",
-        trust.stdout()
-    );
+    trust.assert_stdout_has("programs: true, echo");
     w.bkt(&["status", "-s", "probe"]).assert_code(0);
 
     // Same file name, other bytes: refused until trusted again.
@@ -59,11 +51,7 @@ fn untrusted_plugins_do_not_load_and_changed_ones_are_refused() {
     bytes.extend_from_slice(b"\0\0\0\0\0\0\0\0");
     std::fs::write(&path, bytes).unwrap();
     let list = w.bkt(&["plugin", "list"]);
-    assert!(
-        list.stdout().contains("changed since it was trusted"),
-        "{}",
-        list.stdout()
-    );
+    list.assert_stdout_has("changed since it was trusted");
 }
 
 #[test]
@@ -197,16 +185,8 @@ fn a_panic_is_reported_with_the_plugin_and_its_message() {
     let (w, _) = with_probe(r#"{"panic": "the probe gave up"}"#);
     let out = w.bkt(&["status", "-s", "probe"]);
     out.assert_code(1);
-    assert!(
-        out.stdout().contains("plugin probe crashed"),
-        "{}",
-        out.stdout()
-    );
-    assert!(
-        out.stdout().contains("the probe gave up"),
-        "{}",
-        out.stdout()
-    );
+    out.assert_stdout_has("plugin probe crashed");
+    out.assert_stdout_has("the probe gave up");
 }
 
 #[test]
@@ -214,11 +194,7 @@ fn time_and_memory_limits_end_in_clear_errors() {
     let (w, _) = with_probe(r#"{"spin": true}"#);
     let out = w.bkt(&["status", "-s", "probe", "--plugin-timeout", "0.3"]);
     out.assert_code(1);
-    assert!(
-        out.stdout().contains("plugin probe ran longer than 0.3 s"),
-        "{}",
-        out.stdout()
-    );
+    out.assert_stdout_has("plugin probe ran longer than 0.3 s");
 
     let (w, _) = with_probe(r#"{"allocate_mib": 200}"#);
     let out = w.bkt(&["status", "-s", "probe", "--plugin-memory", "64"]);
@@ -285,9 +261,5 @@ fn no_repository_is_a_clear_error() {
         common::Out(cmd.output().unwrap())
     };
     out.assert_code(2);
-    assert!(
-        out.stderr().contains("no bkt repository found"),
-        "{}",
-        out.stderr()
-    );
+    out.assert_stderr_has("no bkt repository found");
 }

@@ -23,18 +23,26 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Config> {
-        let Some(path) =
-            directories::BaseDirs::new().map(|b| b.config_dir().join("bkt/config.json"))
-        else {
-            return Ok(Config::default());
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .with_context(|| format!("{} is not valid", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-        }
+        Ok(read_config_json("config.json")?.1)
     }
+}
+
+/// A JSON file in `$XDG_CONFIG_HOME/bkt`: its path (when there is a config folder) and its
+/// contents, or the default when the file does not exist.
+pub fn read_config_json<T: serde::de::DeserializeOwned + Default>(
+    name: &str,
+) -> Result<(Option<PathBuf>, T)> {
+    let Some(path) = directories::BaseDirs::new().map(|b| b.config_dir().join("bkt").join(name))
+    else {
+        return Ok((None, T::default()));
+    };
+    let value = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => T::default(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok((Some(path), value))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

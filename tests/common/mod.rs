@@ -133,6 +133,30 @@ impl Out {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.all()))
     }
     #[track_caller]
+    pub fn assert_stdout_has(&self, needle: &str) {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.all()
+        );
+    }
+    #[track_caller]
+    pub fn assert_stderr_has(&self, needle: &str) {
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.all()
+        );
+    }
+    #[track_caller]
+    pub fn assert_all_has(&self, needle: &str) {
+        assert!(
+            self.all().contains(needle),
+            "output lacks {needle:?}:\n{}",
+            self.all()
+        );
+    }
+    #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(self.code(), code, "exit code; output:\n{}", self.all());
         self

@@ -26,18 +26,8 @@ pub struct Trusted {
 impl Store {
     /// `$XDG_CONFIG_HOME/bkt/trusted-plugins.json`; missing means nothing is trusted.
     pub fn load() -> Result<Store> {
-        let Some(path) =
-            directories::BaseDirs::new().map(|b| b.config_dir().join("bkt/trusted-plugins.json"))
-        else {
-            return Ok(Store::default());
-        };
-        let mut store = match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a valid trust store", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Store::default(),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        store.path = Some(path);
+        let (path, mut store): (_, Store) = crate::app::read_config_json("trusted-plugins.json")?;
+        store.path = path;
         Ok(store)
     }
 

@@ -14,7 +14,7 @@ pub mod render;
 
 use bkt_sdk::{
     Capabilities, Change, ChangeKind, Context, EditResult, Effect, Error, Guest, Phase, Plan,
-    PluginInfo, Run, Scope, Section, Verb, change, host, query_all, usage,
+    PluginInfo, Run, Scope, Section, change, host, query_all, strings, usage, verb,
 };
 use manifest::Manifest;
 use std::collections::BTreeSet;
@@ -25,19 +25,6 @@ struct Dnf;
 
 #[cfg(target_arch = "wasm32")]
 bkt_sdk::export!(Dnf);
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
-fn verb(name: &str, usage: &str, summary: &str, edits: bool) -> Verb {
-    Verb {
-        name: name.into(),
-        usage: usage.into(),
-        summary: summary.into(),
-        edits,
-    }
-}
 
 fn custom_root(ctx: &Context) -> Option<&str> {
     (ctx.root != "/").then_some(ctx.root.as_str())
@@ -128,35 +115,34 @@ fn run(argv: Vec<String>) -> Effect {
     })
 }
 
+/// `dnf VERB -y [--installroot=ROOT] PKG`.
+fn dnf(ctx: &Context, verb: &str, pkg: &str) -> Effect {
+    let mut argv = strings(&["dnf", verb, "-y"]);
+    if let Some(root) = custom_root(ctx) {
+        argv.push(format!("--installroot={root}"));
+    }
+    argv.push(pkg.into());
+    run(argv)
+}
+
 /// Installs one package: live on an ostree system (unless `staged`), with dnf elsewhere.
 fn install(ctx: &Context, pkg: &str, staged: bool) -> Effect {
-    if ctx.ostree {
-        let mut argv = strings(&["rpm-ostree", "install", "--idempotent"]);
-        if !staged {
-            argv.push("--apply-live".into());
-        }
-        argv.push(pkg.into());
-        run(argv)
-    } else {
-        let mut argv = strings(&["dnf", "install", "-y"]);
-        if let Some(root) = custom_root(ctx) {
-            argv.push(format!("--installroot={root}"));
-        }
-        argv.push(pkg.into());
-        run(argv)
+    if !ctx.ostree {
+        return dnf(ctx, "install", pkg);
     }
+    let mut argv = strings(&["rpm-ostree", "install", "--idempotent"]);
+    if !staged {
+        argv.push("--apply-live".into());
+    }
+    argv.push(pkg.into());
+    run(argv)
 }
 
 fn remove(ctx: &Context, pkg: &str) -> Effect {
     if ctx.ostree {
         run(strings(&["rpm-ostree", "uninstall", "--idempotent", pkg]))
     } else {
-        let mut argv = strings(&["dnf", "remove", "-y"]);
-        if let Some(root) = custom_root(ctx) {
-            argv.push(format!("--installroot={root}"));
-        }
-        argv.push(pkg.into());
-        run(argv)
+        dnf(ctx, "remove", pkg)
     }
 }
 

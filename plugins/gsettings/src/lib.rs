@@ -13,8 +13,8 @@ pub mod manifest;
 pub mod plan;
 
 use bkt_sdk::{
-    Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, Section, Verb, edited,
-    query_all, usage,
+    Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, Section, edited, query_all,
+    strings, usage, verb,
 };
 use manifest::Manifest;
 use plan::Schema;
@@ -28,19 +28,6 @@ struct Gsettings;
 #[cfg(target_arch = "wasm32")]
 bkt_sdk::export!(Gsettings);
 
-fn verb(name: &str, usage: &str, summary: &str, edits: bool) -> Verb {
-    Verb {
-        name: name.into(),
-        usage: usage.into(),
-        summary: summary.into(),
-        edits,
-    }
-}
-
-fn argv(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
 /// Queries every schema the manifest names, concurrently.
 fn read_live(m: &Manifest) -> Result<BTreeMap<String, Schema>, Error> {
     let schemas: Vec<String> = {
@@ -51,7 +38,7 @@ fn read_live(m: &Manifest) -> Result<BTreeMap<String, Schema>, Error> {
     };
     let argvs = schemas
         .iter()
-        .map(|s| argv(&["gsettings", "list-recursively", s]))
+        .map(|s| strings(&["gsettings", "list-recursively", s]))
         .collect();
     let mut live = BTreeMap::new();
     for (schema, result) in schemas.into_iter().zip(query_all(argvs)) {
@@ -100,11 +87,11 @@ impl Guest for Gsettings {
             ],
             capabilities: Capabilities {
                 queries: vec![
-                    argv(&["gsettings", "list-recursively"]),
-                    argv(&["gsettings", "list-schemas"]),
-                    argv(&["dconf", "dump", "/"]),
+                    strings(&["gsettings", "list-recursively"]),
+                    strings(&["gsettings", "list-schemas"]),
+                    strings(&["dconf", "dump", "/"]),
                 ],
-                programs: argv(&["gsettings"]),
+                programs: strings(&["gsettings"]),
                 reads: vec![],
                 writes: vec![],
             },
@@ -187,9 +174,9 @@ impl Guest for Gsettings {
 fn capture_schema(mut m: Manifest, schema: &str) -> Result<EditResult, Error> {
     manifest::check_name(schema).map_err(usage)?;
     let mut results = query_all(vec![
-        argv(&["gsettings", "list-recursively", schema]),
-        argv(&["gsettings", "list-schemas", "--print-paths"]),
-        argv(&["dconf", "dump", "/"]),
+        strings(&["gsettings", "list-recursively", schema]),
+        strings(&["gsettings", "list-schemas", "--print-paths"]),
+        strings(&["dconf", "dump", "/"]),
     ])
     .into_iter();
     let (Some(list), Some(schemas), Some(dump)) = (results.next(), results.next(), results.next())

@@ -7,7 +7,7 @@
 
 use bkt_sdk::{
     Capabilities, ChangeKind, EditResult, Effect, Error, Guest, Phase, Plan, PluginInfo, Problem,
-    Run, Scope, Section, WriteFile, change, manifest,
+    Run, Scope, Section, WriteFile, change, manifest, strings,
 };
 use serde::Deserialize;
 
@@ -41,10 +41,6 @@ struct ProbePlugin;
 
 #[cfg(target_arch = "wasm32")]
 bkt_sdk::export!(ProbePlugin);
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
 
 impl Guest for ProbePlugin {
     fn info() -> PluginInfo {

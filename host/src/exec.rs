@@ -208,6 +208,8 @@ pub fn quote(word: &str) -> String {
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
     {
         word.to_string()
+    } else if word.contains('\'') && !word.contains(['"', '$', '`', '\\', '!']) {
+        format!("\"{word}\"")
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
     }

@@ -48,9 +48,14 @@ fn help(plugin: &Loaded) -> String {
         "{}\n\nUsage: bkt {} <VERB> [ARGS]... [--dry-run] [--no-apply]\n\nVerbs:\n",
         info.summary, info.command
     );
-    for v in &info.verbs {
-        let usage = format!("{} {}", v.name, v.usage);
-        text.push_str(&format!("  {:<28} {}\n", usage.trim(), v.summary));
+    let usages: Vec<String> = info
+        .verbs
+        .iter()
+        .map(|v| format!("{} {}", v.name, v.usage).trim().to_string())
+        .collect();
+    let width = usages.iter().map(|u| u.chars().count()).max().unwrap_or(0);
+    for (usage, v) in usages.iter().zip(&info.verbs) {
+        text.push_str(&format!("  {usage:<width$}  {}\n", v.summary));
     }
     text.push_str(&format!(
         "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n",
@@ -70,7 +75,7 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
             .map(|p| p.info.command.clone())
             .collect();
         bail!(
-            "unknown command {word:?}; commands: status, apply, capture, plugin, completions, {}",
+            "unknown command {word:?}; commands: status, apply, capture, containerfile, plugin, completions, {}",
             known.join(", ")
         );
     };

@@ -11,8 +11,16 @@ use std::collections::BTreeMap;
 pub fn run(app: &App, only: &[String]) -> Result<i32> {
     let repo = app.repo()?;
     let plugins = app.select(only)?;
-    let plans = plan::collect(&app.rt, &repo, &plugins);
-    let containerfile = containerfile::rerender(&app.rt, &repo, &plugins, &BTreeMap::new());
+    // The Containerfile renders while the plugins query the machine.
+    let (plans, containerfile) = std::thread::scope(|s| {
+        let rendering =
+            s.spawn(|| containerfile::rerender(&app.rt, &repo, &plugins, &BTreeMap::new()));
+        let plans = plan::collect(&app.rt, &repo, &plugins);
+        let containerfile = rendering
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("rendering the Containerfile panicked")));
+        (plans, containerfile)
+    });
     let failed = containerfile.is_err()
         || plans
             .iter()

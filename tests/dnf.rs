@@ -230,3 +230,27 @@ fn on_ostree_extras_come_from_the_booted_deployment() {
         "rpm-ostree install --idempotent --apply-live gamma\n"
     );
 }
+
+#[test]
+fn concurrent_edits_do_not_lose_each_other() {
+    let (w, _root) = world(r#"{"packages": []}"#, &[]);
+    w.bkt(&["plugin", "list"]).assert_code(0);
+    let names = ["p1", "p2", "p3", "p4", "p5", "p6"];
+    std::thread::scope(|s| {
+        for name in names {
+            let w = &w;
+            s.spawn(move || {
+                w.bkt(&["dnf", "install", name, "--no-apply"])
+                    .assert_code(0);
+            });
+        }
+    });
+    let m: serde_json::Value = serde_json::from_str(&w.manifest("system-packages.json")).unwrap();
+    assert_eq!(m["packages"], serde_json::json!(names));
+    for name in names {
+        assert!(
+            w.containerfile().contains(&format!("    {name} \\\n")),
+            "{name} missing from the Containerfile"
+        );
+    }
+}

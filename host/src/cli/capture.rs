@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 
 pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
     let repo = app.repo()?;
+    if !dry_run {
+        repo.lock()?;
+    }
     let plugins = app.select(only)?;
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = plugins

@@ -23,6 +23,9 @@ pub enum ContainerfileCommand {
 
 pub fn run(app: &App, cmd: ContainerfileCommand) -> Result<i32> {
     let repo = app.repo()?;
+    if matches!(cmd, ContainerfileCommand::Sync) {
+        repo.lock()?;
+    }
     let Some(r) = containerfile::rerender(&app.rt, &repo, &app.loaded(), &BTreeMap::new())? else {
         bail!("{} has no {FILE}", repo.path.display());
     };

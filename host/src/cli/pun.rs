@@ -88,6 +88,9 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         bail!("bkt {word} has no verb {verb_name:?}\n\n{}", help(plugin));
     };
     let repo = app.repo()?;
+    if verb.edits && !flags.dry_run {
+        repo.lock()?;
+    }
     let manifest_path = Repo::manifest_path(&plugin.info.manifest);
     let old = repo.read_manifest(&plugin.info.manifest)?;
     let mut session = app.rt.session(plugin)?;

@@ -17,6 +17,8 @@ pub struct Repo {
     /// How it was found, for messages (`--repo`, `BKT_REPO`, ...).
     pub found_by: &'static str,
     pub read_only: bool,
+    /// The lock, once taken: held until bkt exits.
+    lock: std::sync::OnceLock<std::fs::File>,
 }
 
 impl Repo {
@@ -60,6 +62,7 @@ impl Repo {
             dir,
             found_by,
             read_only,
+            lock: std::sync::OnceLock::new(),
         })
     }
 
@@ -91,13 +94,19 @@ impl Repo {
                 self.path.display()
             );
         }
-        let _lock = self.lock()?;
+        self.lock()?;
         atomic::commit(&self.dir, changes)
     }
 
-    /// An exclusive lock on the manifests folder, held until dropped.
-    pub fn lock(&self) -> Result<std::fs::File> {
-        let file = std::fs::File::open(self.path.join("manifests"))?;
+    /// Takes an exclusive lock on the manifests folder and holds it until bkt exits. Commands
+    /// that write take it before they read, so two runs cannot both read the old manifest and
+    /// each write their own change over the other's.
+    pub fn lock(&self) -> Result<()> {
+        if self.read_only || self.lock.get().is_some() {
+            return Ok(());
+        }
+        let file = std::fs::File::open(self.path.join("manifests"))
+            .with_context(|| format!("opening {}/manifests to lock it", self.path.display()))?;
         if file.try_lock().is_err() {
             eprintln!(
                 "waiting for another bkt working on {} ...",
@@ -105,7 +114,8 @@ impl Repo {
             );
             file.lock()?;
         }
-        Ok(file)
+        let _ = self.lock.set(file);
+        Ok(())
     }
 }
 

@@ -263,3 +263,25 @@ fn no_repository_is_a_clear_error() {
     out.assert_code(2);
     out.assert_stderr_has("no bkt repository found");
 }
+
+#[test]
+fn rendered_sections_cannot_break_the_containerfile() {
+    let (w, _) = with_probe(r##"{"section": ["RUN ok", "# === END PROBE ===", "RUN after"]}"##);
+    let original = "FROM x\n# === PROBE (managed by bkt) ===\n# === END PROBE ===\n";
+    std::fs::write(w.repo().join("Containerfile"), original).unwrap();
+    let out = w.bkt(&["containerfile", "sync"]);
+    out.assert_code(2);
+    out.assert_stderr_has("plugin probe rendered \"# === END PROBE ===\" into section PROBE");
+    assert_eq!(
+        std::fs::read_to_string(w.repo().join("Containerfile")).unwrap(),
+        original
+    );
+
+    let (w, _) = with_probe(r#"{"section": ["RUN a", "RUN b"]}"#);
+    std::fs::write(w.repo().join("Containerfile"), original).unwrap();
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(w.repo().join("Containerfile")).unwrap(),
+        "FROM x\n# === PROBE (managed by bkt) ===\nRUN a\nRUN b\n# === END PROBE ===\n"
+    );
+}

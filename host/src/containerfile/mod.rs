@@ -93,6 +93,13 @@ pub fn render_sections(
                     plugin.info.sections.join(", ")
                 );
             }
+            if let Some(bad) = section.lines.iter().find(|l| !sections::is_plain_line(l)) {
+                bail!(
+                    "plugin {} rendered {bad:?} into section {}: section lines may not contain line breaks or bkt's markers",
+                    plugin.info.id,
+                    section.name
+                );
+            }
             if let Some((other, _)) = out.get(&section.name) {
                 bail!(
                     "plugins {other} and {} both render section {}",
@@ -114,15 +121,28 @@ pub fn rerender(
     plugins: &[&Loaded],
     overrides: &BTreeMap<String, Option<String>>,
 ) -> Result<Option<Rendered>> {
-    let plugins: Vec<&Loaded> = plugins
-        .iter()
-        .copied()
-        .filter(|p| !p.info.sections.is_empty())
-        .collect();
     let Some(old) = repo.read(FILE)? else {
         return Ok(None);
     };
     let doc = sections::parse(&old).map_err(|e| anyhow!("{}:{}: {}", FILE, e.line, e.message))?;
+    let present: Vec<&str> = doc.sections().into_iter().map(|(n, _)| n).collect();
+    // A subsystem renders when it is tracked (has a manifest) or the file already has one of
+    // its sections; an untracked one does not ask for sections the user never wanted.
+    let plugins: Vec<&Loaded> = plugins
+        .iter()
+        .copied()
+        .filter(|p| !p.info.sections.is_empty())
+        .filter(|p| {
+            overrides.get(&p.info.id).is_some_and(Option::is_some)
+                || p.info
+                    .sections
+                    .iter()
+                    .any(|s| present.contains(&s.as_str()))
+                || repo
+                    .read_manifest(&p.info.manifest)
+                    .is_ok_and(|m| m.is_some())
+        })
+        .collect();
     if plugins.is_empty() {
         return Ok(Some(Rendered {
             new: old.clone(),
@@ -132,7 +152,6 @@ pub fn rerender(
         }));
     }
     let rendered = render_sections(rt, repo, &plugins, overrides)?;
-    let present: Vec<&str> = doc.sections().into_iter().map(|(n, _)| n).collect();
     let missing = rendered
         .iter()
         .filter(|(name, _)| !present.contains(&name.as_str()))

@@ -61,6 +61,12 @@ fn strip_eol(line: &str) -> &str {
         .unwrap_or(line)
 }
 
+/// A line a plugin may render: one line, and not a marker (which would change the file's
+/// structure on the next read).
+pub fn is_plain_line(line: &str) -> bool {
+    !line.contains(['\n', '\r']) && as_begin(line).is_none() && as_end(line).is_none()
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name

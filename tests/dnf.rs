@@ -254,3 +254,27 @@ fn concurrent_edits_do_not_lose_each_other() {
         );
     }
 }
+
+#[test]
+fn subsystem_commands_speak_json() {
+    let (w, root) = world(r#"{"packages": ["alpha"]}"#, &[]);
+    let list = w.bkt(&["dnf", "list", "--format", "json", "--root", &root]);
+    list.assert_code(0);
+    assert_eq!(list.json()["output"][1], "  alpha   (not installed here)");
+
+    let install = w.bkt(&[
+        "dnf", "install", "gamma", "--format", "json", "--root", &root,
+    ]);
+    install.assert_code(0);
+    let doc = install.json();
+    assert_eq!(doc["written"], true);
+    let files: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["manifests/system-packages.json", "Containerfile"]);
+    assert_eq!(doc["applied"][0]["id"], "gamma");
+    assert_eq!(doc["applied"][0]["ok"], true);
+}

@@ -70,7 +70,13 @@ pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
         .filter(|p| overrides.contains_key(&p.info.id))
         .collect();
     with_containerfile(app, &repo, &changed, &overrides, &mut changes)?;
-    finish(app, &repo, changes, dry_run)?;
+    if changes.is_empty() && app.format == Format::Human {
+        println!("Nothing to capture: the manifests already match the machine.");
+    }
+    let report = write_files(app, &repo, &changes, dry_run)?;
+    if app.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
     Ok(if errors > 0 { 1 } else { 0 })
 }
 
@@ -97,39 +103,31 @@ pub fn with_containerfile(
     Ok(())
 }
 
-/// Shows the diffs and, unless `dry_run`, writes every file together.
-pub fn finish(app: &App, repo: &Repo, changes: Vec<FileChange>, dry_run: bool) -> Result<()> {
-    match app.format {
-        Format::Json => {
-            let files: Vec<_> = changes
-                .iter()
-                .map(|c| {
-                    let old = c.old.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-                    json!({"file": c.name, "diff": super::diff::unified(&c.name, &old, &String::from_utf8_lossy(&c.new))})
-                })
-                .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(
-                    &json!({"changed": files, "written": !dry_run && !changes.is_empty()})
-                )?
-            );
-        }
-        Format::Human => {
-            if changes.is_empty() {
-                println!("Nothing to capture: the manifests already match the machine.");
-                return Ok(());
-            }
-            super::diff::print(&changes);
-        }
-    }
-    if dry_run || changes.is_empty() {
-        return Ok(());
-    }
-    repo.commit(&changes)?;
+/// Shows the diffs (for people) and, unless `dry_run`, writes every file together. Returns
+/// the same as JSON, for `--format json` callers to print in their report.
+pub fn write_files(
+    app: &App,
+    repo: &Repo,
+    changes: &[FileChange],
+    dry_run: bool,
+) -> Result<serde_json::Value> {
     if app.format == Format::Human {
-        let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
-        println!("Wrote {}", names.join(", "));
+        super::diff::print(changes);
     }
-    Ok(())
+    let written = !dry_run && !changes.is_empty();
+    if written {
+        repo.commit(changes)?;
+        if app.format == Format::Human {
+            let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+            println!("Wrote {}", names.join(", "));
+        }
+    }
+    let files: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            let old = c.old.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+            json!({"file": c.name, "diff": super::diff::unified(&c.name, &old, &String::from_utf8_lossy(&c.new))})
+        })
+        .collect();
+    Ok(json!({"files": files, "written": written}))
 }

@@ -12,6 +12,7 @@ use crate::runtime::bindings::bkt::subsystem::types::Problem;
 use crate::runtime::bindings::{Change, ChangeKind, Plan};
 use crate::runtime::{CallError, Loaded};
 use anyhow::{Result, anyhow, bail};
+use serde_json::json;
 
 struct Flags {
     dry_run: bool,
@@ -103,24 +104,28 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
     let result = session
         .edit(old.as_deref(), verb_name, args)
         .map_err(|e| anyhow!("{}", describe_error(&manifest_path, &e)))?;
-    for line in &result.output {
-        println!("{line}");
+    let mut report = Report {
+        output: result.output,
+        ..Report::default()
+    };
+    if app.format == Format::Human {
+        for line in &report.output {
+            println!("{line}");
+        }
     }
-    let extra = plan::check(
-        plugin,
-        Plan {
-            items: 0,
-            changes: result.changes,
-            problems: vec![],
-        },
-    )
-    .map_err(|e| anyhow!("{e}"))?
-    .changes;
+    let verb_changes = Plan {
+        items: 0,
+        changes: result.changes,
+        problems: vec![],
+    };
+    let extra = plan::check(plugin, verb_changes)
+        .map_err(|e| anyhow!("{e}"))?
+        .changes;
     let Some(new) = result
         .manifest
         .filter(|new| old.as_deref() != Some(new.as_str()))
     else {
-        return run_changes(app, plugin, &extra, &[], &flags);
+        return run_changes(app, plugin, &extra, &[], &flags, report);
     };
     let mut changes = vec![FileChange {
         name: manifest_path.clone(),
@@ -131,9 +136,9 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         .into_iter()
         .collect();
     super::capture::with_containerfile(app, &repo, &[plugin], &overrides, &mut changes)?;
-    super::capture::finish(app, &repo, changes, flags.dry_run)?;
+    report.files = super::capture::write_files(app, &repo, &changes, flags.dry_run)?;
     if !apply {
-        return run_changes(app, plugin, &extra, &[], &flags);
+        return run_changes(app, plugin, &extra, &[], &flags, report);
     }
     let after = match session.plan(Some(&new)) {
         Ok(plan) => plan::check(plugin, plan),
@@ -146,18 +151,52 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
                 .cloned()
                 .collect();
             changes.extend(extra);
-            run_changes(app, plugin, &changes, &after.problems, &flags)
+            run_changes(app, plugin, &changes, &after.problems, &flags, report)
         }
         Err(CallError::Unavailable(m)) => {
-            println!(
+            let note = format!(
                 "Not applied here: {m}. The manifest is updated; `bkt apply` applies it later."
             );
-            Ok(0)
+            if app.format == Format::Human {
+                println!("{note}");
+            }
+            report.note = Some(note);
+            report.print(app, 0)
         }
         Err(e) => bail!(
             "the manifest is updated, but planning its changes failed: {}",
             describe_error(&manifest_path, &e)
         ),
+    }
+}
+
+/// What a subsystem command did, for `--format json`: one document at the end.
+#[derive(Default)]
+struct Report {
+    output: Vec<String>,
+    files: serde_json::Value,
+    applied: Vec<serde_json::Value>,
+    note: Option<String>,
+}
+
+impl Report {
+    fn print(self, app: &App, code: i32) -> Result<i32> {
+        if app.format == Format::Json {
+            let files = if self.files.is_null() {
+                json!({"files": [], "written": false})
+            } else {
+                self.files
+            };
+            let doc = json!({
+                "output": self.output,
+                "files": files["files"],
+                "written": files["written"],
+                "applied": self.applied,
+                "note": self.note,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        Ok(code)
     }
 }
 
@@ -184,6 +223,7 @@ fn run_changes(
     changes: &[Change],
     problems: &[Problem],
     flags: &Flags,
+    mut report: Report,
 ) -> Result<i32> {
     for problem in problems {
         eprintln!(
@@ -208,16 +248,20 @@ fn run_changes(
             }
         }
     }
+    let problem_code = if problems.is_empty() { 0 } else { 1 };
     if steps.is_empty() || flags.dry_run || flags.no_apply {
-        return Ok(if problems.is_empty() { 0 } else { 1 });
+        return report.print(app, problem_code);
     }
     let exec = Executor::new(app.elevator, &app.root);
     let outcomes = execute(app, &exec, &steps);
-    Ok(
-        if outcomes.iter().any(|o| o.is_err()) || !problems.is_empty() {
-            1
-        } else {
-            0
-        },
-    )
+    for (step, outcome) in steps.iter().zip(&outcomes) {
+        report.applied.push(json!({
+            "id": step.change.id,
+            "effects": step.effects.iter().map(|e| Executor::describe(e)).collect::<Vec<_>>(),
+            "ok": outcome.is_ok(),
+            "error": outcome.as_ref().err(),
+        }));
+    }
+    let failed = outcomes.iter().any(|o| o.is_err());
+    report.print(app, if failed { 1 } else { problem_code })
 }

@@ -26,12 +26,7 @@ fn sync_rewrites_only_the_sections_and_keeps_every_other_byte() {
 
     let sync = w.bkt(&["containerfile", "sync"]);
     sync.assert_code(0);
-    assert!(
-        sync.stdout()
-            .contains("Updated Containerfile: COPR_REPOS, SYSTEM_PACKAGES"),
-        "{}",
-        sync.stdout()
-    );
+    sync.assert_stdout_has("Updated Containerfile: COPR_REPOS, SYSTEM_PACKAGES");
     let expected = CRLF_FILE
         .replace("RUN stale\r\n", "RUN dnf copr enable -y atim/starship\r\n")
         .replace(
@@ -78,12 +73,7 @@ fn structural_errors_name_the_line_and_change_nothing() {
     let w = world(duplicated);
     let out = w.bkt(&["containerfile", "sync"]);
     out.assert_code(2);
-    assert!(
-        out.stderr()
-            .contains("Containerfile:3: section COPR_REPOS appears twice (first on line 1)"),
-        "{}",
-        out.stderr()
-    );
+    out.assert_stderr_has("Containerfile:3: section COPR_REPOS appears twice (first on line 1)");
 }
 
 #[test]

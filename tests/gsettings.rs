@@ -167,12 +167,7 @@ fn without_gsettings_status_says_unavailable_and_succeeds() {
     w.path_env = w.path("empty-bin").display().to_string();
     let out = w.bkt(&["status", "-s", "gsettings"]);
     out.assert_code(0);
-    assert!(
-        out.stdout()
-            .contains("unavailable: gsettings is not installed here"),
-        "{}",
-        out.stdout()
-    );
+    out.assert_stdout_has("unavailable: gsettings is not installed here");
     let json = w.bkt(&["status", "-s", "gsettings", "--format", "json"]);
     json.assert_code(0);
     assert_eq!(json.json()["plugins"][0]["state"], "unavailable");
@@ -203,12 +198,7 @@ fn punned_set_unset_and_list() {
 
     let list = w.bkt(&["gsetting", "list"]);
     list.assert_code(0);
-    assert!(
-        list.stdout()
-            .contains("org.bkt.test clock-format '12h'   (live: '24h')"),
-        "{}",
-        list.stdout()
-    );
+    list.assert_stdout_has("org.bkt.test clock-format '12h'   (live: '24h')");
 
     w.bkt(&["gsetting", "unset", "org.bkt.other", "name"])
         .assert_code(0);
@@ -238,12 +228,7 @@ fn capture_schema_adds_the_keys_the_user_set_in_dconf() {
 
     let out = w.bkt(&["gsetting", "capture", "org.bkt.test"]);
     out.assert_code(0);
-    assert!(
-        out.stdout()
-            .contains("captured org.bkt.test clock-format '12h'"),
-        "{}",
-        out.stdout()
-    );
+    out.assert_stdout_has("captured org.bkt.test clock-format '12h'");
     let m: serde_json::Value = serde_json::from_str(&w.manifest("gsettings.json")).unwrap();
     let keys: Vec<&str> = m["settings"]
         .as_array()

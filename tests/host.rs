@@ -35,11 +35,7 @@ fn untrusted_plugins_do_not_load_and_changed_ones_are_refused() {
     list.assert_code(0);
     list.assert_stdout_has("not trusted yet");
     let status = w.bkt(&["status", "-s", "probe"]);
-    assert!(
-        status.stderr().contains("no subsystem \"probe\""),
-        "{}",
-        status.all()
-    );
+    status.assert_stderr_has("no subsystem \"probe\"");
 
     let trust = w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"]);
     trust.assert_code(0);
@@ -76,11 +72,8 @@ fn undeclared_queries_are_refused_and_reported() {
     let (w, _) = with_probe(r#"{"queries": [["echo", "hello"], ["rm", "-rf", "/nonexistent"]]}"#);
     let out = w.bkt(&["status", "-s", "probe"]);
     out.assert_code(1);
-    assert!(
-        out.stdout()
-            .contains("plugin probe tried to run `rm -rf /nonexistent`, which it did not declare"),
-        "{}",
-        out.stdout()
+    out.assert_stdout_has(
+        "plugin probe tried to run `rm -rf /nonexistent`, which it did not declare",
     );
     let (w, _) = with_probe(r#"{"queries": [["echo", "hello"]]}"#);
     let out = w.bkt(&["status", "-s", "probe", "--format", "json"]);
@@ -99,12 +92,7 @@ fn undeclared_effects_are_refused_before_anything_runs() {
     let (w, _) = with_probe(&manifest);
     let out = w.bkt(&["apply", "--yes", "-s", "probe"]);
     out.assert_code(1);
-    assert!(
-        out.stderr()
-            .contains("plugin probe runs `touch`, which is not among its declared programs"),
-        "{}",
-        out.all()
-    );
+    out.assert_stderr_has("plugin probe runs `touch`, which is not among its declared programs");
     assert!(
         !out.stdout().contains("[1/"),
         "nothing may run: {}",
@@ -123,12 +111,7 @@ fn undeclared_effects_are_refused_before_anything_runs() {
         w.path("root").to_str().unwrap(),
     ]);
     out.assert_code(1);
-    assert!(
-        out.stderr()
-            .contains("writes /etc/passwd, outside its declared write paths"),
-        "{}",
-        out.all()
-    );
+    out.assert_stderr_has("writes /etc/passwd, outside its declared write paths");
     assert!(
         !w.path("root/etc/probe/ok").exists(),
         "the declared write must not run either"
@@ -199,12 +182,7 @@ fn time_and_memory_limits_end_in_clear_errors() {
     let (w, _) = with_probe(r#"{"allocate_mib": 200}"#);
     let out = w.bkt(&["status", "-s", "probe", "--plugin-memory", "64"]);
     out.assert_code(1);
-    assert!(
-        out.stdout()
-            .contains("plugin probe needed more than 64 MiB"),
-        "{}",
-        out.stdout()
-    );
+    out.assert_stdout_has("plugin probe needed more than 64 MiB");
 }
 
 #[test]

@@ -263,3 +263,25 @@ fn rendered_sections_cannot_break_the_containerfile() {
         "FROM x\n# === PROBE (managed by bkt) ===\nRUN a\nRUN b\n# === END PROBE ===\n"
     );
 }
+
+#[test]
+fn scope_filter_and_confirmation() {
+    let (w, _) = with_probe(r#"{"effects": [["sudo:true"], ["echo", "user"]]}"#);
+    let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "user"]);
+    out.assert_code(0);
+    out.assert_stdout_has("Applied 1 of 1 changes");
+    out.assert_stdout_has("probe echo user … ok");
+    let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "system"]);
+    out.assert_code(0);
+    out.assert_stdout_has("probe sudo:true … ok");
+
+    // Not a terminal and no --yes: nothing runs, and the message says what to do.
+    let out = w.bkt(&["apply", "-s", "probe"]);
+    out.assert_code(2);
+    out.assert_stderr_has("pass --yes to apply, or --dry-run to only look");
+    let dry = w.bkt(&["apply", "--dry-run", "-s", "probe"]);
+    dry.assert_code(0);
+    dry.assert_stdout_has("Plan: 2 changes");
+    dry.assert_stdout_has("# true");
+    dry.assert_stdout_has("$ echo user");
+}

@@ -285,3 +285,14 @@ fn scope_filter_and_confirmation() {
     dry.assert_stdout_has("# true");
     dry.assert_stdout_has("$ echo user");
 }
+
+#[test]
+fn only_files_in_plugin_folders_can_be_trusted() {
+    let w = World::new();
+    let elsewhere = w.path("probe.wasm");
+    std::fs::copy(probe_wasm(), &elsewhere).unwrap();
+    let out = w.bkt(&["plugin", "trust", elsewhere.to_str().unwrap(), "--yes"]);
+    out.assert_code(2);
+    out.assert_stderr_has("is not in a plugin folder");
+    out.assert_stderr_has(&w.path("data/bkt/plugins").display().to_string());
+}

@@ -134,6 +134,18 @@ fn trust_one(app: &App, path: &std::path::Path, yes: bool) -> Result<i32> {
     let path = path
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let dirs = plugins::plugin_dirs();
+    if !dirs
+        .iter()
+        .any(|d| d.canonicalize().is_ok_and(|d| path.starts_with(d)))
+    {
+        let list: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        bail!(
+            "{} is not in a plugin folder; bkt loads plugins only from {}. Copy it there, then trust that copy",
+            path.display(),
+            list.join(", ")
+        );
+    }
     let source = plugins::read(&path)?;
     let loaded = app.rt.load(&source.name, &source.sha256, &source.wasm)?;
     let info = &loaded.info;

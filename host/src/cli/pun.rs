@@ -37,6 +37,8 @@ fn split_flags(words: &[String]) -> Flags {
             "--dry-run" => f.dry_run = true,
             "--no-apply" => f.no_apply = true,
             "-h" | "--help" => f.help = true,
+            // Habit from dnf and friends; subsystem commands never ask.
+            "-y" | "--yes" => {}
             _ => f.rest.push(w.clone()),
         }
     }
@@ -59,7 +61,7 @@ fn help(plugin: &Loaded) -> String {
         text.push_str(&format!("  {usage:<width$}  {}\n", v.summary));
     }
     text.push_str(&format!(
-        "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n",
+        "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n  -y, --yes   Accepted and ignored: these commands never ask\n",
         info.manifest
     ));
     text

@@ -96,6 +96,10 @@ fn install_and_remove_edit_manifest_and_containerfile_together() {
         ["alpha", "gamma"],
         "--no-apply installs nothing"
     );
+    // Named again while already in the manifest: installed now.
+    w.bkt(&["dnf", "install", "delta", "--root", &root])
+        .assert_code(0);
+    assert_eq!(w.installed(root.as_ref()), ["alpha", "delta", "gamma"]);
 
     w.bkt(&["dnf", "remove", "alpha", "--root", &root])
         .assert_code(0);
@@ -103,7 +107,7 @@ fn install_and_remove_edit_manifest_and_containerfile_together() {
     assert!(!w.containerfile().contains("alpha"));
     assert_eq!(
         w.installed(root.as_ref()),
-        ["alpha", "gamma"],
+        ["alpha", "delta", "gamma"],
         "remove leaves this machine alone"
     );
 

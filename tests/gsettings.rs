@@ -181,11 +181,21 @@ fn punned_set_unset_and_list() {
     set.assert_code(0);
     set.assert_stdout_has("+      \"key\": \"name\"");
     assert_eq!(w.gsettings_get("org.bkt.other", "name"), "'Ada'");
-    // Only the new setting was applied, not the rest of the drift.
+    // Only the named setting was applied, not the rest of the drift.
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
     let m: serde_json::Value = serde_json::from_str(&w.manifest("gsettings.json")).unwrap();
     assert_eq!(m["settings"][0]["key"], "name", "sorted by schema then key");
     assert_eq!(m["settings"][1]["comment"], "bigger");
+
+    // Already in the manifest, not yet on the machine: set applies it anyway.
+    let again = w.bkt(&["gsetting", "set", "org.bkt.test", "clock-format", "'12h'"]);
+    again.assert_code(0);
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
+    assert_eq!(
+        w.gsettings_get("org.bkt.test", "idle-delay"),
+        "uint32 300",
+        "nothing else applied"
+    );
 
     let dry = w.bkt(&["gsetting", "set", "org.bkt.other", "size", "7", "--dry-run"]);
     dry.assert_code(0);
@@ -198,7 +208,8 @@ fn punned_set_unset_and_list() {
 
     let list = w.bkt(&["gsetting", "list"]);
     list.assert_code(0);
-    list.assert_stdout_has("org.bkt.test clock-format '12h'   (live: '24h')");
+    list.assert_stdout_has("org.bkt.test idle-delay uint32 900   (live: uint32 300)");
+    list.assert_stdout_has("org.bkt.test clock-format '12h'\n");
 
     w.bkt(&["gsetting", "unset", "org.bkt.other", "name"])
         .assert_code(0);

@@ -98,11 +98,6 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
     let old = repo.read_manifest(&plugin.info.manifest)?;
     let mut session = app.rt.session(plugin)?;
     let apply = verb.edits && !flags.no_apply && !flags.dry_run;
-    let before = if apply {
-        session.plan(old.as_deref()).ok()
-    } else {
-        None
-    };
     let result = session
         .edit(old.as_deref(), verb_name, args)
         .map_err(|e| anyhow!("{}", describe_error(&manifest_path, &e)))?;
@@ -129,6 +124,7 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
     else {
         return run_changes(app, plugin, &extra, &[], &flags, report);
     };
+    let old_text = old.clone();
     let mut changes = vec![FileChange {
         name: manifest_path.clone(),
         old: old.map(String::into_bytes),
@@ -139,20 +135,22 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         .collect();
     super::capture::with_containerfile(app, &repo, &[plugin], &overrides, &mut changes)?;
     report.files = super::capture::write_files(app, &repo, &changes, flags.dry_run)?;
-    if !apply {
+    // A verb that names its changes gets those applied; otherwise what the manifest edit
+    // introduced is applied: the plan after it, less the plan before it.
+    if !apply || !extra.is_empty() {
         return run_changes(app, plugin, &extra, &[], &flags, report);
     }
+    let before = session.plan(old_text.as_deref()).ok();
     let after = match session.plan(Some(&new)) {
         Ok(plan) => plan::check(plugin, plan),
         Err(e) => Err(e),
     };
     match after {
         Ok(after) => {
-            let mut changes: Vec<Change> = introduced(before.as_ref(), &after)
+            let changes: Vec<Change> = introduced(before.as_ref(), &after)
                 .into_iter()
                 .cloned()
                 .collect();
-            changes.extend(extra);
             run_changes(app, plugin, &changes, &after.problems, &flags, report)
         }
         Err(CallError::Unavailable(m)) => {

@@ -276,7 +276,25 @@ impl Guest for Dnf {
                     manifest::check_package(p).map_err(usage)?;
                 }
                 m.packages.extend(pkgs.iter().cloned());
-                Ok(done(&m, vec![]))
+                // Install what was named, even if the manifest had it already: both dnf and
+                // `rpm-ostree install --idempotent` do nothing for an installed package.
+                let ctx = host::context();
+                let changes = pkgs
+                    .iter()
+                    .map(|p| {
+                        change(
+                            p.clone(),
+                            ChangeKind::Missing,
+                            format!("install {p}"),
+                            vec![install(&ctx, p, false)],
+                        )
+                    })
+                    .collect();
+                Ok(EditResult {
+                    manifest: Some(m.render()),
+                    output: vec![],
+                    changes,
+                })
             }
             ("remove", pkgs) if !pkgs.is_empty() => {
                 for p in pkgs {

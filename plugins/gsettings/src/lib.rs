@@ -13,8 +13,8 @@ pub mod manifest;
 pub mod plan;
 
 use bkt_sdk::{
-    Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, Section, edited, query_all,
-    strings, usage, verb,
+    Capabilities, ChangeKind, EditResult, Error, Guest, Phase, Plan, PluginInfo, Scope, Section,
+    change, edited, query_all, run, strings, usage, verb,
 };
 use manifest::Manifest;
 use plan::Schema;
@@ -133,7 +133,18 @@ impl Guest for Gsettings {
                     )));
                 }
                 let changed = m.upsert(schema, key, value);
-                Ok(edited(changed.then(|| m.render()), vec![]))
+                // Set it live too, even when the manifest already had this value.
+                let set = change(
+                    format!("{schema} {key}"),
+                    ChangeKind::Differs,
+                    format!("{schema} {key} → {value}"),
+                    vec![run("gsettings", &["set", schema, key, value], Scope::User)],
+                );
+                Ok(EditResult {
+                    manifest: changed.then(|| m.render()),
+                    output: vec![],
+                    changes: vec![set],
+                })
             }
             ("unset", [schema, key]) => {
                 let before = m.settings.len();

@@ -283,3 +283,53 @@ fn print_json(plans: &[PluginPlan], steps: &[Step], outcomes: Option<&[Result<()
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::bindings::Scope;
+
+    fn change(id: &str, argv: &[&str], batch: bool) -> Change {
+        Change {
+            id: id.into(),
+            kind: ChangeKind::Missing,
+            summary: id.into(),
+            effects: vec![Effect::Run(Run {
+                program: argv[0].into(),
+                args: argv[1..].iter().map(|s| s.to_string()).collect(),
+                scope: Scope::System,
+                batch,
+            })],
+        }
+    }
+
+    fn steps<'a>(changes: &'a [Change], plugin: &'a str) -> Vec<Step<'a>> {
+        changes
+            .iter()
+            .map(|c| Step {
+                plugin,
+                change: c,
+                effects: c.effects.iter().collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_only_runs_that_differ_in_their_last_argument() {
+        let changes = [
+            change("a", &["dnf", "install", "-y", "a"], true),
+            change("b", &["dnf", "install", "-y", "b"], true),
+            change("c", &["dnf", "remove", "-y", "c"], true),
+            change("d", &["gsettings", "set", "s", "k", "1"], false),
+            change("e", &["gsettings", "set", "s", "k", "2"], false),
+        ];
+        let steps = steps(&changes, "dnf");
+        assert_eq!(batch_end(&steps, 0), 2);
+        assert_eq!(batch_end(&steps, 2), 3);
+        assert_eq!(batch_end(&steps, 3), 4, "unbatchable runs stay alone");
+        match merge(&steps[0..2]) {
+            Effect::Run(r) => assert_eq!(r.args, ["install", "-y", "a", "b"]),
+            other => panic!("{other:?}"),
+        }
+    }
+}

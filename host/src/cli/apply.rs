@@ -174,31 +174,38 @@ pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), Str
     let mut i = 0;
     while i < steps.len() {
         let end = batch_end(steps, i);
+        let group = &steps[i..end];
+        if app.format == Format::Human {
+            // Say what is running before it runs: an install can take a while.
+            let place = if end > i + 1 {
+                format!("{}-{end}", i + 1)
+            } else {
+                (i + 1).to_string()
+            };
+            let ids: Vec<&str> = group.iter().map(|s| s.change.id.as_str()).collect();
+            print!(
+                "[{place}/{total}] {} {} … ",
+                group[0].plugin,
+                ids.join(", ")
+            );
+            let _ = std::io::stdout().flush();
+        }
         let outcome = if end > i + 1 {
-            let merged = merge(&steps[i..end]);
-            exec.run(&merged).map_err(|e| format!("{e:#}"))
+            exec.run(&merge(group)).map_err(|e| format!("{e:#}"))
         } else {
-            steps[i]
+            group[0]
                 .effects
                 .iter()
                 .try_for_each(|effect| exec.run(effect))
                 .map_err(|e| format!("{e:#}"))
         };
-        for (k, step) in steps.iter().enumerate().take(end).skip(i) {
-            if app.format == Format::Human {
-                let mark = match &outcome {
-                    Ok(()) => app.style.green("ok"),
-                    Err(e) => app.style.red(&format!("failed: {e}")),
-                };
-                println!(
-                    "[{}/{total}] {} {} … {mark}",
-                    k + 1,
-                    step.plugin,
-                    step.change.id
-                );
+        if app.format == Format::Human {
+            match &outcome {
+                Ok(()) => println!("{}", app.style.green("ok")),
+                Err(e) => println!("{}", app.style.red(&format!("failed: {e}"))),
             }
-            outcomes.push(outcome.clone());
         }
+        outcomes.extend(group.iter().map(|_| outcome.clone()));
         i = end;
     }
     outcomes

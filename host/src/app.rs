@@ -100,7 +100,12 @@ impl App {
         let cache = directories::BaseDirs::new().map(|b| b.cache_dir().join("bkt"));
         let rt = Runtime::new(limits, context, cache)?;
         let trusted = trust::Store::load()?;
-        let entries = plugins::load_all(&rt, &trusted);
+        let mut entries = plugins::load_all(&rt, &trusted);
+        // Phase order, once: every command lists, plans and applies in it.
+        entries.sort_by_key(|e| match &e.plugin {
+            Ok(p) => (0, p.info.phase as u8, p.info.id.clone()),
+            Err(_) => (1, 0, e.name.clone()),
+        });
         for e in &entries {
             if let (plugins::Origin::Builtin, Err(why)) = (&e.origin, &e.plugin) {
                 bail!("the builtin plugin {} does not load: {why}", e.name);
@@ -124,13 +129,10 @@ impl App {
 
     /// Every usable plugin, in phase order.
     pub fn loaded(&self) -> Vec<&Loaded> {
-        let mut all: Vec<&Loaded> = self
-            .entries
+        self.entries
             .iter()
             .filter_map(|e| e.plugin.as_ref().ok())
-            .collect();
-        all.sort_by_key(|p| (p.info.phase as u8, p.info.id.clone()));
-        all
+            .collect()
     }
 
     /// The plugins named with `-s` (all when none), or an error listing the known ids.

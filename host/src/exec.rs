@@ -1,5 +1,6 @@
 //! Running effects: argv without a shell, privilege by scope, files through the root `Dir`.
 
+use crate::repo::atomic;
 use crate::runtime::bindings::{Effect, Run, Scope};
 use anyhow::{Context as _, Result};
 use cap_std::ambient_authority;
@@ -111,18 +112,16 @@ impl Executor {
         match effect {
             Effect::Run(r) => self.run_program(r),
             Effect::WriteFile(w) => {
-                let (dir, name) = self.parent_dir(&w.path, true)?;
-                crate::repo::atomic::write_in(&dir, &name, &w.contents, Some(w.mode))?;
-                dir.set_permissions(
-                    &name,
-                    cap_std::fs::Permissions::from_std(
-                        std::os::unix::fs::PermissionsExt::from_mode(w.mode),
-                    ),
-                )
-                .with_context(|| format!("setting the mode of {}", w.path))
+                let (dir, name) = self
+                    .parent_dir(&w.path, true)?
+                    .context("the folder was just created")?;
+                atomic::write_in(&dir, &name, &w.contents, atomic::Mode::Exactly(w.mode))
             }
             Effect::RemoveFile(path) => {
-                let (dir, name) = self.parent_dir(path, false)?;
+                // No folder, no file: already removed.
+                let Some((dir, name)) = self.parent_dir(path, false)? else {
+                    return Ok(());
+                };
                 match dir.remove_file(&name) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                         Err(e).with_context(|| format!("removing {path}"))
@@ -133,29 +132,29 @@ impl Executor {
         }
     }
 
-    /// The folder holding `path` (absolute, under the root) as a capability, and the name.
-    fn parent_dir(&self, path: &str, create: bool) -> Result<(Dir, String)> {
+    /// The folder holding `path` (absolute, under the root) as a capability, and the name;
+    /// `None` when the folder does not exist and `create` is false.
+    fn parent_dir(&self, path: &str, create: bool) -> Result<Option<(Dir, String)>> {
         let root = Dir::open_ambient_dir(&self.root, ambient_authority())
             .with_context(|| format!("opening the root {}", self.root.display()))?;
         let rel = Path::new(path.trim_start_matches('/'));
-        let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
         let name = rel
             .file_name()
             .context("a file effect needs a file name")?
             .to_string_lossy()
             .into_owned();
-        let dir = match parent {
-            None => root,
-            Some(p) => {
-                if create {
-                    root.create_dir_all(p)
-                        .with_context(|| format!("creating {}", p.display()))?;
-                }
-                root.open_dir(p)
-                    .with_context(|| format!("opening /{}", p.display()))?
-            }
+        let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) else {
+            return Ok(Some((root, name)));
         };
-        Ok((dir, name))
+        if create {
+            root.create_dir_all(parent)
+                .with_context(|| format!("creating /{}", parent.display()))?;
+        }
+        match root.open_dir(parent) {
+            Ok(dir) => Ok(Some((dir, name))),
+            Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("opening /{}", parent.display())),
+        }
     }
 
     fn run_program(&self, r: &Run) -> Result<()> {
@@ -175,11 +174,23 @@ impl Executor {
         argv.push(r.program.clone());
         argv.extend(r.args.iter().cloned());
         tracing::debug!(target: "bkt::exec", "run: {}", argv.join(" "));
-        let out = Command::new(&argv[0])
+        let out = match Command::new(&argv[0])
             .args(&argv[1..])
             .stdin(Stdio::null())
             .output()
-            .with_context(|| format!("cannot run {}", argv[0]))?;
+        {
+            Ok(out) => out,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && argv[0] != r.program => {
+                anyhow::bail!(
+                    "{} is not installed here, and changing the system needs root: run bkt as root, or choose another way with --elevator (sudo, pkexec, run0)",
+                    argv[0]
+                )
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                anyhow::bail!("{} is not installed here", argv[0])
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot run {}", argv[0])),
+        };
         if out.status.success() {
             return Ok(());
         }

@@ -7,6 +7,7 @@ mod cli;
 mod containerfile;
 mod exec;
 mod logging;
+mod parallel;
 mod plan;
 mod plugins;
 mod repo;

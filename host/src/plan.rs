@@ -24,13 +24,18 @@ impl PluginPlan<'_> {
 /// Plans for `plugins` in phase order. Each runs in its own thread and store, so their
 /// queries overlap.
 pub fn collect<'a>(rt: &Runtime, repo: &Repo, plugins: &[&'a Loaded]) -> Vec<PluginPlan<'a>> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = plugins
-            .iter()
-            .map(|plugin| s.spawn(move || plan_one(rt, repo, plugin)))
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    })
+    let results = crate::parallel::map(plugins, |plugin| plan_one(rt, repo, plugin));
+    plugins
+        .iter()
+        .zip(results)
+        .map(|(plugin, result)| {
+            result.unwrap_or_else(|panic| PluginPlan {
+                plugin,
+                manifest: None,
+                result: Err(CallError::Crashed(panic)),
+            })
+        })
+        .collect()
 }
 
 fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded) -> PluginPlan<'a> {

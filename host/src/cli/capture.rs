@@ -16,34 +16,24 @@ pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
         repo.lock()?;
     }
     let plugins = app.select(only)?;
-    let results: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = plugins
-            .iter()
-            .map(|plugin| {
-                let repo = &repo;
-                s.spawn(move || {
-                    let path = Repo::manifest_path(&plugin.info.manifest);
-                    let old = repo
-                        .read_manifest(&plugin.info.manifest)
-                        .map_err(|e| CallError::Failed(format!("{e:#}")))?;
-                    let mut session = app
-                        .rt
-                        .session(plugin)
-                        .map_err(|e| CallError::Crashed(format!("{e:#}")))?;
-                    let new = session.capture(old.as_deref())?;
-                    Ok::<_, CallError>((path, old, new))
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    let results = crate::parallel::map(&plugins, |plugin| {
+        let old = repo
+            .read_manifest(&plugin.info.manifest)
+            .map_err(|e| CallError::Failed(format!("{e:#}")))?;
+        let mut session = app
+            .rt
+            .session(plugin)
+            .map_err(|e| CallError::Crashed(format!("{e:#}")))?;
+        let new = session.capture(old.as_deref())?;
+        Ok((Repo::manifest_path(&plugin.info.manifest), old, new))
     });
     let mut changes = Vec::new();
-    let mut overrides = BTreeMap::new();
+    let mut pending = BTreeMap::new();
     let mut errors = 0;
     for (plugin, result) in plugins.iter().zip(results) {
-        match result {
+        match result.unwrap_or_else(|panic| Err(CallError::Crashed(panic))) {
             Ok((path, old, new)) if old.as_deref() != Some(new.as_str()) => {
-                overrides.insert(plugin.info.id.clone(), Some(new.clone()));
+                pending.insert(plugin.info.id.clone(), new.clone());
                 changes.push(FileChange {
                     name: path,
                     old: old.map(String::into_bytes),
@@ -67,9 +57,9 @@ pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
     let changed: Vec<&Loaded> = plugins
         .iter()
         .copied()
-        .filter(|p| overrides.contains_key(&p.info.id))
+        .filter(|p| pending.contains_key(&p.info.id))
         .collect();
-    with_containerfile(app, &repo, &changed, &overrides, &mut changes)?;
+    with_containerfile(app, &repo, &changed, &pending, &mut changes)?;
     if changes.is_empty() && app.format == Format::Human {
         println!("Nothing to capture: the manifests already match the machine.");
     }
@@ -86,13 +76,13 @@ pub fn with_containerfile(
     app: &App,
     repo: &Repo,
     plugins: &[&Loaded],
-    overrides: &BTreeMap<String, Option<String>>,
+    pending: &containerfile::Pending,
     changes: &mut Vec<FileChange>,
 ) -> Result<()> {
     if plugins.iter().all(|p| p.info.sections.is_empty()) {
         return Ok(());
     }
-    let rendered = containerfile::rerender(&app.rt, repo, plugins, overrides)
+    let rendered = containerfile::rerender(&app.rt, repo, plugins, pending)
         .map_err(|e| e.context("the manifests were not written"))?;
     if let Some(r) = rendered {
         for advice in r.missing_advice() {
@@ -111,8 +101,9 @@ pub fn write_files(
     changes: &[FileChange],
     dry_run: bool,
 ) -> Result<serde_json::Value> {
+    let diffs: Vec<String> = changes.iter().map(super::diff::of_change).collect();
     if app.format == Format::Human {
-        super::diff::print(changes);
+        diffs.iter().for_each(|d| print!("{d}"));
     }
     let written = !dry_run && !changes.is_empty();
     if written {
@@ -124,10 +115,8 @@ pub fn write_files(
     }
     let files: Vec<_> = changes
         .iter()
-        .map(|c| {
-            let old = c.old.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-            json!({"file": c.name, "diff": super::diff::unified(&c.name, &old, &String::from_utf8_lossy(&c.new))})
-        })
+        .zip(&diffs)
+        .map(|(c, diff)| json!({"file": c.name, "diff": diff}))
         .collect();
     Ok(json!({"files": files, "written": written}))
 }

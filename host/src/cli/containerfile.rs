@@ -5,7 +5,6 @@ use crate::containerfile::{self, FILE};
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 #[derive(Subcommand)]
 pub enum ContainerfileCommand {
@@ -26,7 +25,13 @@ pub fn run(app: &App, cmd: ContainerfileCommand) -> Result<i32> {
     if matches!(cmd, ContainerfileCommand::Sync) {
         repo.lock()?;
     }
-    let Some(r) = containerfile::rerender(&app.rt, &repo, &app.loaded(), &BTreeMap::new())? else {
+    let Some(r) = containerfile::rerender(
+        &app.rt,
+        &repo,
+        &app.loaded(),
+        &containerfile::Pending::new(),
+    )?
+    else {
         bail!("{} has no {FILE}", repo.path.display());
     };
     let drift = r.old != r.new;

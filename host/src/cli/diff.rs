@@ -11,14 +11,12 @@ pub fn unified(name: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
-pub fn print(changes: &[FileChange]) {
-    for c in changes {
-        let old = c
-            .old
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        let new = String::from_utf8_lossy(&c.new);
-        print!("{}", unified(&c.name, &old, &new));
-    }
+/// The diff of a file bkt is about to write (a new file diffs against nothing).
+pub fn of_change(c: &FileChange) -> String {
+    let old = c
+        .old
+        .as_deref()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    unified(&c.name, &old, &String::from_utf8_lossy(&c.new))
 }

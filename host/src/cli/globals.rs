@@ -1,26 +1,59 @@
 //! Global options after a subsystem command.
 
+/// What the command line declares: global options with and without values, and the
+/// built-in subcommands. Read from clap's definition so the two cannot drift apart.
+struct Grammar {
+    with_value: Vec<String>,
+    flags: Vec<String>,
+    short_flags: Vec<char>,
+    builtin: Vec<String>,
+}
+
+impl Grammar {
+    fn of(cmd: &clap::Command) -> Grammar {
+        let mut g = Grammar {
+            with_value: vec![],
+            flags: vec![],
+            short_flags: vec![],
+            builtin: vec!["help".into()],
+        };
+        for arg in cmd.get_arguments().filter(|a| a.is_global_set()) {
+            let names = arg
+                .get_long()
+                .map(|l| format!("--{l}"))
+                .into_iter()
+                .chain(arg.get_short().map(|c| format!("-{c}")));
+            if arg.get_action().takes_values() {
+                g.with_value.extend(names);
+            } else {
+                g.flags.extend(names);
+                g.short_flags.extend(arg.get_short());
+            }
+        }
+        g.builtin
+            .extend(cmd.get_subcommands().map(|c| c.get_name().to_string()));
+        g
+    }
+
+    fn takes_value(&self, word: &str) -> bool {
+        self.with_value.iter().any(|o| o == word)
+    }
+
+    /// `--verbose`, `-v`, `-vv`.
+    fn is_flag(&self, word: &str) -> bool {
+        self.flags.iter().any(|f| f == word)
+            || word.strip_prefix('-').is_some_and(|cluster| {
+                !cluster.is_empty()
+                    && !cluster.starts_with('-')
+                    && cluster.chars().all(|c| self.short_flags.contains(&c))
+            })
+    }
+}
+
 /// Global options written after a subsystem command (`bkt dnf install htop --root /mnt`) are
 /// moved before it: clap hands an external subcommand its words untouched.
-pub fn hoist(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const WITH_VALUE: &[&str] = &[
-        "--repo",
-        "--root",
-        "--format",
-        "--plugin-timeout",
-        "--plugin-memory",
-        "--elevator",
-    ];
-    const FLAGS: &[&str] = &["-v", "-vv", "-vvv", "--verbose"];
-    const BUILTIN: &[&str] = &[
-        "status",
-        "apply",
-        "capture",
-        "containerfile",
-        "plugin",
-        "completions",
-        "help",
-    ];
+pub fn hoist(cmd: &clap::Command, args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let g = Grammar::of(cmd);
     let words: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -29,7 +62,7 @@ pub fn hoist(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut i = 1;
     while i < words.len() {
         let w = &words[i];
-        if WITH_VALUE.contains(&w.as_str()) {
+        if g.takes_value(w) {
             i += 2;
         } else if w.starts_with('-') {
             i += 1;
@@ -37,11 +70,10 @@ pub fn hoist(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
             break;
         }
     }
-    if i >= words.len() || BUILTIN.contains(&words[i].as_str()) {
+    if i >= words.len() || g.builtin.contains(&words[i]) {
         return args;
     }
-    let (mut head, mut rest): (Vec<std::ffi::OsString>, Vec<std::ffi::OsString>) =
-        (args[..i].to_vec(), Vec::new());
+    let (mut head, mut rest) = (args[..i].to_vec(), Vec::new());
     let mut j = i;
     let mut literal = false;
     while j < words.len() {
@@ -50,13 +82,13 @@ pub fn hoist(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
             literal = true;
         }
         let name = w.split('=').next().unwrap_or(w);
-        if !literal && WITH_VALUE.contains(&name) {
+        if !literal && g.takes_value(name) {
             head.push(args[j].clone());
             if !w.contains('=') && j + 1 < words.len() {
                 head.push(args[j + 1].clone());
                 j += 1;
             }
-        } else if !literal && FLAGS.contains(&w) {
+        } else if !literal && g.is_flag(w) {
             head.push(args[j].clone());
         } else {
             rest.push(args[j].clone());
@@ -67,11 +99,19 @@ pub fn hoist(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     head
 }
 
+/// The built-in subcommands, for messages about unknown ones.
+pub fn builtin_commands(cmd: &clap::Command) -> Vec<String> {
+    cmd.get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     fn hoist(s: &str) -> String {
         let args = s.split(' ').map(std::ffi::OsString::from).collect();
-        super::hoist(args)
+        super::hoist(&<crate::cli::Cli as clap::CommandFactory>::command(), args)
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()

@@ -140,7 +140,10 @@ enum Command {
 
 /// Runs the command line; the value is the exit status.
 pub fn main() -> Result<i32> {
-    let cli = Cli::parse_from(globals::hoist(std::env::args_os().collect()));
+    let cli = Cli::parse_from(globals::hoist(
+        &Cli::command(),
+        std::env::args_os().collect(),
+    ));
     crate::logging::init(cli.verbose);
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());

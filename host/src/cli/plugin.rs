@@ -149,13 +149,10 @@ fn trust_one(app: &App, path: &std::path::Path, yes: bool) -> Result<i32> {
     let source = plugins::read(&path)?;
     let loaded = app.rt.load(&source.name, &source.sha256, &source.wasm)?;
     let info = &loaded.info;
-    if app.loaded().iter().any(|p| {
-        p.info.id == info.id
-            && app
-                .entries
-                .iter()
-                .any(|e| e.origin == Origin::Builtin && e.name == info.id)
-    }) {
+    let builtin_has_id = app.entries.iter().any(|e| {
+        e.origin == Origin::Builtin && e.plugin.as_ref().is_ok_and(|p| p.info.id == info.id)
+    });
+    if builtin_has_id {
         bail!(
             "{} declares the id {:?}, which a builtin plugin already has",
             path.display(),

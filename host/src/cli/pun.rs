@@ -72,15 +72,10 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         bail!("no command given")
     };
     let Some(plugin) = app.by_command(word) else {
-        let known: Vec<String> = app
-            .loaded()
-            .iter()
-            .map(|p| p.info.command.clone())
-            .collect();
-        bail!(
-            "unknown command {word:?}; commands: status, apply, capture, containerfile, plugin, completions, {}",
-            known.join(", ")
-        );
+        let mut known =
+            super::globals::builtin_commands(&<super::Cli as clap::CommandFactory>::command());
+        known.extend(app.loaded().iter().map(|p| p.info.command.clone()));
+        bail!("unknown command {word:?}; commands: {}", known.join(", "));
     };
     let flags = split_flags(rest);
     let Some((verb_name, args)) = flags.rest.split_first().filter(|_| !flags.help) else {
@@ -130,10 +125,10 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         old: old.map(String::into_bytes),
         new: new.clone().into_bytes(),
     }];
-    let overrides = [(plugin.info.id.clone(), Some(new.clone()))]
+    let pending = [(plugin.info.id.clone(), new.clone())]
         .into_iter()
         .collect();
-    super::capture::with_containerfile(app, &repo, &[plugin], &overrides, &mut changes)?;
+    super::capture::with_containerfile(app, &repo, &[plugin], &pending, &mut changes)?;
     report.files = super::capture::write_files(app, &repo, &changes, flags.dry_run)?;
     // A verb that names its changes gets those applied; otherwise what the manifest edit
     // introduced is applied: the plan after it, less the plan before it.

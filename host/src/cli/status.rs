@@ -6,15 +6,15 @@ use crate::plan::{self, PluginPlan, counts, describe_error, kind_name};
 use crate::runtime::CallError;
 use anyhow::Result;
 use serde_json::json;
-use std::collections::BTreeMap;
 
 pub fn run(app: &App, only: &[String]) -> Result<i32> {
     let repo = app.repo()?;
     let plugins = app.select(only)?;
     // The Containerfile renders while the plugins query the machine.
     let (plans, containerfile) = std::thread::scope(|s| {
-        let rendering =
-            s.spawn(|| containerfile::rerender(&app.rt, &repo, &plugins, &BTreeMap::new()));
+        let rendering = s.spawn(|| {
+            containerfile::rerender(&app.rt, &repo, &plugins, &containerfile::Pending::new())
+        });
         let plans = plan::collect(&app.rt, &repo, &plugins);
         let containerfile = rendering
             .join()

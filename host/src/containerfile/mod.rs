@@ -44,47 +44,32 @@ impl Rendered {
     }
 }
 
-/// The sections of `plugins`, rendered from the given manifest texts (or from the repository
-/// when a plugin has no override). Plugins render in parallel.
-pub fn render_sections(
+/// New manifest texts by plugin id, not yet written: the Containerfile renders from these
+/// instead of the files.
+pub type Pending = BTreeMap<String, String>;
+
+/// The sections each plugin renders from the manifest text given with it. Plugins render in
+/// parallel; a section a plugin did not declare, a line that would break the file, or a
+/// section two plugins claim is an error.
+fn render_sections(
     rt: &Runtime,
-    repo: &Repo,
-    plugins: &[&Loaded],
-    overrides: &BTreeMap<String, Option<String>>,
+    inputs: &[(&Loaded, Option<String>)],
 ) -> Result<BTreeMap<String, (String, Vec<String>)>> {
-    let results: Vec<Result<Vec<crate::runtime::bindings::Section>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = plugins
-            .iter()
-            .map(|plugin| {
-                s.spawn(move || {
-                    let manifest = match overrides.get(&plugin.info.id) {
-                        Some(text) => text.clone(),
-                        None => repo.read_manifest(&plugin.info.manifest)?,
-                    };
-                    let path = Repo::manifest_path(&plugin.info.manifest);
-                    rt.session(plugin)?
-                        .render_section(manifest.as_deref())
-                        .map_err(|e: CallError| {
-                            anyhow!(
-                                "{}: {}",
-                                plugin.info.id,
-                                crate::plan::describe_error(&path, &e)
-                            )
-                        })
-                })
+    let results = crate::parallel::map(inputs, |(plugin, manifest)| {
+        let path = Repo::manifest_path(&plugin.info.manifest);
+        rt.session(plugin)?
+            .render_section(manifest.as_deref())
+            .map_err(|e: CallError| {
+                anyhow!(
+                    "{}: {}",
+                    plugin.info.id,
+                    crate::plan::describe_error(&path, &e)
+                )
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow!("a render thread panicked")))
-            })
-            .collect()
     });
     let mut out: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    for (plugin, result) in plugins.iter().zip(results) {
-        for section in result? {
+    for ((plugin, _), result) in inputs.iter().zip(results) {
+        for section in result.map_err(|panic| anyhow!(panic))?? {
             if !plugin.info.sections.contains(&section.name) {
                 bail!(
                     "plugin {} rendered section {}, which it does not declare ({})",
@@ -113,13 +98,14 @@ pub fn render_sections(
     Ok(out)
 }
 
-/// Re-renders the sections of `plugins` into the repository's Containerfile. `None` when the
-/// repository has no Containerfile.
+/// Re-renders the sections of `plugins` into the repository's Containerfile, using `pending`
+/// manifest texts where given and the files otherwise. `None` when the repository has no
+/// Containerfile.
 pub fn rerender(
     rt: &Runtime,
     repo: &Repo,
     plugins: &[&Loaded],
-    overrides: &BTreeMap<String, Option<String>>,
+    pending: &Pending,
 ) -> Result<Option<Rendered>> {
     let Some(old) = repo.read(FILE)? else {
         return Ok(None);
@@ -128,30 +114,27 @@ pub fn rerender(
     let present: Vec<&str> = doc.sections().into_iter().map(|(n, _)| n).collect();
     // A subsystem renders when it is tracked (has a manifest) or the file already has one of
     // its sections; an untracked one does not ask for sections the user never wanted.
-    let plugins: Vec<&Loaded> = plugins
+    let mut inputs = Vec::new();
+    for plugin in plugins
         .iter()
         .copied()
         .filter(|p| !p.info.sections.is_empty())
-        .filter(|p| {
-            overrides.get(&p.info.id).is_some_and(Option::is_some)
-                || p.info
-                    .sections
-                    .iter()
-                    .any(|s| present.contains(&s.as_str()))
-                || repo
-                    .read_manifest(&p.info.manifest)
-                    .is_ok_and(|m| m.is_some())
-        })
-        .collect();
-    if plugins.is_empty() {
-        return Ok(Some(Rendered {
-            new: old.clone(),
-            old,
-            changed: vec![],
-            missing: vec![],
-        }));
+    {
+        let manifest = match pending.get(&plugin.info.id) {
+            Some(text) => Some(text.clone()),
+            None => repo.read_manifest(&plugin.info.manifest)?,
+        };
+        if manifest.is_some()
+            || plugin
+                .info
+                .sections
+                .iter()
+                .any(|s| present.contains(&s.as_str()))
+        {
+            inputs.push((plugin, manifest));
+        }
     }
-    let rendered = render_sections(rt, repo, &plugins, overrides)?;
+    let rendered = render_sections(rt, &inputs)?;
     let missing = rendered
         .iter()
         .filter(|(name, _)| !present.contains(&name.as_str()))
@@ -161,24 +144,11 @@ pub fn rerender(
         .into_iter()
         .map(|(n, (_, lines))| (n, lines))
         .collect();
-    let new = doc.render(&bodies);
-    let changed = changed_sections(&old, &new);
+    let (new, changed) = doc.render(&bodies);
     Ok(Some(Rendered {
         old,
         new,
         changed,
         missing,
     }))
-}
-
-/// Names of the sections whose bodies differ between two versions of the file.
-fn changed_sections(old: &str, new: &str) -> Vec<String> {
-    let (Ok(a), Ok(b)) = (sections::parse(old), sections::parse(new)) else {
-        return vec![];
-    };
-    let (a, b) = (a.section_bodies(), b.section_bodies());
-    b.into_iter()
-        .filter(|(name, body)| a.get(name) != Some(body))
-        .map(|(name, _)| name)
-        .collect()
 }

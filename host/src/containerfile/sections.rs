@@ -191,26 +191,18 @@ impl Document<'_> {
             .collect()
     }
 
-    /// Each section's body text, by name.
-    pub fn section_bodies(&self) -> BTreeMap<String, String> {
-        self.parts
-            .iter()
-            .filter_map(|p| match p {
-                Part::Section(s) => Some((s.name.clone(), s.body.to_string())),
-                Part::Text(_) => None,
-            })
-            .collect()
-    }
-
-    /// The document with the bodies of the sections named in `bodies` replaced. Generated
-    /// lines use the line ending of their begin marker, so a CRLF file stays CRLF.
-    pub fn render(&self, bodies: &BTreeMap<String, Vec<String>>) -> String {
+    /// The document with the bodies of the sections named in `bodies` replaced, and the names
+    /// of the sections that changed. Generated lines use the line ending of their begin
+    /// marker, so a CRLF file stays CRLF.
+    pub fn render(&self, bodies: &BTreeMap<String, Vec<String>>) -> (String, Vec<String>) {
         let mut out = String::new();
+        let mut changed = Vec::new();
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Section(s) => {
                     out.push_str(s.begin);
+                    let start = out.len();
                     match bodies.get(&s.name) {
                         Some(lines) => {
                             let eol = if s.begin.ends_with("\r\n") {
@@ -225,11 +217,14 @@ impl Document<'_> {
                         }
                         None => out.push_str(s.body),
                     }
+                    if out[start..] != *s.body {
+                        changed.push(s.name.clone());
+                    }
                     out.push_str(s.end);
                 }
             }
         }
-        out
+        (out, changed)
     }
 }
 
@@ -250,8 +245,15 @@ mod tests {
     fn replaces_only_the_body_and_keeps_crlf_and_missing_final_newline() {
         let doc = parse(FILE).unwrap();
         assert_eq!(doc.sections(), vec![("PKGS", 4)]);
-        assert_eq!(doc.render(&BTreeMap::new()), FILE);
-        let out = doc.render(&bodies(&[("PKGS", &["RUN dnf install -y \\", "    htop"])]));
+        assert_eq!(doc.render(&BTreeMap::new()), (FILE.to_string(), vec![]));
+        let (out, changed) =
+            doc.render(&bodies(&[("PKGS", &["RUN dnf install -y \\", "    htop"])]));
+        assert_eq!(changed, ["PKGS"]);
+        assert_eq!(
+            doc.render(&bodies(&[("PKGS", &["RUN old"])])).1,
+            Vec::<String>::new(),
+            "same body, no change"
+        );
         assert_eq!(
             out,
             FILE.replace("RUN old\r\n", "RUN dnf install -y \\\r\n    htop\r\n")
@@ -338,8 +340,8 @@ mod tests {
                     .collect();
                 new.insert(format!("S{s}"), lines);
             }
-            let once = doc.render(&new);
-            let twice = parse(&once).unwrap().render(&new);
+            let once = doc.render(&new).0;
+            let twice = parse(&once).unwrap().render(&new).0;
             assert_eq!(once, twice, "case {case}: not idempotent");
             let mut rest = once.as_str();
             for chunk in &outside {
@@ -349,7 +351,7 @@ mod tests {
                     .unwrap_or_else(|| panic!("case {case}: lost {chunk:?}"));
                 rest = &rest[at + chunk.len()..];
             }
-            let unchanged = doc.render(&BTreeMap::new());
+            let unchanged = doc.render(&BTreeMap::new()).0;
             assert_eq!(
                 unchanged, text,
                 "case {case}: rendering nothing changed bytes"

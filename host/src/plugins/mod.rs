@@ -118,28 +118,22 @@ pub struct Entry {
 pub fn load_all(rt: &Runtime, trusted: &trust::Store) -> Vec<Entry> {
     let mut sources = builtin();
     sources.extend(discover());
-    let entries: Vec<Entry> = std::thread::scope(|s| {
-        let handles: Vec<_> = sources
-            .iter()
-            .map(|src| {
-                s.spawn(move || {
-                    let plugin = match (&src.origin, trusted.check(src)) {
-                        (Origin::File(_), Err(why)) => Err(why),
-                        _ => rt
-                            .load(&src.name, &src.sha256, &src.wasm)
-                            .map_err(|e| format!("{e:#}")),
-                    };
-                    Entry {
-                        origin: src.origin.clone(),
-                        name: src.name.clone(),
-                        sha256: src.sha256.clone(),
-                        plugin,
-                    }
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    let loaded = crate::parallel::map(&sources, |src| match (&src.origin, trusted.check(src)) {
+        (Origin::File(_), Err(why)) => Err(why),
+        _ => rt
+            .load(&src.name, &src.sha256, &src.wasm)
+            .map_err(|e| format!("{e:#}")),
     });
+    let entries = sources
+        .into_iter()
+        .zip(loaded)
+        .map(|(src, plugin)| Entry {
+            origin: src.origin,
+            name: src.name,
+            sha256: src.sha256,
+            plugin: plugin.and_then(|p| p),
+        })
+        .collect();
     dedupe(entries)
 }
 

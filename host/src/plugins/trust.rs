@@ -71,6 +71,10 @@ impl Store {
             .clone()
             .context("no config folder to keep the trust store in")?;
         let text = serde_json::to_string_pretty(self)? + "\n";
-        crate::repo::atomic::write(&path, text.as_bytes(), Some(0o600))
+        crate::repo::atomic::write(
+            &path,
+            text.as_bytes(),
+            crate::repo::atomic::Mode::Exactly(0o600),
+        )
     }
 }

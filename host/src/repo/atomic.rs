@@ -25,11 +25,21 @@ fn temp_name(name: &str) -> String {
     }
 }
 
+/// The mode a written file ends up with. It is set on the temp file, before the rename, so
+/// the file never exists with another one.
+#[derive(Debug, Clone, Copy)]
+pub enum Mode {
+    /// The replaced file's mode; 0644 for a new file.
+    Keep,
+    Exactly(u32),
+}
+
 /// Writes `name` (relative to `dir`) to a temp file beside it and returns the temp's name.
-pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Option<u32>) -> Result<String> {
-    let mode = match dir.metadata(name) {
-        Ok(m) => m.permissions().mode() & 0o7777,
-        Err(_) => mode.unwrap_or(0o644),
+pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<String> {
+    let mode = match (mode, dir.metadata(name)) {
+        (Mode::Exactly(m), _) => m,
+        (Mode::Keep, Ok(m)) => m.permissions().mode() & 0o7777,
+        (Mode::Keep, Err(_)) => 0o644,
     };
     let tmp = temp_name(name);
     let mut file = dir
@@ -50,7 +60,7 @@ pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Option<u32>) -> Result<S
 }
 
 /// Writes one file atomically.
-pub fn write_in(dir: &Dir, name: &str, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+pub fn write_in(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<()> {
     let tmp = stage(dir, name, bytes, mode)?;
     dir.rename(&tmp, dir, name)
         .inspect_err(|_| {
@@ -59,13 +69,13 @@ pub fn write_in(dir: &Dir, name: &str, bytes: &[u8], mode: Option<u32>) -> Resul
         .with_context(|| format!("replacing {name}"))
 }
 
-/// Writes an absolute path atomically (its folder is created 0700 if missing).
-pub fn write(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+/// Writes an absolute path atomically. Missing folders on the way are created 0700: this is
+/// for bkt's own private files (trust store, compiled-code cache).
+pub fn write(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
     let parent = path.parent().context("a file path needs a folder")?;
-    if !parent.exists() {
-        std::fs::create_dir_all(parent)?;
-        std::fs::set_permissions(parent, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    }
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(parent)
+        .with_context(|| format!("creating {}", parent.display()))?;
     let dir = Dir::open_ambient_dir(parent, ambient_authority())
         .with_context(|| format!("opening {}", parent.display()))?;
     let name = path
@@ -89,7 +99,7 @@ pub struct FileChange {
 pub fn commit(dir: &Dir, changes: &[FileChange]) -> Result<()> {
     let mut staged = Vec::new();
     for c in changes {
-        match stage(dir, &c.name, &c.new, None) {
+        match stage(dir, &c.name, &c.new, Mode::Keep) {
             Ok(tmp) => staged.push(tmp),
             Err(e) => {
                 for tmp in &staged {
@@ -106,7 +116,7 @@ pub fn commit(dir: &Dir, changes: &[FileChange]) -> Result<()> {
             }
             for done in &changes[..i] {
                 let _ = match &done.old {
-                    Some(old) => write_in(dir, &done.name, old, None),
+                    Some(old) => write_in(dir, &done.name, old, Mode::Keep),
                     None => dir.remove_file(&done.name).map_err(Into::into),
                 };
             }

@@ -6,8 +6,7 @@
 
 use anyhow::{Context as _, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -59,28 +58,11 @@ impl Cache {
 }
 
 fn store(dir: &Path, path: &Path, component: &Component) -> Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    let bytes = component.serialize()?;
+    crate::repo::atomic::write(path, &bytes, crate::repo::atomic::Mode::Exactly(0o600))?;
+    // The folder may predate bkt's (created by something else): make it private anyway.
     if let Some(top) = dir.parent().and_then(Path::parent) {
         std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o700))?;
     }
-    let bytes = component.serialize()?;
-    let mut tmp = tempfile_in(dir)?;
-    tmp.1.write_all(&bytes)?;
-    tmp.1.sync_all()?;
-    std::fs::rename(&tmp.0, path)?;
     Ok(())
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let name = format!(
-        ".tmp-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    );
-    let path = dir.join(name.replace(['(', ')'], ""));
-    let file = std::fs::File::create(&path)?;
-    Ok((path, file))
 }

@@ -32,34 +32,19 @@ pub fn run(plugin: &str, argv: &[String]) -> Result<Output, QueryError> {
     }
 }
 
-/// Runs several queries at once, one thread each, results in order.
+/// Runs the admitted queries at once, one thread each; results are in the order given and a
+/// refused query keeps its refusal.
 pub fn run_all(
     plugin: &str,
-    argvs: &[Vec<String>],
-    allowed: impl Fn(&[String]) -> bool,
+    queries: Vec<Result<Vec<String>, QueryError>>,
 ) -> Vec<Result<Output, QueryError>> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = argvs
-            .iter()
-            .map(|argv| {
-                let ok = allowed(argv);
-                s.spawn(move || {
-                    if ok {
-                        run(plugin, argv)
-                    } else {
-                        Err(refused(plugin, argv))
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(QueryError::Failed("query thread panicked".into())))
-            })
-            .collect()
+    crate::parallel::map(&queries, |query| match query {
+        Ok(argv) => run(plugin, argv),
+        Err(refused) => Err(refused.clone()),
     })
+    .into_iter()
+    .map(|r| r.unwrap_or_else(|panic| Err(QueryError::Failed(panic))))
+    .collect()
 }
 
 pub fn refused(plugin: &str, argv: &[String]) -> QueryError {

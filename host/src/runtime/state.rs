@@ -28,6 +28,17 @@ impl WasiView for State {
     }
 }
 
+impl State {
+    /// Lets a declared query through; records and refuses the rest.
+    fn admit(&mut self, argv: &[String]) -> Result<(), QueryError> {
+        if caps::query_allowed(&self.caps, argv) {
+            return Ok(());
+        }
+        self.refusals.push(argv.join(" "));
+        Err(query::refused(&self.plugin, argv))
+    }
+}
+
 impl types::Host for State {}
 
 impl host::Host for State {
@@ -36,21 +47,16 @@ impl host::Host for State {
     }
 
     fn query(&mut self, argv: Vec<String>) -> Result<Output, QueryError> {
-        if !caps::query_allowed(&self.caps, &argv) {
-            self.refusals.push(argv.join(" "));
-            return Err(query::refused(&self.plugin, &argv));
-        }
+        self.admit(&argv)?;
         query::run(&self.plugin, &argv)
     }
 
     fn query_all(&mut self, argvs: Vec<Vec<String>>) -> Vec<Result<Output, QueryError>> {
-        for argv in &argvs {
-            if !caps::query_allowed(&self.caps, argv) {
-                self.refusals.push(argv.join(" "));
-            }
-        }
-        let caps = &self.caps;
-        query::run_all(&self.plugin, &argvs, |argv| caps::query_allowed(caps, argv))
+        let queries = argvs
+            .into_iter()
+            .map(|argv| self.admit(&argv).map(|()| argv))
+            .collect();
+        query::run_all(&self.plugin, queries)
     }
 
     fn log(&mut self, level: Level, message: String) {

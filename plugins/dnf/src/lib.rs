@@ -14,7 +14,7 @@ pub mod render;
 
 use bkt_sdk::{
     Capabilities, Change, ChangeKind, Context, EditResult, Effect, Error, Guest, Phase, Plan,
-    PluginInfo, Run, Scope, Section, change, host, query_all, strings, usage, verb,
+    PluginInfo, Scope, Section, change, edited, host, query_all, run_batched, strings, usage, verb,
 };
 use manifest::Manifest;
 use std::collections::BTreeSet;
@@ -102,17 +102,9 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
     })
 }
 
+/// Package changes need root, and batch into one dnf / rpm-ostree call.
 fn run(argv: Vec<String>) -> Effect {
-    let (program, args) = argv
-        .split_first()
-        .map(|(p, a)| (p.clone(), a.to_vec()))
-        .unwrap_or_default();
-    Effect::Run(Run {
-        program,
-        args,
-        scope: Scope::System,
-        batch: true,
-    })
+    run_batched(&argv, Scope::System)
 }
 
 /// `dnf VERB -y [--installroot=ROOT] PKG`.
@@ -265,11 +257,6 @@ impl Guest for Dnf {
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
         let mut m = manifest::parse(text.as_deref())?;
-        let done = |m: &Manifest, output: Vec<String>| EditResult {
-            manifest: Some(m.render()),
-            output,
-            changes: vec![],
-        };
         match (verb.as_str(), args.as_slice()) {
             ("install", pkgs) if !pkgs.is_empty() => {
                 for p in pkgs {
@@ -304,7 +291,7 @@ impl Guest for Dnf {
                     }
                 }
                 m.packages.retain(|p| !pkgs.contains(p));
-                Ok(done(&m, vec![]))
+                Ok(edited(Some(m.render()), vec![]))
             }
             ("copr", [action, repo]) if action == "enable" || action == "disable" => {
                 manifest::check_copr(repo).map_err(usage)?;
@@ -315,7 +302,7 @@ impl Guest for Dnf {
                 } else {
                     m.copr_repos.retain(|r| r != repo);
                 }
-                Ok(done(&m, vec![]))
+                Ok(edited(Some(m.render()), vec![]))
             }
             ("list", []) => {
                 let live = read_live(&host::context()).ok();

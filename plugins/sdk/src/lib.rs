@@ -107,6 +107,21 @@ pub fn run(program: &str, args: &[&str], scope: Scope) -> Effect {
     })
 }
 
+/// A `run` effect given as one argv, which the host may merge with the runs of neighbouring
+/// changes that differ only in their last argument (`dnf install -y a b`).
+pub fn run_batched(argv: &[String], scope: Scope) -> Effect {
+    let (program, args) = argv
+        .split_first()
+        .map(|(p, a)| (p.clone(), a.to_vec()))
+        .unwrap_or_default();
+    Effect::Run(Run {
+        program,
+        args,
+        scope,
+        batch: true,
+    })
+}
+
 /// The result of a verb that only edits the manifest.
 pub fn edited(manifest: Option<String>, output: Vec<String>) -> EditResult {
     EditResult {

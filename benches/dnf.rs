@@ -11,6 +11,9 @@
 //! The 3,000 RPMs are subpackages of one generated spec (one rpmbuild run), installed with
 //! `rpm --justdb`. Prints figures; asserts nothing.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -160,31 +163,10 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 /// One spec with 3,000 subpackages, built once, installed into `root` with `--justdb`.
 fn install_many(base: &Path, root: &PathBuf) {
-    let mut spec = String::from(
-        "Name: bench-base\nVersion: 1.0\nRelease: 1\nSummary: bench\nLicense: MIT\nBuildArch: noarch\n%description\nbench\n",
-    );
-    for i in 1..INSTALLED {
-        spec.push_str(&format!(
-            "%package -n bench-pkg-{i}\nSummary: bench {i}\n%description -n bench-pkg-{i}\nbench\n"
-        ));
-    }
-    spec.push_str("%files\n");
-    for i in 1..INSTALLED {
-        spec.push_str(&format!("%files -n bench-pkg-{i}\n"));
-    }
-    let spec_path = base.join("many.spec");
-    std::fs::write(&spec_path, spec).unwrap();
-    let top = base.join("rpmbuild");
-    let ok = Command::new("rpmbuild")
-        .arg("--define")
-        .arg(format!("_topdir {}", top.display()))
-        .arg("-bb")
-        .arg(&spec_path)
-        .output()
-        .expect("rpmbuild")
-        .status
-        .success();
-    assert!(ok, "rpmbuild failed");
+    let names: Vec<String> = std::iter::once("bench-base".to_string())
+        .chain((1..INSTALLED).map(|i| format!("bench-pkg-{i}")))
+        .collect();
+    let built = common::build_rpms(&base.join("rpms"), &names);
     std::fs::create_dir_all(root).unwrap();
     let ok = Command::new("rpm")
         .arg("--root")
@@ -194,7 +176,7 @@ fn install_many(base: &Path, root: &PathBuf) {
         .expect("rpm --initdb")
         .success();
     assert!(ok, "rpm --initdb failed");
-    let rpms: Vec<PathBuf> = std::fs::read_dir(top.join("RPMS/noarch"))
+    let rpms: Vec<PathBuf> = std::fs::read_dir(&built)
         .unwrap()
         .flatten()
         .map(|e| e.path())

@@ -22,6 +22,11 @@ fn with_probe(manifest: &str) -> (World, PathBuf) {
     (w, path)
 }
 
+/// `bkt apply --yes -s probe --root ROOT`.
+fn apply_probe(w: &World, root: &str) -> common::Out {
+    w.bkt(&["apply", "--yes", "-s", "probe", "--root", root])
+}
+
 #[test]
 fn untrusted_plugins_do_not_load_and_changed_ones_are_refused() {
     let w = World::new();
@@ -102,14 +107,7 @@ fn undeclared_effects_are_refused_before_anything_runs() {
 
     let (w, _) = with_probe(r#"{"writes": ["/etc/probe/ok", "/etc/passwd"]}"#);
     std::fs::create_dir_all(w.path("root")).unwrap();
-    let out = w.bkt(&[
-        "apply",
-        "--yes",
-        "-s",
-        "probe",
-        "--root",
-        w.path("root").to_str().unwrap(),
-    ]);
+    let out = apply_probe(&w, w.path("root").to_str().unwrap());
     out.assert_code(1);
     out.assert_stderr_has("writes /etc/passwd, outside its declared write paths");
     assert!(
@@ -123,14 +121,7 @@ fn file_effects_stay_under_the_root() {
     let (w, _) = with_probe(r#"{"writes": ["/etc/probe/conf.d/a.conf"]}"#);
     let root = w.path("root");
     std::fs::create_dir_all(&root).unwrap();
-    let out = w.bkt(&[
-        "apply",
-        "--yes",
-        "-s",
-        "probe",
-        "--root",
-        root.to_str().unwrap(),
-    ]);
+    let out = apply_probe(&w, root.to_str().unwrap());
     out.assert_code(0);
     assert_eq!(
         std::fs::read_to_string(root.join("etc/probe/conf.d/a.conf")).unwrap(),

@@ -134,25 +134,21 @@ impl Out {
     }
     #[track_caller]
     pub fn assert_stdout_has(&self, needle: &str) {
-        assert!(
-            self.stdout().contains(needle),
-            "stdout lacks {needle:?}:\n{}",
-            self.all()
-        );
+        self.assert_has("stdout", self.stdout(), needle);
     }
     #[track_caller]
     pub fn assert_stderr_has(&self, needle: &str) {
-        assert!(
-            self.stderr().contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.all()
-        );
+        self.assert_has("stderr", self.stderr(), needle);
     }
     #[track_caller]
     pub fn assert_all_has(&self, needle: &str) {
+        self.assert_has("output", self.all(), needle);
+    }
+    #[track_caller]
+    fn assert_has(&self, stream: &str, text: String, needle: &str) {
         assert!(
-            self.all().contains(needle),
-            "output lacks {needle:?}:\n{}",
+            text.contains(needle),
+            "{stream} lacks {needle:?}:\n{}",
             self.all()
         );
     }
@@ -163,8 +159,33 @@ impl Out {
     }
 }
 
-pub fn exists(p: &Path) -> bool {
-    p.exists()
+/// Noarch RPMs with empty payloads, one per name, from a single spec (the first name is the
+/// main package, the rest subpackages) in one rpmbuild run. Returns the folder holding them.
+pub fn build_rpms(dir: &Path, names: &[String]) -> PathBuf {
+    let (main, subs) = names.split_first().expect("at least one package name");
+    let mut spec = format!(
+        "Name: {main}\nVersion: 1.0\nRelease: 1\nSummary: bkt test package\nLicense: MIT\nBuildArch: noarch\n%description\nA package for bkt's tests.\n%files\n"
+    );
+    for name in subs {
+        spec.push_str(&format!("%package -n {name}\nSummary: bkt test package {name}\n%description -n {name}\nA package for bkt's tests.\n%files -n {name}\n"));
+    }
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let spec_path = dir.join("packages.spec");
+    std::fs::write(&spec_path, spec).expect("spec");
+    let top = dir.join("rpmbuild");
+    let out = Command::new("rpmbuild")
+        .arg("--define")
+        .arg(format!("_topdir {}", top.display()))
+        .arg("-bb")
+        .arg(&spec_path)
+        .output()
+        .expect("rpmbuild");
+    assert!(
+        out.status.success(),
+        "rpmbuild: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    top.join("RPMS/noarch")
 }
 
 /// A yum repository of tiny noarch RPMs (alpha, beta, gamma, delta), built once per test
@@ -172,28 +193,18 @@ pub fn exists(p: &Path) -> bool {
 pub fn rpm_repo() -> &'static Path {
     static REPO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     REPO.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("rpm-repo-{}", std::process::id()));
-        let top = dir.join("top");
-        let repo = dir.join("repo");
-        std::fs::create_dir_all(&repo).expect("mkdir repo");
-        for name in ["alpha", "beta", "gamma", "delta"] {
-            let spec = dir.join(format!("{name}.spec"));
-            std::fs::write(
-                &spec,
-                format!("Name: {name}\nVersion: 1.0\nRelease: 1\nSummary: bkt test package {name}\nLicense: MIT\nBuildArch: noarch\n%description\nA package for bkt's tests.\n%files\n"),
-            )
-            .expect("spec");
-            let out = Command::new("rpmbuild")
-                .arg("--define")
-                .arg(format!("_topdir {}", top.display()))
-                .arg("-bb")
-                .arg(&spec)
-                .output()
-                .expect("rpmbuild");
-            assert!(out.status.success(), "rpmbuild: {}", String::from_utf8_lossy(&out.stderr));
-            std::fs::copy(top.join(format!("RPMS/noarch/{name}-1.0-1.noarch.rpm")), repo.join(format!("{name}-1.0-1.noarch.rpm"))).expect("copy rpm");
-        }
-        let ok = Command::new("createrepo_c").arg("-q").arg(&repo).status().expect("createrepo_c").success();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("rpm-repo-{}", std::process::id()));
+        let names: Vec<String> = ["alpha", "beta", "gamma", "delta"]
+            .map(String::from)
+            .to_vec();
+        let repo = build_rpms(&dir, &names);
+        let ok = Command::new("createrepo_c")
+            .arg("-q")
+            .arg(&repo)
+            .status()
+            .expect("createrepo_c")
+            .success();
         assert!(ok, "createrepo_c failed");
         repo
     })

@@ -36,7 +36,7 @@ fn apply_sets_the_manifest_values() {
     let w = World::with_schema();
     w.write_manifest("gsettings.json", MANIFEST);
     let status = w.bkt(&["status", "-s", "gsettings", "--format", "json"]);
-    status.assert_code(0);
+    status.assert_code(1);
     let g = &status.json()["plugins"][0];
     assert_eq!(g["id"], "gsettings");
     assert_eq!(g["items"], 4);
@@ -80,8 +80,10 @@ fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
     );
 
     let status = w.bkt(&["status", "-s", "gsettings"]);
-    status.assert_code(0);
+    status.assert_code(1);
     status.assert_stdout_has("1 differ");
+    status.assert_stdout_has("(changed on this machine)");
+    status.assert_stdout_has("→ bkt capture -s gsettings keeps 1 change made on this machine");
     assert!(
         status
             .stdout()
@@ -108,10 +110,10 @@ fn malformed_json_names_file_line_and_column_and_writes_nothing() {
     let bad = "{\n  \"settings\": [\n    {\"schema\": \"org.bkt.test\",}\n  ]\n}\n";
     w.write_manifest("gsettings.json", bad);
     let status = w.bkt(&["status", "-s", "gsettings"]);
-    status.assert_code(1);
+    status.assert_code(2);
     status.assert_all_has("manifests/gsettings.json:3:");
     let capture = w.bkt(&["capture", "-s", "gsettings"]);
-    capture.assert_code(1);
+    capture.assert_code(2);
     capture.assert_stderr_has("manifests/gsettings.json:3:");
     assert_eq!(w.manifest("gsettings.json"), bad);
     let set = w.bkt(&["gsetting", "set", "org.bkt.test", "clock-format", "'12h'"]);
@@ -127,7 +129,7 @@ fn unknown_fields_and_bad_values_name_the_entry() {
         r#"{"settings":[{"schema":"org.bkt.test","key":"clock-format","value":"'12h'","valeu":"x"}]}"#,
     );
     let out = w.bkt(&["status", "-s", "gsettings"]);
-    out.assert_code(1);
+    out.assert_code(2);
     out.assert_stdout_has("settings[0].valeu");
     out.assert_stdout_has("unknown field");
 
@@ -136,7 +138,7 @@ fn unknown_fields_and_bad_values_name_the_entry() {
         r#"{"settings":[{"schema":"org.bkt.test","key":"clock-format","value":"'12h'"},{"schema":"org.bkt.test","key":"idle-delay","value":"dark"}]}"#,
     );
     let out = w.bkt(&["apply", "-s", "gsettings", "--yes"]);
-    out.assert_code(1);
+    out.assert_code(2);
     out.assert_stderr_has("settings[1].value");
     out.assert_stderr_has("org.bkt.test idle-delay");
     // An invalid manifest applies nothing at all.

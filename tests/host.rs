@@ -44,7 +44,9 @@ fn untrusted_plugins_do_not_load_and_changed_ones_are_refused() {
 
     let trust = w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"]);
     trust.assert_code(0);
-    trust.assert_stdout_has("programs: true, echo");
+    trust.assert_stdout_has("runs:     true (as root)");
+    trust.assert_stdout_has("echo WORD (as the user)");
+    trust.assert_stdout_has("queries:  echo WORD");
     w.bkt(&["status", "-s", "probe"]).assert_code(0);
 
     // Same file name, other bytes: refused until trusted again.
@@ -69,7 +71,11 @@ fn builtin_plugins_are_listed_with_capabilities() {
         .find(|p| p["id"] == "gsettings")
         .expect("gsettings listed");
     assert_eq!(g["source"], "builtin");
-    assert_eq!(g["capabilities"]["programs"][0], "gsettings");
+    assert_eq!(
+        g["capabilities"]["runs"][0]["argv"],
+        "gsettings set SCHEMA WORD VALUE"
+    );
+    assert_eq!(g["capabilities"]["runs"][0]["as_root"], false);
 }
 
 #[test]
@@ -82,7 +88,7 @@ fn undeclared_queries_are_refused_and_reported() {
     );
     let (w, _) = with_probe(r#"{"queries": [["echo", "hello"]]}"#);
     let out = w.bkt(&["status", "-s", "probe", "--format", "json"]);
-    out.assert_code(0);
+    out.assert_code(1);
     assert_eq!(out.json()["plugins"][0]["changes"][0]["summary"], "hello");
 }
 
@@ -91,13 +97,16 @@ fn undeclared_effects_are_refused_before_anything_runs() {
     let marker = tempfile::tempdir().unwrap();
     let made = marker.path().join("made");
     let manifest = format!(
-        r#"{{"effects": [["true"], ["touch", "{}"]]}}"#,
+        r#"{{"effects": [["sudo:true"], ["touch", "{}"]]}}"#,
         made.display()
     );
     let (w, _) = with_probe(&manifest);
     let out = w.bkt(&["apply", "--yes", "-s", "probe"]);
     out.assert_code(1);
-    out.assert_stderr_has("plugin probe runs `touch`, which is not among its declared programs");
+    out.assert_stderr_has(&format!(
+        "plugin probe runs `touch {}` as the user, which fits none of its declared programs",
+        made.display()
+    ));
     assert!(
         !out.stdout().contains("[1/"),
         "nothing may run: {}",
@@ -224,7 +233,7 @@ fn no_repository_is_a_clear_error() {
         cmd.arg("status")
             .current_dir(w.path("home"))
             .env("HOME", w.path("home"))
-            .env("XDG_CONFIG_HOME", w.path("config"))
+            .env("XDG_CONFIG_HOME", w.path("home/.config"))
             .env("XDG_CACHE_HOME", &w.cache)
             .env_remove("BKT_REPO");
         common::Out(cmd.output().unwrap())
@@ -260,7 +269,7 @@ fn scope_filter_and_confirmation() {
     let (w, _) = with_probe(r#"{"effects": [["sudo:true"], ["echo", "user"]]}"#);
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "user"]);
     out.assert_code(0);
-    out.assert_stdout_has("Applied 1 of 1 changes");
+    out.assert_stdout_has("Applied 1 of 1 change\n");
     out.assert_stdout_has("probe echo user … ok");
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "system"]);
     out.assert_code(0);
@@ -270,7 +279,8 @@ fn scope_filter_and_confirmation() {
     let out = w.bkt(&["apply", "-s", "probe"]);
     out.assert_code(2);
     out.assert_stderr_has("pass --yes to apply, or --dry-run to only look");
-    let dry = w.bkt(&["apply", "--dry-run", "-s", "probe"]);
+    // Both ran before, so the probe's items now look changed on the machine: --overwrite.
+    let dry = w.bkt(&["apply", "--dry-run", "--overwrite", "-s", "probe"]);
     dry.assert_code(0);
     dry.assert_stdout_has("Plan: 2 changes");
     dry.assert_stdout_has("# true");

@@ -13,8 +13,10 @@ mod plugins;
 mod repo;
 mod runtime;
 mod style;
+mod sync;
 
 fn main() {
+    restore_sigpipe();
     let code = match cli::main() {
         Ok(code) => code,
         Err(e) => {
@@ -25,4 +27,19 @@ fn main() {
     let spawned = runtime::query::SPAWNED.load(std::sync::atomic::Ordering::Relaxed);
     tracing::debug!(target: "bkt::timing", "query processes spawned: {spawned}");
     std::process::exit(code);
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`bkt status | head -1`) would fail
+/// every later write; like other command-line tools, bkt ends quietly instead.
+fn restore_sigpipe() {
+    unsafe extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    const SIGPIPE: i32 = 13;
+    const SIG_DFL: usize = 0;
+    // SAFETY: resetting a signal to its default disposition at startup, before any thread
+    // exists, has no preconditions.
+    unsafe {
+        signal(SIGPIPE, SIG_DFL);
+    }
 }

@@ -2,8 +2,9 @@
 //! declared capabilities before anything is shown, and ordering them by phase.
 
 use crate::repo::Repo;
-use crate::runtime::bindings::{ChangeKind, Plan};
-use crate::runtime::{CallError, Loaded, Runtime, caps};
+use crate::runtime::bindings::{ChangeKind, Plan, Problem, Severity};
+use crate::runtime::caps::{Grant, Refusal};
+use crate::runtime::{CallError, Loaded, Runtime};
 
 pub struct PluginPlan<'a> {
     pub plugin: &'a Loaded,
@@ -22,9 +23,19 @@ impl PluginPlan<'_> {
 }
 
 /// Plans for `plugins` in phase order. Each runs in its own thread and store, so their
-/// queries overlap.
+/// queries overlap. A subsystem without a manifest is not tracked and not queried.
 pub fn collect<'a>(rt: &Runtime, repo: &Repo, plugins: &[&'a Loaded]) -> Vec<PluginPlan<'a>> {
-    let results = crate::parallel::map(plugins, |plugin| plan_one(rt, repo, plugin));
+    collect_with(rt, repo, plugins, false)
+}
+
+/// Like [`collect`], but untracked subsystems are queried too (`capture -s ID` starts them).
+pub fn collect_with<'a>(
+    rt: &Runtime,
+    repo: &Repo,
+    plugins: &[&'a Loaded],
+    untracked: bool,
+) -> Vec<PluginPlan<'a>> {
+    let results = crate::parallel::map(plugins, |plugin| plan_one(rt, repo, plugin, untracked));
     plugins
         .iter()
         .zip(results)
@@ -38,7 +49,7 @@ pub fn collect<'a>(rt: &Runtime, repo: &Repo, plugins: &[&'a Loaded]) -> Vec<Plu
         .collect()
 }
 
-fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded) -> PluginPlan<'a> {
+fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded, untracked: bool) -> PluginPlan<'a> {
     let manifest = match repo.read_manifest(&plugin.info.manifest) {
         Ok(m) => m,
         Err(e) => {
@@ -51,10 +62,11 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded) -> PluginPlan<'a>
     };
     // Without a manifest the subsystem is not tracked here: skip its queries entirely, so a
     // repository that uses two subsystems pays for two.
-    if manifest.is_none() {
+    if manifest.is_none() && !untracked {
         let empty = Plan {
             items: 0,
             changes: vec![],
+            agreed: vec![],
             problems: vec![],
         };
         return PluginPlan {
@@ -67,7 +79,7 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded) -> PluginPlan<'a>
         .session(plugin)
         .map_err(|e| CallError::Crashed(format!("{e:#}")))
         .and_then(|mut s| s.plan(manifest.as_deref()))
-        .and_then(|plan| check(plugin, plan));
+        .and_then(|plan| check(plugin, plan, &rt.context.root));
     PluginPlan {
         plugin,
         manifest,
@@ -76,19 +88,48 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded) -> PluginPlan<'a>
 }
 
 /// Refuses the whole plan if any effect was not declared: a plugin that tries is not trusted
-/// with the rest either.
-pub fn check(plugin: &Loaded, plan: Plan) -> Result<Plan, CallError> {
+/// with the rest either. A declared change that cannot act inside the mounted root (`--root`)
+/// becomes a problem that says why, before anything runs.
+pub fn check(plugin: &Loaded, mut plan: Plan, root: &str) -> Result<Plan, CallError> {
+    let grant = Grant {
+        caps: &plugin.info.capabilities,
+        root,
+    };
+    let mut outside = Vec::new();
     for change in &plan.changes {
         for effect in &change.effects {
-            if let Some(why) = caps::effect_refusal(&plugin.info.capabilities, effect) {
-                return Err(CallError::Refused(format!(
-                    "plugin {} {why}; its plan was refused and nothing of it runs",
-                    plugin.info.id
-                )));
+            match grant.effect(effect) {
+                Ok(()) => {}
+                Err(Refusal::Undeclared(why)) => {
+                    return Err(CallError::Refused(format!(
+                        "plugin {} {why}; its plan was refused and nothing of it runs",
+                        plugin.info.id
+                    )));
+                }
+                Err(Refusal::OutsideRoot(why)) => {
+                    outside.push(Problem {
+                        id: change.id.clone(),
+                        message: format!("not applied: {why}"),
+                        severity: Severity::Error,
+                    });
+                    break;
+                }
             }
         }
     }
+    if !outside.is_empty() {
+        plan.changes
+            .retain(|c| !outside.iter().any(|p| p.id == c.id));
+        plan.problems.extend(outside);
+    }
     Ok(plan)
+}
+
+/// Problems that make a command fail; warnings (a tool not installed here) do not.
+pub fn errors(plan: &Plan) -> impl Iterator<Item = &Problem> {
+    plan.problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
 }
 
 pub fn kind_name(kind: ChangeKind) -> &'static str {

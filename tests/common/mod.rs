@@ -30,7 +30,7 @@ pub const SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 impl World {
     pub fn new() -> World {
         let dir = tempfile::tempdir().expect("temp dir");
-        for sub in ["home", "config", "data", "repo/manifests", "schemas"] {
+        for sub in ["home/.config", "data", "state", "repo/manifests", "schemas"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
         let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bkt-test-cache");
@@ -74,7 +74,8 @@ impl World {
         cmd.env_clear()
             .env("PATH", &self.path_env)
             .env("HOME", self.path("home"))
-            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_CONFIG_HOME", self.path("home/.config"))
+            .env("XDG_STATE_HOME", self.path("state"))
             .env("XDG_DATA_HOME", self.path("data"))
             .env("XDG_CACHE_HOME", &self.cache)
             .env("GSETTINGS_SCHEMA_DIR", self.path("schemas"))

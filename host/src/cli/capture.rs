@@ -1,54 +1,82 @@
-//! `bkt capture`: merge the live state into the manifests.
+//! `bkt capture`: write what changed on this machine back into the manifests. Which items it
+//! takes is decided from the sync record: changes made here, never manifest edits, never a
+//! default over a manifest value.
 
+use super::drift::count;
 use crate::app::{App, Format};
 use crate::containerfile;
-use crate::plan::describe_error;
+use crate::exec::euid;
+use crate::plan::{self, PluginPlan, describe_error};
 use crate::repo::Repo;
 use crate::repo::atomic::FileChange;
 use crate::runtime::{CallError, Loaded};
+use crate::sync::{Records, Settled, capture_takes};
 use anyhow::Result;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
+pub fn run(app: &App, dry_run: bool, overwrite: bool, only: &[String]) -> Result<i32> {
     let repo = app.repo()?;
     if !dry_run {
         repo.lock()?;
     }
     let plugins = app.select(only)?;
-    let results = crate::parallel::map(&plugins, |plugin| {
-        let old = repo
-            .read_manifest(&plugin.info.manifest)
-            .map_err(|e| CallError::Failed(format!("{e:#}")))?;
+    // Untracked subsystems are started only when named.
+    let plans = plan::collect_with(&app.rt, &repo, &plugins, !only.is_empty());
+    let mut records = Records::load(&repo.path, &app.root, euid());
+    // Per plugin, the item ids to take; plugins with nothing to take are not called.
+    let takes: Vec<Vec<String>> = plans
+        .iter()
+        .map(|p| {
+            super::drift::of(p, &records)
+                .into_iter()
+                .filter(|(c, d)| capture_takes(*d, c, overwrite))
+                .map(|(c, _)| c.id.clone())
+                .collect()
+        })
+        .collect();
+    let inputs: Vec<(&PluginPlan, &Vec<String>)> = plans.iter().zip(&takes).collect();
+    let results = crate::parallel::map(&inputs, |(p, take)| {
+        if let Err(e) = &p.result {
+            return Err(e.clone());
+        }
+        // A named untracked subsystem gets its manifest even when nothing is live yet.
+        if take.is_empty() && (p.manifest.is_some() || only.is_empty()) {
+            return Ok(None);
+        }
         let mut session = app
             .rt
-            .session(plugin)
+            .session(p.plugin)
             .map_err(|e| CallError::Crashed(format!("{e:#}")))?;
-        let new = session.capture(old.as_deref())?;
-        Ok((Repo::manifest_path(&plugin.info.manifest), old, new))
+        session.capture(p.manifest.as_deref(), take).map(Some)
     });
     let mut changes = Vec::new();
     let mut pending = BTreeMap::new();
     let mut errors = 0;
-    for (plugin, result) in plugins.iter().zip(results) {
+    let mut invalid = false;
+    for ((p, take), result) in inputs.iter().zip(results) {
+        let path = Repo::manifest_path(&p.plugin.info.manifest);
         match result.unwrap_or_else(|panic| Err(CallError::Crashed(panic))) {
-            Ok((path, old, new)) if old.as_deref() != Some(new.as_str()) => {
-                pending.insert(plugin.info.id.clone(), new.clone());
+            Ok(Some(new)) if p.manifest.as_deref() != Some(new.as_str()) => {
+                if app.format == Format::Human && !take.is_empty() {
+                    println!("{}: taking {}", p.id(), count(take.len(), "item"));
+                }
+                pending.insert(p.id().to_string(), new.clone());
                 changes.push(FileChange {
                     name: path,
-                    old: old.map(String::into_bytes),
+                    old: p.manifest.clone().map(String::into_bytes),
                     new: new.into_bytes(),
                 });
             }
             Ok(_) => {}
-            Err(CallError::Unavailable(m)) => eprintln!("{}: skipped, {m}", plugin.info.id),
+            Err(CallError::Unavailable(m)) => eprintln!("{}: skipped, {m}", p.id()),
             Err(e) => {
                 errors += 1;
-                let path = Repo::manifest_path(&plugin.info.manifest);
+                invalid |= matches!(e, CallError::Invalid(_));
                 eprintln!(
                     "{} {}: {}",
                     app.style.red("error"),
-                    plugin.info.id,
+                    p.id(),
                     describe_error(&path, &e)
                 );
             }
@@ -61,13 +89,47 @@ pub fn run(app: &App, dry_run: bool, only: &[String]) -> Result<i32> {
         .collect();
     with_containerfile(app, &repo, &changed, &pending, &mut changes)?;
     if changes.is_empty() && app.format == Format::Human {
-        println!("Nothing to capture: the manifests already match the machine.");
+        println!(
+            "Nothing to capture: no change made on this machine is missing from the manifests."
+        );
     }
     let report = write_files(app, &repo, &changes, dry_run)?;
+    if !dry_run {
+        for ((p, take), _) in inputs.iter().zip(&takes) {
+            settle(&mut records, p, take);
+        }
+        records.save();
+    }
     if app.format == Format::Json {
+        let mut report = report;
+        report["format_version"] = json!(super::FORMAT_VERSION);
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
-    Ok(if errors > 0 { 1 } else { 0 })
+    Ok(if invalid {
+        2
+    } else if errors > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+/// After capture, the taken items agree at the machine's value.
+fn settle(records: &mut Records, p: &PluginPlan, take: &[String]) {
+    let Ok(plan) = &p.result else { return };
+    let mut settled = Settled {
+        agreed: &plan.agreed,
+        changed: vec![],
+        unsettled: vec![],
+    };
+    for c in &plan.changes {
+        if take.contains(&c.id) {
+            settled.changed.push((c.scope, &c.id, c.live.as_deref()));
+        } else {
+            settled.unsettled.push((c.scope, &c.id));
+        }
+    }
+    records.settle(p.id(), &settled);
 }
 
 /// Adds the Containerfile, re-rendered from the new manifest texts, to the files to write.

@@ -4,6 +4,7 @@ mod apply;
 mod capture;
 mod containerfile;
 mod diff;
+mod drift;
 mod globals;
 mod plugin;
 mod pun;
@@ -41,7 +42,18 @@ then the read-only copy in /usr/share/bkt.
 Commands that write a manifest re-render the Containerfile's managed sections in the same
 step; either both files change or neither does.
 
-Exit status: 0 success, 1 drift (check) or a failed change, 2 an error.";
+bkt remembers, per repository, plugin and item, the value the manifest and the machine last
+agreed on (after apply and capture). So it knows which side moved: apply takes changes made
+in the manifest, capture takes changes made on this machine, and an item changed on both
+sides is left alone until you pick a side with --overwrite.
+
+Exit status (every command):
+  0  in step, or done
+  1  drift (status, containerfile check), or a change that failed
+  2  bad input: a manifest, argument or Containerfile that cannot be used";
+
+/// The version of every `--format json` document (`format_version`).
+pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Parser)]
 #[command(name = "bkt", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -77,8 +89,10 @@ enum Command {
     #[command(
         long_about = "Show, per subsystem, how many items the manifest holds and how many are \
         missing (in the manifest, not on the machine), extra (on the machine, not in the manifest) \
-        or differ, and the command that fixes it. A subsystem whose tool is not installed is shown \
-        as unavailable; the others still run."
+        or differ; for each, which side moved since the last sync (the manifest, this machine, \
+        both, or not synced yet), and the commands that resolve it. A subsystem whose tool is not \
+        installed is shown as unavailable; the others still run. Changes nothing. Exit status 0 \
+        when everything is in step, 1 on drift or a failure, 2 when a manifest cannot be used."
     )]
     Status {
         /// Only these subsystems (repeatable)
@@ -88,9 +102,12 @@ enum Command {
     /// Make this machine match the manifests
     #[command(
         long_about = "Show the plan, ask, then run it in phase order (repositories, packages, \
-        configuration) with progress and a summary. A failed change does not stop the others; the \
-        exit status is 1 if any failed. Items that are only on the machine (extra) are left alone \
-        unless --prune."
+        configuration) with progress and a summary. Takes what changed in the manifests; an item \
+        changed on this machine since the last sync is named and reverted only if you agree (with \
+        --yes, only with --overwrite); an item changed on both sides is left alone unless \
+        --overwrite. A failed change does not stop the others (a failed batch is retried one item \
+        at a time); the exit status is 1 if any failed. Items only on the machine (extra) are left \
+        alone unless --prune. Records what agrees afterwards."
     )]
     Apply {
         /// Show the plan and stop
@@ -102,6 +119,9 @@ enum Command {
         /// Also remove what is on the machine but not in the manifests
         #[arg(long)]
         prune: bool,
+        /// The manifest wins: also revert changes made on this machine and settle conflicts
+        #[arg(long)]
+        overwrite: bool,
         /// Only these subsystems (repeatable)
         #[arg(short = 's', long = "subsystem", value_name = "ID")]
         only: Vec<String>,
@@ -111,14 +131,20 @@ enum Command {
     },
     /// Write what changed on this machine back into the manifests
     #[command(
-        long_about = "Merge the live state into each manifest: add what is untracked, take \
-        live values that differ. Shows a diff of every file it changes; writes them atomically \
-        unless --dry-run."
+        long_about = "Take what changed on this machine since the last sync into the manifests: \
+        items added or changed here, and items removed here. Before the first sync it adds \
+        untracked items and takes only values you set yourself, never a program's default. Manifest \
+        edits and items changed on both sides are left alone unless --overwrite. Shows a diff of \
+        every file it changes and writes them (and the Containerfile) together, unless --dry-run. \
+        An untracked subsystem is started only when named with -s."
     )]
     Capture {
         /// Show the diffs and write nothing
         #[arg(long)]
         dry_run: bool,
+        /// This machine wins: also take items changed in the manifest or on both sides
+        #[arg(long)]
+        overwrite: bool,
         /// Only these subsystems (repeatable)
         #[arg(short = 's', long = "subsystem", value_name = "ID")]
         only: Vec<String>,
@@ -163,6 +189,7 @@ pub fn main() -> Result<i32> {
             dry_run,
             yes,
             prune,
+            overwrite,
             only,
             scope,
         } => apply::run(
@@ -171,11 +198,16 @@ pub fn main() -> Result<i32> {
                 dry_run,
                 yes,
                 prune,
+                overwrite,
                 only,
                 scope,
             },
         ),
-        Command::Capture { dry_run, only } => capture::run(&app, dry_run, &only),
+        Command::Capture {
+            dry_run,
+            overwrite,
+            only,
+        } => capture::run(&app, dry_run, overwrite, &only),
         Command::Containerfile(cmd) => containerfile::run(&app, cmd),
         Command::Plugin(cmd) => plugin::run(&app, cmd),
         Command::Subsystem(words) => pun::run(&app, &words),

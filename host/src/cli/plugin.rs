@@ -2,6 +2,8 @@
 
 use crate::app::{App, Format};
 use crate::plugins::{self, Origin, trust};
+use crate::runtime::bindings::{PluginInfo, Scope};
+use crate::runtime::caps;
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use serde_json::json;
@@ -14,9 +16,11 @@ pub enum PluginCommand {
     List,
     /// Review a third-party plugin's capabilities and allow it to load
     #[command(
-        long_about = "Shows what the component declares (queries, programs, paths) and \
-        records its sha256 in ~/.config/bkt/trusted-plugins.json. A changed file is refused \
-        until it is trusted again."
+        long_about = "Shows everything the component declares (its id, command and verbs, \
+        manifest, Containerfile sections, the exact commands it may query and run and as whom, \
+        the folders it may read and write) and records its sha256 with that declaration in \
+        ~/.config/bkt/trusted-plugins.json. A changed file, or one that declares anything else \
+        when it loads, is refused until it is trusted again."
     )]
     Trust {
         /// The .wasm file (in one of the plugin folders)
@@ -45,23 +49,49 @@ pub fn run(app: &App, cmd: PluginCommand) -> Result<i32> {
     }
 }
 
-fn caps_lines(c: &crate::runtime::bindings::Capabilities) -> Vec<String> {
-    let join = |v: &[String]| {
+/// Everything a plugin declares, as the trust screen and `plugin list` show it.
+fn declaration_lines(info: &PluginInfo) -> Vec<String> {
+    let c = &info.capabilities;
+    let join = |v: Vec<String>| {
         if v.is_empty() {
             "none".to_string()
         } else {
-            v.join(", ")
+            v.join("\n              ")
         }
     };
     vec![
         format!(
-            "queries:  {}",
-            join(&c.queries.iter().map(|q| q.join(" ")).collect::<Vec<_>>())
+            "command:  bkt {} {}",
+            info.command,
+            info.verbs
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>()
+                .join("|")
         ),
-        format!("programs: {}", join(&c.programs)),
-        format!("reads:    {}", join(&c.reads)),
-        format!("writes:   {}", join(&c.writes)),
+        format!("manifest: manifests/{}", info.manifest),
+        format!("sections: {}", join(info.sections.clone())),
+        format!(
+            "queries:  {}",
+            join(c.queries.iter().map(|q| caps::describe(q)).collect())
+        ),
+        format!(
+            "runs:     {}",
+            join(c.runs.iter().map(caps::describe_run).collect())
+        ),
+        format!("reads:    {}", join(c.reads.clone())),
+        format!("writes:   {}", join(c.writes.clone())),
     ]
+}
+
+fn declaration_json(info: &PluginInfo) -> serde_json::Value {
+    let c = &info.capabilities;
+    json!({
+        "queries": c.queries.iter().map(|q| caps::describe(q)).collect::<Vec<_>>(),
+        "runs": c.runs.iter().map(|r| json!({"argv": caps::describe(&r.argv), "as_root": r.scope == Scope::System})).collect::<Vec<_>>(),
+        "reads": c.reads,
+        "writes": c.writes,
+    })
 }
 
 fn list(app: &App) -> Result<i32> {
@@ -74,10 +104,7 @@ fn list(app: &App) -> Result<i32> {
                     "id": p.info.id, "command": p.info.command, "version": p.info.version,
                     "source": e.origin.to_string(), "sha256": e.sha256, "manifest": p.info.manifest,
                     "sections": p.info.sections, "verbs": p.info.verbs.iter().map(|v| &v.name).collect::<Vec<_>>(),
-                    "capabilities": {
-                        "queries": p.info.capabilities.queries, "programs": p.info.capabilities.programs,
-                        "reads": p.info.capabilities.reads, "writes": p.info.capabilities.writes,
-                    },
+                    "capabilities": declaration_json(&p.info),
                 }),
                 Err(why) => json!({"name": e.name, "source": e.origin.to_string(), "sha256": e.sha256, "error": why}),
             })
@@ -99,17 +126,7 @@ fn list(app: &App) -> Result<i32> {
                     e.origin,
                     i.summary
                 );
-                println!(
-                    "    command:  bkt {} {}",
-                    i.command,
-                    i.verbs
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join("|")
-                );
-                println!("    manifest: manifests/{}", i.manifest);
-                for line in caps_lines(&i.capabilities) {
+                for line in declaration_lines(i) {
                     println!("    {line}");
                 }
             }
@@ -149,15 +166,15 @@ fn trust_one(app: &App, path: &std::path::Path, yes: bool) -> Result<i32> {
     let source = plugins::read(&path)?;
     let loaded = app.rt.load(&source.name, &source.sha256, &source.wasm)?;
     let info = &loaded.info;
-    let builtin_has_id = app.entries.iter().any(|e| {
-        e.origin == Origin::Builtin && e.plugin.as_ref().is_ok_and(|p| p.info.id == info.id)
-    });
-    if builtin_has_id {
-        bail!(
-            "{} declares the id {:?}, which a builtin plugin already has",
-            path.display(),
-            info.id
-        );
+    // The names it claims must be free: the others keep theirs (the builtins always win).
+    let mut claims = plugins::Claims::new();
+    for e in &app.entries {
+        if let (Ok(p), false) = (&e.plugin, e.origin == Origin::File(path.clone())) {
+            let _ = claims.claim(&p.info);
+        }
+    }
+    if let Err(why) = claims.claim(info) {
+        bail!("{}: {why}", path.display());
     }
     println!(
         "{} {} — {}",
@@ -166,8 +183,7 @@ fn trust_one(app: &App, path: &std::path::Path, yes: bool) -> Result<i32> {
         info.summary
     );
     println!("    sha256:   {}", source.sha256);
-    println!("    manifest: manifests/{}", info.manifest);
-    for line in caps_lines(&info.capabilities) {
+    for line in declaration_lines(info) {
         println!("    {line}");
     }
     if !yes {
@@ -183,7 +199,7 @@ fn trust_one(app: &App, path: &std::path::Path, yes: bool) -> Result<i32> {
             return Ok(1);
         }
     }
-    trust::Store::load()?.trust(path.clone(), source.sha256, info.id.clone())?;
+    trust::Store::load()?.trust(path.clone(), source.sha256, info)?;
     println!("Trusted {}.", path.display());
     Ok(0)
 }

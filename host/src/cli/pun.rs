@@ -4,13 +4,13 @@
 
 use super::apply::{Step, execute};
 use crate::app::{App, Format};
-use crate::exec::Executor;
+use crate::exec::{Executor, euid};
 use crate::plan::{self, describe_error};
 use crate::repo::Repo;
 use crate::repo::atomic::FileChange;
-use crate::runtime::bindings::bkt::subsystem::types::Problem;
 use crate::runtime::bindings::{Change, ChangeKind, Plan};
 use crate::runtime::{CallError, Loaded};
+use crate::sync::{Records, Settled};
 use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 
@@ -92,7 +92,6 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
     let manifest_path = Repo::manifest_path(&plugin.info.manifest);
     let old = repo.read_manifest(&plugin.info.manifest)?;
     let mut session = app.rt.session(plugin)?;
-    let apply = verb.edits && !flags.no_apply && !flags.dry_run;
     let result = session
         .edit(old.as_deref(), verb_name, args)
         .map_err(|e| anyhow!("{}", describe_error(&manifest_path, &e)))?;
@@ -105,63 +104,180 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
             println!("{line}");
         }
     }
-    let verb_changes = Plan {
-        items: 0,
-        changes: result.changes,
-        problems: vec![],
-    };
-    let extra = plan::check(plugin, verb_changes)
-        .map_err(|e| anyhow!("{e}"))?
-        .changes;
-    let Some(new) = result
+    let root = app.rt.context.root.clone();
+    let named = plan::check(
+        plugin,
+        Plan {
+            items: 0,
+            changes: result.changes,
+            agreed: vec![],
+            problems: vec![],
+        },
+        &root,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let new = result
         .manifest
-        .filter(|new| old.as_deref() != Some(new.as_str()))
-    else {
-        return run_changes(app, plugin, &extra, &[], &flags, report);
-    };
-    let old_text = old.clone();
-    let mut changes = vec![FileChange {
-        name: manifest_path.clone(),
-        old: old.map(String::into_bytes),
-        new: new.clone().into_bytes(),
-    }];
-    let pending = [(plugin.info.id.clone(), new.clone())]
-        .into_iter()
-        .collect();
-    super::capture::with_containerfile(app, &repo, &[plugin], &pending, &mut changes)?;
-    report.files = super::capture::write_files(app, &repo, &changes, flags.dry_run)?;
-    // A verb that names its changes gets those applied; otherwise what the manifest edit
-    // introduced is applied: the plan after it, less the plan before it.
-    if !apply || !extra.is_empty() {
-        return run_changes(app, plugin, &extra, &[], &flags, report);
-    }
-    let before = session.plan(old_text.as_deref()).ok();
-    let after = match session.plan(Some(&new)) {
-        Ok(plan) => plan::check(plugin, plan),
-        Err(e) => Err(e),
-    };
-    match after {
-        Ok(after) => {
-            let changes: Vec<Change> = introduced(before.as_ref(), &after)
-                .into_iter()
-                .cloned()
-                .collect();
-            run_changes(app, plugin, &changes, &after.problems, &flags, report)
-        }
-        Err(CallError::Unavailable(m)) => {
-            let note = format!(
-                "Not applied here: {m}. The manifest is updated; `bkt apply` applies it later."
+        .filter(|new| old.as_deref() != Some(new.as_str()));
+    if new.is_none() && named.changes.is_empty() && named.problems.is_empty() {
+        if verb.edits {
+            report.note(
+                app,
+                format!(
+                    "Nothing to change: {manifest_path} already says so and this machine has it."
+                ),
             );
-            if app.format == Format::Human {
-                println!("{note}");
-            }
-            report.note = Some(note);
-            report.print(app, 0)
         }
-        Err(e) => bail!(
-            "the manifest is updated, but planning its changes failed: {}",
-            describe_error(&manifest_path, &e)
-        ),
+        return report.print(app, 0);
+    }
+    let mut files = Vec::new();
+    if let Some(new) = &new {
+        files.push(FileChange {
+            name: manifest_path.clone(),
+            old: old.clone().map(String::into_bytes),
+            new: new.clone().into_bytes(),
+        });
+        let pending = [(plugin.info.id.clone(), new.clone())]
+            .into_iter()
+            .collect();
+        super::capture::with_containerfile(app, &repo, &[plugin], &pending, &mut files)?;
+    }
+    if flags.dry_run {
+        report.files = super::capture::write_files(app, &repo, &files, true)?;
+        show_effects(app, &named.changes);
+        report.note(app, "Dry run: nothing was written or applied.".into());
+        return report.print(app, 0);
+    }
+    // What agreed before the edit, for the sync record; planned before anything changes.
+    let before = if old.is_some() {
+        session.plan(old.as_deref()).ok()
+    } else {
+        None
+    };
+    report.files = super::capture::write_files(app, &repo, &files, false)?;
+    let mut records = Records::load(&repo.path, &app.root, euid());
+    if flags.no_apply || !verb.edits && named.changes.is_empty() && named.problems.is_empty() {
+        if verb.edits {
+            report.note(
+                app,
+                "Nothing was applied to this machine (--no-apply); `bkt apply` applies it.".into(),
+            );
+        }
+        settle(&mut records, plugin, before.as_ref(), &[], &[]);
+        records.save();
+        return report.print(app, 0);
+    }
+    // A verb that names its changes gets those applied; otherwise what the manifest edit
+    // introduced: the plan after it, less the plan before it.
+    let changes = if !named.changes.is_empty() || !named.problems.is_empty() || new.is_none() {
+        named
+    } else {
+        match session.plan(new.as_deref()) {
+            Ok(after) => {
+                let after = plan::check(plugin, after, &root).map_err(|e| anyhow!("{e}"))?;
+                Plan {
+                    items: after.items,
+                    changes: introduced(before.as_ref(), &after)
+                        .into_iter()
+                        .cloned()
+                        .collect(),
+                    agreed: vec![],
+                    problems: after.problems,
+                }
+            }
+            Err(CallError::Unavailable(m)) => {
+                report.note(
+                    app,
+                    format!("Not applied here: {m}. The manifest is updated; `bkt apply` applies it later."),
+                );
+                return report.print(app, 0);
+            }
+            Err(e) => {
+                restore(&repo, &files)?;
+                bail!(
+                    "planning the change failed, so {} restored: {}",
+                    restored_names(&files),
+                    describe_error(&manifest_path, &e)
+                );
+            }
+        }
+    };
+    let outcomes = run_changes(app, plugin, &changes, &mut report);
+    let failed = outcomes.iter().filter(|o| o.is_err()).count() + plan::errors(&changes).count();
+    if failed > 0 {
+        if !files.is_empty() {
+            restore(&repo, &files)?;
+            report.note(
+                app,
+                format!(
+                    "Applying failed, so {} restored to what they were; nothing of this command is kept in the repository.",
+                    restored_names(&files)
+                ),
+            );
+        }
+        return report.print(app, 1);
+    }
+    settle(
+        &mut records,
+        plugin,
+        before.as_ref(),
+        &changes.changes,
+        &outcomes,
+    );
+    records.save();
+    report.print(app, 0)
+}
+
+/// Puts the files of a failed transaction back, byte for byte.
+fn restore(repo: &Repo, files: &[FileChange]) -> Result<()> {
+    repo.restore(files)
+        .map_err(|e| e.context("restoring the files after a failed apply"))
+}
+
+fn restored_names(files: &[FileChange]) -> String {
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    format!(
+        "{} {}",
+        names.join(" and "),
+        if names.len() == 1 { "was" } else { "were" }
+    )
+}
+
+/// After a verb: what agreed before it, and the changes it applied, agree now.
+fn settle(
+    records: &mut Records,
+    plugin: &Loaded,
+    before: Option<&Plan>,
+    applied: &[Change],
+    outcomes: &[Result<(), String>],
+) {
+    let Some(before) = before else { return };
+    let mut settled = Settled {
+        agreed: &before.agreed,
+        changed: vec![],
+        unsettled: before
+            .changes
+            .iter()
+            .map(|c| (c.scope, c.id.as_str()))
+            .collect(),
+    };
+    for (c, o) in applied.iter().zip(outcomes) {
+        if o.is_ok() {
+            settled.unsettled.retain(|(_, id)| *id != c.id);
+            settled.changed.push((c.scope, &c.id, c.wanted.as_deref()));
+        }
+    }
+    records.settle(&plugin.info.id, &settled);
+}
+
+fn show_effects(app: &App, changes: &[Change]) {
+    if app.format != Format::Human {
+        return;
+    }
+    for change in changes {
+        for effect in &change.effects {
+            println!("{}", app.style.dim(&Executor::describe(effect)));
+        }
     }
 }
 
@@ -175,6 +291,14 @@ struct Report {
 }
 
 impl Report {
+    /// A sentence for people (printed now) and for scripts (in the JSON report).
+    fn note(&mut self, app: &App, text: String) {
+        if app.format == Format::Human {
+            println!("{text}");
+        }
+        self.note = Some(text);
+    }
+
     fn print(self, app: &App, code: i32) -> Result<i32> {
         if app.format == Format::Json {
             let files = if self.files.is_null() {
@@ -183,6 +307,7 @@ impl Report {
                 self.files
             };
             let doc = json!({
+                "format_version": super::FORMAT_VERSION,
                 "output": self.output,
                 "files": files["files"],
                 "written": files["written"],
@@ -211,16 +336,14 @@ fn introduced<'a>(before: Option<&Plan>, after: &'a Plan) -> Vec<&'a Change> {
         .collect()
 }
 
-/// Runs (or with --dry-run / --no-apply, only shows) the changes a verb brought about.
+/// Runs the changes a verb brought about; returns each change's outcome.
 fn run_changes(
     app: &App,
     plugin: &Loaded,
-    changes: &[Change],
-    problems: &[Problem],
-    flags: &Flags,
-    mut report: Report,
-) -> Result<i32> {
-    for problem in problems {
+    changes: &Plan,
+    report: &mut Report,
+) -> Vec<Result<(), String>> {
+    for problem in &changes.problems {
         eprintln!(
             "{} {}: {}",
             app.style.red("problem"),
@@ -229,23 +352,17 @@ fn run_changes(
         );
     }
     let steps: Vec<Step> = changes
+        .changes
         .iter()
         .map(|change| Step {
             plugin: &plugin.info.id,
             change,
             effects: change.effects.iter().collect(),
+            drift: None,
         })
         .collect();
-    if app.format == Format::Human {
-        for step in &steps {
-            for effect in &step.effects {
-                println!("{}", app.style.dim(&Executor::describe(effect)));
-            }
-        }
-    }
-    let problem_code = if problems.is_empty() { 0 } else { 1 };
-    if steps.is_empty() || flags.dry_run || flags.no_apply {
-        return report.print(app, problem_code);
+    if steps.is_empty() {
+        return vec![];
     }
     let exec = Executor::new(app.elevator, &app.root);
     let outcomes = execute(app, &exec, &steps);
@@ -257,6 +374,5 @@ fn run_changes(
             "error": outcome.as_ref().err(),
         }));
     }
-    let failed = outcomes.iter().any(|o| o.is_err());
-    report.print(app, if failed { 1 } else { problem_code })
+    outcomes
 }

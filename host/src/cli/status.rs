@@ -1,9 +1,14 @@
-//! `bkt status`: per subsystem, what the manifest holds and how the machine differs.
+//! `bkt status`: per subsystem, what the manifest holds, how the machine differs, which side
+//! moved since the last sync, and the commands that resolve it. Read-only.
 
+use super::drift::{self, count};
 use crate::app::{App, Format};
 use crate::containerfile::{self, FILE, Rendered};
+use crate::exec::euid;
 use crate::plan::{self, PluginPlan, counts, describe_error, kind_name};
 use crate::runtime::CallError;
+use crate::runtime::bindings::{Change, Severity};
+use crate::sync::{Drift, Records};
 use anyhow::Result;
 use serde_json::json;
 
@@ -21,16 +26,17 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
             .unwrap_or_else(|_| Err(anyhow::anyhow!("rendering the Containerfile panicked")));
         (plans, containerfile)
     });
-    let failed = containerfile.is_err()
-        || plans
-            .iter()
-            .any(|p| matches!(&p.result, Err(e) if !matches!(e, CallError::Unavailable(_))));
+    let records = Records::load(&repo.path, &app.root, euid());
+    let drifts: Vec<Vec<(&Change, Drift)>> = plans.iter().map(|p| drift::of(p, &records)).collect();
+    let code = exit_code(&plans, &containerfile);
     match app.format {
         Format::Json => {
             let report = json!({
+                "format_version": super::FORMAT_VERSION,
                 "repo": repo.path,
-                "plugins": plans.iter().map(to_json).collect::<Vec<_>>(),
+                "plugins": plans.iter().zip(&drifts).map(|(p, d)| to_json(p, d)).collect::<Vec<_>>(),
                 "containerfile": containerfile_json(&containerfile),
+                "skipped_plugins": app.skipped().iter().map(|(path, why)| json!({"file": path, "reason": why})).collect::<Vec<_>>(),
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
@@ -43,8 +49,8 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
                     repo.found_by
                 ))
             );
-            for p in &plans {
-                print_human(app, p);
+            for (p, d) in plans.iter().zip(&drifts) {
+                print_human(app, p, d);
             }
             print_containerfile(app, &containerfile);
             for (path, why) in app.skipped() {
@@ -52,29 +58,34 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
             }
         }
     }
-    Ok(if failed { 1 } else { 0 })
+    Ok(code)
 }
 
-/// The command that resolves a plugin's drift.
-fn next_step(p: &PluginPlan) -> Option<String> {
-    let plan = p.result.as_ref().ok()?;
-    let c = counts(plan);
-    let id = p.id();
-    match (c.missing + c.differs > 0, c.extra > 0) {
-        (true, true) => Some(format!(
-            "bkt apply -s {id} (then bkt capture -s {id} to track the extra ones)"
-        )),
-        (true, false) => Some(format!(
-            "bkt apply -s {id}, or bkt capture -s {id} to keep the machine's values"
-        )),
-        (false, true) => Some(format!(
-            "bkt capture -s {id}, or bkt apply --prune -s {id} to remove them"
-        )),
-        (false, false) => None,
+/// 0 in step, 1 drift or a failure, 2 a manifest or Containerfile that cannot be used.
+fn exit_code(plans: &[PluginPlan], containerfile: &Result<Option<Rendered>>) -> i32 {
+    let invalid = plans
+        .iter()
+        .any(|p| matches!(p.result, Err(CallError::Invalid(_))))
+        || containerfile.is_err();
+    if invalid {
+        return 2;
+    }
+    let drift = plans.iter().any(|p| match &p.result {
+        Err(CallError::Unavailable(_)) => false,
+        Err(_) => true,
+        Ok(plan) => !plan.changes.is_empty() || plan::errors(plan).next().is_some(),
+    }) || matches!(containerfile, Ok(Some(r)) if !r.changed.is_empty() || !r.missing.is_empty());
+    i32::from(drift)
+}
+
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Warning => "warning",
+        Severity::Error => "error",
     }
 }
 
-fn print_human(app: &App, p: &PluginPlan) {
+fn print_human(app: &App, p: &PluginPlan, drifts: &[(&Change, Drift)]) {
     let s = app.style;
     let name = s.bold(&format!("{:<12}", p.id()));
     let plan = match &p.result {
@@ -104,7 +115,7 @@ fn print_human(app: &App, p: &PluginPlan) {
         return;
     }
     let c = counts(plan);
-    let mut parts = vec![format!("{} items", plan.items)];
+    let mut parts = vec![count(plan.items as usize, "item")];
     for (n, label) in [
         (c.missing, "missing"),
         (c.extra, "extra"),
@@ -114,32 +125,39 @@ fn print_human(app: &App, p: &PluginPlan) {
             parts.push(s.yellow(&format!("{n} {label}")));
         }
     }
-    if !plan.problems.is_empty() {
-        let n = plan.problems.len();
-        let plural = if n == 1 { "" } else { "s" };
-        parts.push(s.red(&format!("{n} problem{plural}")));
+    let errors = plan::errors(plan).count();
+    let warnings = plan.problems.len() - errors;
+    if errors > 0 {
+        parts.push(s.red(&count(errors, "problem")));
     }
-    if c.missing + c.extra + c.differs + plan.problems.len() == 0 {
+    if warnings > 0 {
+        parts.push(s.yellow(&count(warnings, "warning")));
+    }
+    if c.missing + c.extra + c.differs + errors == 0 {
         parts.push(s.green("in step"));
     }
     println!("{name} {}", parts.join(" · "));
-    for change in &plan.changes {
-        println!("    {:<8} {}", kind_name(change.kind), change.summary);
-    }
-    for problem in &plan.problems {
+    for (change, drift) in drifts {
         println!(
-            "    {} {}: {}",
-            s.red("problem "),
-            problem.id,
-            problem.message
+            "    {:<8} {} {}",
+            kind_name(change.kind),
+            change.summary,
+            s.dim(&format!("({})", drift.label()))
         );
     }
-    if let Some(next) = next_step(p) {
+    for problem in &plan.problems {
+        let label = match problem.severity {
+            Severity::Error => s.red("problem "),
+            Severity::Warning => s.yellow("warning "),
+        };
+        println!("    {label} {}: {}", problem.id, problem.message);
+    }
+    for next in drift::next_steps(p.id(), drifts) {
         println!("    → {next}");
     }
 }
 
-fn to_json(p: &PluginPlan) -> serde_json::Value {
+fn to_json(p: &PluginPlan, drifts: &[(&Change, Drift)]) -> serde_json::Value {
     let base = json!({ "id": p.id(), "manifest": p.manifest_path(), "manifest_exists": p.manifest.is_some() });
     let mut obj = base.as_object().cloned().unwrap_or_default();
     match &p.result {
@@ -153,7 +171,7 @@ fn to_json(p: &PluginPlan) -> serde_json::Value {
         }
         Ok(plan) => {
             let c = counts(plan);
-            let drift = c.missing + c.extra + c.differs + plan.problems.len() > 0;
+            let drift = !plan.changes.is_empty() || plan::errors(plan).next().is_some();
             let state = match (p.manifest.is_some(), drift) {
                 (false, _) => "untracked",
                 (true, true) => "drift",
@@ -166,18 +184,23 @@ fn to_json(p: &PluginPlan) -> serde_json::Value {
             obj.insert("differs".into(), json!(c.differs));
             obj.insert(
                 "changes".into(),
-                json!(plan.changes.iter().map(|ch| json!({"id": ch.id, "kind": kind_name(ch.kind), "summary": ch.summary})).collect::<Vec<_>>()),
+                json!(
+                    drifts
+                        .iter()
+                        .map(|(c, d)| drift::change_json(c, *d))
+                        .collect::<Vec<_>>()
+                ),
             );
             obj.insert(
                 "problems".into(),
                 json!(
                     plan.problems
                         .iter()
-                        .map(|pr| json!({"id": pr.id, "message": pr.message}))
+                        .map(|pr| json!({"id": pr.id, "message": pr.message, "severity": severity_name(pr.severity)}))
                         .collect::<Vec<_>>()
                 ),
             );
-            obj.insert("next".into(), json!(next_step(p)));
+            obj.insert("next".into(), json!(drift::next_steps(p.id(), drifts)));
         }
     }
     serde_json::Value::Object(obj)

@@ -3,6 +3,7 @@
 
 pub mod trust;
 
+use crate::runtime::bindings::PluginInfo;
 use crate::runtime::{Loaded, Runtime};
 use anyhow::{Context as _, Result};
 use sha2::{Digest, Sha256};
@@ -66,7 +67,11 @@ pub fn discover() -> Vec<Source> {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        // Canonical paths, so trust matches through symlinked folders (`/home` → `var/home`).
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path().canonicalize().unwrap_or_else(|_| e.path()))
+            .collect();
         paths.sort();
         for path in paths
             .into_iter()
@@ -113,16 +118,37 @@ pub struct Entry {
     pub plugin: Result<Loaded, String>,
 }
 
+/// Words a plugin's command may not take: bkt's own commands.
+pub const RESERVED_COMMANDS: &[&str] = &[
+    "status",
+    "apply",
+    "capture",
+    "containerfile",
+    "plugin",
+    "completions",
+    "help",
+    "local",
+];
+
 /// Loads the builtin plugins and the trusted third-party ones, in parallel. Untrusted files
-/// are returned with an error that says how to trust them.
+/// are returned with an error that says how to trust them; a file that declares other things
+/// than it did when trusted, or a name another plugin holds, is refused.
 pub fn load_all(rt: &Runtime, trusted: &trust::Store) -> Vec<Entry> {
     let mut sources = builtin();
     sources.extend(discover());
-    let loaded = crate::parallel::map(&sources, |src| match (&src.origin, trusted.check(src)) {
-        (Origin::File(_), Err(why)) => Err(why),
-        _ => rt
+    let loaded = crate::parallel::map(&sources, |src| {
+        let pinned = match (&src.origin, trusted.check(src)) {
+            (Origin::File(_), Err(why)) => return Err(why),
+            (_, Ok(pinned)) => pinned,
+            (Origin::Builtin, Err(_)) => None,
+        };
+        let loaded = rt
             .load(&src.name, &src.sha256, &src.wasm)
-            .map_err(|e| format!("{e:#}")),
+            .map_err(|e| format!("{e:#}"))?;
+        if let Some(pinned) = pinned {
+            trust::Store::check_declared(pinned, &loaded.info)?;
+        }
+        Ok(loaded)
     });
     let entries = sources
         .into_iter()
@@ -134,21 +160,67 @@ pub fn load_all(rt: &Runtime, trusted: &trust::Store) -> Vec<Entry> {
             plugin: plugin.and_then(|p| p),
         })
         .collect();
-    dedupe(entries)
+    claim_names(entries)
 }
 
-/// A plugin id provided twice: the builtin wins and the file is reported.
-fn dedupe(mut entries: Vec<Entry>) -> Vec<Entry> {
-    let mut seen = std::collections::HashSet::new();
+/// Every name a plugin answers to belongs to one plugin: its id, command word, manifest file
+/// and each Containerfile section. Builtins come first and so win; a later plugin that claims
+/// a taken name is not loaded, and the reason names both.
+fn claim_names(mut entries: Vec<Entry>) -> Vec<Entry> {
+    let mut claims = Claims::new();
     for e in &mut entries {
         if let Ok(p) = &e.plugin
-            && !seen.insert(p.info.id.clone())
+            && let Err(why) = claims.claim(&p.info)
         {
-            e.plugin = Err(format!(
-                "another plugin already has the id {:?}; this one is ignored",
-                p.info.id
-            ));
+            e.plugin = Err(why);
         }
     }
     entries
+}
+
+/// Who holds which name.
+pub struct Claims {
+    owners: std::collections::HashMap<(&'static str, String), String>,
+}
+
+impl Claims {
+    pub fn new() -> Claims {
+        let mut owners = std::collections::HashMap::new();
+        for word in RESERVED_COMMANDS {
+            owners.insert(("command", word.to_string()), String::new());
+        }
+        Claims { owners }
+    }
+
+    /// Takes every name of `info`, or says which one another plugin (or bkt) holds.
+    pub fn claim(&mut self, info: &PluginInfo) -> Result<(), String> {
+        let mut names = vec![
+            ("id", info.id.clone()),
+            ("command", info.command.clone()),
+            ("manifest", info.manifest.clone()),
+        ];
+        names.extend(info.sections.iter().map(|s| ("section", s.clone())));
+        // A plugin's id also works as its command word (`-s` and `bkt ID`).
+        if info.id != info.command {
+            names.push(("command", info.id.clone()));
+        }
+        for key in &names {
+            if let Some(owner) = self.owners.get(key).filter(|o| **o != info.id) {
+                let (kind, name) = key;
+                let holder = if owner.is_empty() {
+                    "bkt itself".to_string()
+                } else {
+                    format!("the plugin {owner}")
+                };
+                return Err(format!(
+                    "{} claims the {kind} {name:?}, which {holder} already has; it is not loaded",
+                    info.id
+                ));
+            }
+        }
+        for key in names {
+            self.owners.insert(key, info.id.clone());
+        }
+        Ok(())
+    }
 }

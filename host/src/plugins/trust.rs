@@ -1,9 +1,13 @@
-//! The trust store: which third-party components the user has approved, by sha256.
-//! A changed file has another hash and is refused until trusted again.
+//! The trust store: which third-party components the user has approved, pinned to their
+//! sha256 and to everything they declared when trusted (id, command, manifest, sections,
+//! verbs, capabilities). A changed file, or a plugin that declares more at load time than it
+//! showed when trusted, is refused until trusted again.
 
 use super::{Origin, Source};
+use crate::runtime::bindings::{Arg, PluginInfo};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -20,7 +24,97 @@ pub struct Store {
 pub struct Trusted {
     pub path: PathBuf,
     pub sha256: String,
+    pub declared: Declaration,
+}
+
+/// What a plugin declared, in a form that compares exactly: a literal arg is `=word`, a
+/// placeholder `<kind>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declaration {
     pub id: String,
+    pub command: String,
+    pub manifest: String,
+    pub sections: Vec<String>,
+    pub verbs: Vec<String>,
+    pub queries: Vec<String>,
+    pub runs: Vec<String>,
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
+}
+
+fn arg_key(a: &Arg) -> String {
+    match a {
+        Arg::Literal(l) => format!("={l}"),
+        Arg::PackageName => "<package>".into(),
+        Arg::Schema => "<schema>".into(),
+        Arg::Word => "<word>".into(),
+        Arg::Value => "<value>".into(),
+        Arg::Root(prefix) => format!("<root:{prefix}>"),
+    }
+}
+
+fn shape_key(shape: &[Arg]) -> String {
+    shape.iter().map(arg_key).collect::<Vec<_>>().join(" ")
+}
+
+impl Declaration {
+    pub fn of(info: &PluginInfo) -> Declaration {
+        let c = &info.capabilities;
+        Declaration {
+            id: info.id.clone(),
+            command: info.command.clone(),
+            manifest: info.manifest.clone(),
+            sections: info.sections.clone(),
+            verbs: info
+                .verbs
+                .iter()
+                .map(|v| format!("{} {} edits={}", v.name, v.usage, v.edits))
+                .collect(),
+            queries: c.queries.iter().map(|q| shape_key(q)).collect(),
+            runs: c
+                .runs
+                .iter()
+                .map(|r| format!("{:?}: {}", r.scope, shape_key(&r.argv)))
+                .collect(),
+            reads: c.reads.clone(),
+            writes: c.writes.clone(),
+        }
+    }
+
+    /// What differs from `then` (the trusted declaration), one phrase per field.
+    pub fn changes_since(&self, then: &Declaration) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, now, before) in [
+            ("id", &self.id, &then.id),
+            ("command", &self.command, &then.command),
+            ("manifest", &self.manifest, &then.manifest),
+        ] {
+            if now != before {
+                out.push(format!("{name} {before:?} is now {now:?}"));
+            }
+        }
+        for (name, now, before) in [
+            ("sections", &self.sections, &then.sections),
+            ("verbs", &self.verbs, &then.verbs),
+            ("queries", &self.queries, &then.queries),
+            ("runs", &self.runs, &then.runs),
+            ("reads", &self.reads, &then.reads),
+            ("writes", &self.writes, &then.writes),
+        ] {
+            let now: BTreeSet<&String> = now.iter().collect();
+            let before: BTreeSet<&String> = before.iter().collect();
+            let added: Vec<&str> = now.difference(&before).map(|s| s.as_str()).collect();
+            let gone: Vec<&str> = before.difference(&now).map(|s| s.as_str()).collect();
+            if !added.is_empty() {
+                out.push(format!("{name} gained `{}`", added.join("`, `")));
+            }
+            if !gone.is_empty() {
+                out.push(format!("{name} lost `{}`", gone.join("`, `")));
+            }
+        }
+        out
+    }
 }
 
 impl Store {
@@ -31,15 +125,16 @@ impl Store {
         Ok(store)
     }
 
-    pub fn check(&self, src: &Source) -> Result<(), String> {
+    /// The trusted entry for a file with these bytes, or why there is none.
+    pub fn check(&self, src: &Source) -> Result<Option<&Trusted>, String> {
         let Origin::File(path) = &src.origin else {
-            return Ok(());
+            return Ok(None);
         };
+        let trust_again = format!("check it, then run `bkt plugin trust {}`", path.display());
         match self.trusted.iter().find(|t| t.path == *path) {
-            Some(t) if t.sha256 == src.sha256 => Ok(()),
+            Some(t) if t.sha256 == src.sha256 => Ok(Some(t)),
             Some(_) => Err(format!(
-                "{} changed since it was trusted; check it, then run `bkt plugin trust {}`",
-                path.display(),
+                "{} changed since it was trusted; {trust_again}",
                 path.display()
             )),
             None => Err(format!(
@@ -49,9 +144,27 @@ impl Store {
         }
     }
 
-    pub fn trust(&mut self, path: PathBuf, sha256: String, id: String) -> Result<()> {
+    /// Refuses a loaded plugin that declares anything other than what was trusted.
+    pub fn check_declared(trusted: &Trusted, info: &PluginInfo) -> Result<(), String> {
+        let now = Declaration::of(info);
+        let changes = now.changes_since(&trusted.declared);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "declares other things than when it was trusted ({}); check it, then run `bkt plugin trust {}`",
+            changes.join("; "),
+            trusted.path.display()
+        ))
+    }
+
+    pub fn trust(&mut self, path: PathBuf, sha256: String, info: &PluginInfo) -> Result<()> {
         self.trusted.retain(|t| t.path != path);
-        self.trusted.push(Trusted { path, sha256, id });
+        self.trusted.push(Trusted {
+            path,
+            sha256,
+            declared: Declaration::of(info),
+        });
         self.save()
     }
 

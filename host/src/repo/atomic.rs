@@ -93,9 +93,21 @@ pub struct FileChange {
     pub new: Vec<u8>,
 }
 
-/// Replaces several files so that either all change or none does. Every temp file is written
-/// first (where nearly all failures happen); if a rename then fails, the files already
-/// replaced get their old bytes back.
+/// The journal of a commit in progress, in the folder the commit writes in.
+pub const JOURNAL: &str = ".bkt-journal";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Journal {
+    /// (temp file, final name) pairs, relative to the folder.
+    renames: Vec<(String, String)>,
+}
+
+/// Replaces several files so that either all change or none does, even if bkt is killed at
+/// any instant. Every temp file is written and synced first (where nearly all failures
+/// happen); then a journal naming the renames; then the renames; then the journal goes. A
+/// commit interrupted before its journal exists leaves only temp files, which [`recover`]
+/// removes; one interrupted after is finished by [`recover`]. If a rename fails, the files
+/// already replaced get their old bytes back.
 pub fn commit(dir: &Dir, changes: &[FileChange]) -> Result<()> {
     let mut staged = Vec::new();
     for c in changes {
@@ -109,6 +121,22 @@ pub fn commit(dir: &Dir, changes: &[FileChange]) -> Result<()> {
             }
         }
     }
+    let journal = Journal {
+        renames: staged
+            .iter()
+            .cloned()
+            .zip(changes.iter().map(|c| c.name.clone()))
+            .collect(),
+    };
+    if changes.len() > 1 {
+        let text = serde_json::to_vec(&journal)?;
+        if let Err(e) = write_in(dir, JOURNAL, &text, Mode::Exactly(0o600)) {
+            for tmp in &staged {
+                let _ = dir.remove_file(tmp);
+            }
+            return Err(e.context("nothing was changed"));
+        }
+    }
     for (i, (c, tmp)) in changes.iter().zip(&staged).enumerate() {
         if let Err(e) = dir.rename(tmp, dir, &c.name) {
             for tmp in &staged[i..] {
@@ -120,10 +148,128 @@ pub fn commit(dir: &Dir, changes: &[FileChange]) -> Result<()> {
                     None => dir.remove_file(&done.name).map_err(Into::into),
                 };
             }
+            let _ = dir.remove_file(JOURNAL);
             return Err(
                 anyhow::Error::new(e).context(format!("replacing {}; nothing was changed", c.name))
             );
         }
     }
+    if changes.len() > 1 {
+        dir.remove_file(JOURNAL)
+            .context("removing the commit journal")?;
+    }
     Ok(())
+}
+
+/// Finishes a commit a killed bkt left behind (its journal names every rename, and every temp
+/// file it names is complete), then removes temp files of commits that never reached their
+/// journal. Runs under the repository lock. Returns what it did, for a message.
+pub fn recover(dir: &Dir, folders: &[&str]) -> Result<Option<String>> {
+    let mut done = None;
+    match dir.read(JOURNAL) {
+        Ok(bytes) => {
+            let journal: Journal =
+                serde_json::from_slice(&bytes).unwrap_or(Journal { renames: vec![] });
+            let mut finished = Vec::new();
+            for (tmp, name) in &journal.renames {
+                if dir.exists(tmp) {
+                    dir.rename(tmp, dir, name)
+                        .with_context(|| format!("finishing the interrupted write of {name}"))?;
+                    finished.push(name.as_str());
+                }
+            }
+            dir.remove_file(JOURNAL)
+                .context("removing the commit journal")?;
+            if !finished.is_empty() {
+                done = Some(format!(
+                    "finished an interrupted write of {}",
+                    finished.join(", ")
+                ));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).context("reading the commit journal"),
+    }
+    for folder in folders {
+        let Ok(entries) = dir.read_dir(folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_temp_name(&name) {
+                let path = if folder.is_empty() || *folder == "." {
+                    name
+                } else {
+                    format!("{folder}/{name}")
+                };
+                let _ = dir.remove_file(&path);
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// `.NAME.bkt-PID`, as [`temp_name`] makes them.
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rsplit_once(".bkt-")
+            .is_some_and(|(_, pid)| !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> (tempfile::TempDir, Dir) {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("m")).unwrap();
+        let d = Dir::open_ambient_dir(t.path(), ambient_authority()).unwrap();
+        (t, d)
+    }
+
+    #[test]
+    fn an_interrupted_commit_is_finished_from_its_journal() {
+        let (t, d) = dir();
+        std::fs::write(t.path().join("m/a"), "old a").unwrap();
+        std::fs::write(t.path().join("b"), "old b").unwrap();
+        // As if killed after the journal and the first rename.
+        let ta = stage(&d, "m/a", b"new a", Mode::Keep).unwrap();
+        let tb = stage(&d, "b", b"new b", Mode::Keep).unwrap();
+        let j = Journal {
+            renames: vec![(ta.clone(), "m/a".into()), (tb, "b".into())],
+        };
+        write_in(&d, JOURNAL, &serde_json::to_vec(&j).unwrap(), Mode::Keep).unwrap();
+        d.rename(&ta, &d, "m/a").unwrap();
+        let note = recover(&d, &[".", "m"]).unwrap();
+        assert!(note.unwrap().contains("b"));
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("m/a")).unwrap(),
+            "new a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("b")).unwrap(),
+            "new b"
+        );
+        assert!(!t.path().join(JOURNAL).exists());
+    }
+
+    #[test]
+    fn temp_files_without_a_journal_are_removed() {
+        let (t, d) = dir();
+        std::fs::write(t.path().join("m/a"), "old a").unwrap();
+        stage(&d, "m/a", b"new a", Mode::Keep).unwrap();
+        std::fs::write(t.path().join("m/.keep.bkt-notes"), "mine").unwrap();
+        assert_eq!(recover(&d, &[".", "m"]).unwrap(), None);
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("m/a")).unwrap(),
+            "old a"
+        );
+        let left: Vec<String> = std::fs::read_dir(t.path().join("m"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+    }
 }

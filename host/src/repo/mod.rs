@@ -57,13 +57,18 @@ impl Repo {
         }
         let dir = Dir::open_ambient_dir(path, ambient_authority())
             .with_context(|| format!("opening the repository {}", path.display()))?;
-        Ok(Repo {
+        let repo = Repo {
             path: path.to_path_buf(),
             dir,
             found_by,
             read_only,
             lock: std::sync::OnceLock::new(),
-        })
+        };
+        // A write another bkt did not finish is finished (or undone) before anything reads.
+        if repo.dir.exists(atomic::JOURNAL) {
+            repo.lock()?;
+        }
+        Ok(repo)
     }
 
     /// `manifests/NAME` as shown to the user.
@@ -98,6 +103,31 @@ impl Repo {
         atomic::commit(&self.dir, changes)
     }
 
+    /// Undoes a commit of `changes`: every file gets its old bytes back, and one that did not
+    /// exist before is removed.
+    pub fn restore(&self, changes: &[atomic::FileChange]) -> Result<()> {
+        let back: Vec<atomic::FileChange> = changes
+            .iter()
+            .filter_map(|c| {
+                c.old.as_ref().map(|old| atomic::FileChange {
+                    name: c.name.clone(),
+                    old: Some(c.new.clone()),
+                    new: old.clone(),
+                })
+            })
+            .collect();
+        self.commit(&back)?;
+        for c in changes.iter().filter(|c| c.old.is_none()) {
+            match self.dir.remove_file(&c.name) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {}", c.name));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Takes an exclusive lock on the manifests folder and holds it until bkt exits. Commands
     /// that write take it before they read, so two runs cannot both read the old manifest and
     /// each write their own change over the other's.
@@ -115,6 +145,9 @@ impl Repo {
             file.lock()?;
         }
         let _ = self.lock.set(file);
+        if let Some(note) = atomic::recover(&self.dir, &[".", "manifests"])? {
+            eprintln!("bkt: {note} in {}", self.path.display());
+        }
         Ok(())
     }
 }

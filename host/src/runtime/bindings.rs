@@ -10,7 +10,7 @@ wasmtime::component::bindgen!({
 
 pub use bkt::subsystem::host::Level;
 pub use bkt::subsystem::types::{
-    Capabilities, Change, ChangeKind, EditResult, Effect, Error as PluginErrorValue,
+    Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error as PluginErrorValue,
     HostContext as Context, InvalidManifest as InvalidManifestValue, Output, PlanResult as Plan,
-    PluginInfo, QueryError, Run, Scope, Section,
+    PluginInfo, Problem, QueryError, Run, RunShape, Scope, Section, Severity,
 };

@@ -1,53 +1,218 @@
-//! Checking what a plugin asks for against what it declared. Pure, so it is tested alone.
+//! Every capability check in one place: what a plugin declared (whole argv shapes, read and
+//! write folders) against what it asks for. Pure, so it is tested alone; each refusal names
+//! exactly what was not granted.
 
-use super::bindings::{Capabilities, Effect};
+use super::bindings::{Arg, Capabilities, Effect, RunShape, Scope};
 use std::path::{Component, Path};
 
-/// A query is allowed when its argv starts with one of the declared prefixes, element by
-/// element (`["flatpak", "list"]` allows `flatpak list --app`, never `flatpak uninstall`).
-pub fn query_allowed(caps: &Capabilities, argv: &[String]) -> bool {
-    !argv.is_empty()
-        && caps.queries.iter().any(|prefix| {
-            !prefix.is_empty() && argv.len() >= prefix.len() && argv[..prefix.len()] == prefix[..]
-        })
+/// A plugin's declared capabilities, for the system root bkt operates on.
+pub struct Grant<'a> {
+    pub caps: &'a Capabilities,
+    /// `/`, or the folder given with `--root`.
+    pub root: &'a str,
 }
 
-/// Why an effect is refused, or `None` when the plugin declared it.
-pub fn effect_refusal(caps: &Capabilities, effect: &Effect) -> Option<String> {
-    match effect {
-        Effect::Run(run) => {
-            if caps.programs.contains(&run.program) {
-                None
-            } else {
-                Some(format!(
-                    "runs `{}`, which is not among its declared programs ({})",
-                    run.program,
-                    list(&caps.programs)
-                ))
+/// Why an effect may not run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The plugin did not declare it: its whole plan is refused.
+    Undeclared(String),
+    /// Declared, but it cannot act inside the mounted root: this change is not applied.
+    OutsideRoot(String),
+}
+
+impl Grant<'_> {
+    /// `Ok` when `argv` fits one of the declared query shapes exactly.
+    pub fn query(&self, argv: &[String]) -> Result<(), String> {
+        if self
+            .caps
+            .queries
+            .iter()
+            .any(|shape| fits(shape, argv, self.root))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "`{}` fits none of its declared queries ({})",
+            argv.join(" "),
+            list(self.caps.queries.iter().map(|q| describe(q)))
+        ))
+    }
+
+    /// `Ok` when the plugin declared the effect and it can act on this root.
+    pub fn effect(&self, effect: &Effect) -> Result<(), Refusal> {
+        match effect {
+            Effect::Run(run) => {
+                let mut argv = Vec::with_capacity(run.args.len() + 1);
+                argv.push(run.program.clone());
+                argv.extend(run.args.iter().cloned());
+                let Some(shape) = self
+                    .caps
+                    .runs
+                    .iter()
+                    .find(|s| s.scope == run.scope && fits(&s.argv, &argv, self.root))
+                else {
+                    return Err(Refusal::Undeclared(format!(
+                        "runs `{}` as {}, which fits none of its declared programs ({})",
+                        argv.join(" "),
+                        scope_name(run.scope),
+                        list(self.caps.runs.iter().map(describe_run))
+                    )));
+                };
+                self.acts_in_root(shape, &argv)
+            }
+            Effect::WriteFile(w) => self.path(&w.path, "writes"),
+            Effect::RemoveFile(path) => self.path(path, "removes"),
+        }
+    }
+
+    /// With `--root`, a run must point its program at the root (its shape has a `root` arg),
+    /// and user settings cannot be changed at all: they live in the running user's session.
+    fn acts_in_root(&self, shape: &RunShape, argv: &[String]) -> Result<(), Refusal> {
+        if self.root == "/" {
+            return Ok(());
+        }
+        if shape.scope == Scope::User {
+            return Err(Refusal::OutsideRoot(format!(
+                "`{}` changes the running user's settings, not the mounted root {}; run it without --root",
+                argv.join(" "),
+                self.root
+            )));
+        }
+        if !shape.argv.iter().any(|a| matches!(a, Arg::Root(_))) {
+            return Err(Refusal::OutsideRoot(format!(
+                "`{}` acts on the running system, not inside the mounted root {}; run it without --root",
+                argv.join(" "),
+                self.root
+            )));
+        }
+        Ok(())
+    }
+
+    fn path(&self, path: &str, verb: &str) -> Result<(), Refusal> {
+        if !is_clean_absolute(path) {
+            return Err(Refusal::Undeclared(format!(
+                "{verb} {path:?}: paths must be absolute, without `.` or `..`"
+            )));
+        }
+        let allowed = self
+            .caps
+            .writes
+            .iter()
+            .any(|prefix| is_clean_absolute(prefix) && Path::new(path).starts_with(prefix));
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::Undeclared(format!(
+                "{verb} {path}, outside its declared write paths ({})",
+                list(self.caps.writes.iter().cloned())
+            )))
+        }
+    }
+}
+
+/// Whether `argv` is exactly `shape`: the same number of words, each fitting its arg.
+fn fits(shape: &[Arg], argv: &[String], root: &str) -> bool {
+    shape.len() == argv.len() && shape.iter().zip(argv).all(|(a, w)| fits_arg(a, w, root))
+}
+
+fn fits_arg(arg: &Arg, word: &str, root: &str) -> bool {
+    let plain = |w: &str| !w.is_empty() && !w.starts_with('-') && !w.chars().any(char::is_control);
+    match arg {
+        Arg::Literal(l) => word == l,
+        Arg::PackageName => {
+            plain(word)
+                && word
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+        }
+        Arg::Schema => plain(word) && is_schema(word),
+        Arg::Word => plain(word),
+        Arg::Value => !word.chars().any(char::is_control),
+        Arg::Root(prefix) => word.strip_prefix(prefix.as_str()) == Some(root),
+    }
+}
+
+/// `org.gnome.desktop.interface`, or a relocatable one with its path: `org.x.y:/org/x/y/`.
+fn is_schema(word: &str) -> bool {
+    let (id, path) = match word.split_once(':') {
+        Some((id, path)) => (id, Some(path)),
+        None => (word, None),
+    };
+    let id_ok = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c));
+    let path_ok = path.is_none_or(|p| {
+        p.starts_with('/')
+            && p.ends_with('/')
+            && !p.contains("//")
+            && !p.contains("/./")
+            && !p.contains("/../")
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/.-_".contains(c))
+    });
+    id_ok && path_ok
+}
+
+/// Sanity of a declaration, checked when the plugin loads: every shape names its program as
+/// a plain literal word (the host resolves it), and placeholders are not the program.
+pub fn check_declared(caps: &Capabilities) -> Result<(), String> {
+    let shapes = caps
+        .queries
+        .iter()
+        .map(|q| q.as_slice())
+        .chain(caps.runs.iter().map(|r| r.argv.as_slice()));
+    for shape in shapes {
+        match shape.first() {
+            Some(Arg::Literal(p))
+                if !p.is_empty()
+                    && !p.contains('/')
+                    && !p.starts_with('-')
+                    && !p.chars().any(char::is_control) => {}
+            _ => {
+                return Err(format!(
+                    "the shape `{}` must start with a program name (a plain word, no `/`)",
+                    describe(shape)
+                ));
             }
         }
-        Effect::WriteFile(w) => path_refusal(caps, &w.path, "writes"),
-        Effect::RemoveFile(path) => path_refusal(caps, path, "removes"),
     }
+    for path in caps.writes.iter() {
+        if !is_clean_absolute(path) || path == "/" {
+            return Err(format!(
+                "write path {path:?} must be an absolute folder below /, without `.` or `..`"
+            ));
+        }
+    }
+    Ok(())
 }
 
-fn path_refusal(caps: &Capabilities, path: &str, verb: &str) -> Option<String> {
-    if !is_clean_absolute(path) {
-        return Some(format!(
-            "{verb} {path:?}: paths must be absolute, without `.` or `..`"
-        ));
-    }
-    let allowed = caps
-        .writes
+/// A shape as the trust screen and `plugin list` show it: `dnf install -y PACKAGE`.
+pub fn describe(shape: &[Arg]) -> String {
+    shape
         .iter()
-        .any(|prefix| is_clean_absolute(prefix) && Path::new(path).starts_with(prefix));
-    if allowed {
-        None
-    } else {
-        Some(format!(
-            "{verb} {path}, outside its declared write paths ({})",
-            list(&caps.writes)
-        ))
+        .map(|a| match a {
+            Arg::Literal(l) => crate::exec::quote(l),
+            Arg::PackageName => "PACKAGE".into(),
+            Arg::Schema => "SCHEMA".into(),
+            Arg::Word => "WORD".into(),
+            Arg::Value => "VALUE".into(),
+            Arg::Root(prefix) => format!("{}ROOT", crate::exec::quote(prefix)),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A run shape with the user it runs as.
+pub fn describe_run(shape: &RunShape) -> String {
+    format!("{} (as {})", describe(&shape.argv), scope_name(shape.scope))
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::User => "the user",
+        Scope::System => "root",
     }
 }
 
@@ -59,7 +224,8 @@ pub fn is_clean_absolute(path: &str) -> bool {
             .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
 }
 
-fn list(items: &[String]) -> String {
+fn list(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
     if items.is_empty() {
         "none".to_string()
     } else {
@@ -69,13 +235,51 @@ fn list(items: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::bindings::{Run, Scope};
+    use super::super::bindings::Run;
     use super::*;
+
+    fn lit(w: &str) -> Arg {
+        Arg::Literal(w.into())
+    }
 
     fn caps() -> Capabilities {
         Capabilities {
-            queries: vec![vec!["flatpak".into(), "list".into()]],
-            programs: vec!["flatpak".into()],
+            queries: vec![
+                vec![lit("rpm"), lit("-qa")],
+                vec![
+                    lit("rpm"),
+                    lit("-qa"),
+                    lit("--root"),
+                    Arg::Root(String::new()),
+                ],
+                vec![lit("gsettings"), lit("list-recursively"), Arg::Schema],
+            ],
+            runs: vec![
+                RunShape {
+                    argv: vec![lit("dnf"), lit("install"), lit("-y"), Arg::PackageName],
+                    scope: Scope::System,
+                },
+                RunShape {
+                    argv: vec![
+                        lit("dnf"),
+                        lit("install"),
+                        lit("-y"),
+                        Arg::Root("--installroot=".into()),
+                        Arg::PackageName,
+                    ],
+                    scope: Scope::System,
+                },
+                RunShape {
+                    argv: vec![
+                        lit("gsettings"),
+                        lit("set"),
+                        Arg::Schema,
+                        Arg::Word,
+                        Arg::Value,
+                    ],
+                    scope: Scope::User,
+                },
+            ],
             reads: vec![],
             writes: vec!["/etc/bkt/".into()],
         }
@@ -85,32 +289,106 @@ mod tests {
         s.split(' ').map(String::from).collect()
     }
 
-    #[test]
-    fn queries_match_whole_words() {
-        assert!(query_allowed(&caps(), &argv("flatpak list --app")));
-        assert!(!query_allowed(&caps(), &argv("flatpak uninstall x")));
-        assert!(!query_allowed(&caps(), &argv("flatpak")));
-        assert!(!query_allowed(&caps(), &argv("flatpak listx")));
-        assert!(!query_allowed(&caps(), &[]));
+    fn grant<'a>(caps: &'a Capabilities, root: &'a str) -> Grant<'a> {
+        Grant { caps, root }
+    }
+
+    fn run(s: &str, scope: Scope) -> Effect {
+        let words = argv(s);
+        Effect::Run(Run {
+            program: words[0].clone(),
+            args: words[1..].to_vec(),
+            scope,
+            batch: false,
+        })
     }
 
     #[test]
-    fn effects_need_declared_programs_and_paths() {
-        let run = |p: &str| {
-            Effect::Run(Run {
-                program: p.into(),
-                args: vec![],
-                scope: Scope::System,
-                batch: false,
-            })
-        };
-        assert!(effect_refusal(&caps(), &run("flatpak")).is_none());
-        assert!(effect_refusal(&caps(), &run("rm")).is_some());
-        assert!(effect_refusal(&caps(), &Effect::RemoveFile("/etc/bkt/x".into())).is_none());
-        assert!(effect_refusal(&caps(), &Effect::RemoveFile("/etc/bktx".into())).is_some());
+    fn queries_must_fit_a_whole_shape() {
+        let c = caps();
+        let g = grant(&c, "/");
+        assert!(g.query(&argv("rpm -qa")).is_ok());
+        for hostile in [
+            "rpm -qa --pipe sh",
+            "rpm -qa --eval %(id)",
+            "rpm",
+            "gsettings list-recursively --help",
+            "gsettings list-recursively org.x:/../etc/",
+            "flatpak list",
+        ] {
+            let refusal = g.query(&argv(hostile)).expect_err(hostile);
+            assert!(refusal.contains(hostile), "{refusal}");
+        }
+        assert!(g.query(&[]).is_err());
         assert!(
-            effect_refusal(&caps(), &Effect::RemoveFile("/etc/bkt/../passwd".into())).is_some()
+            g.query(&argv(
+                "gsettings list-recursively org.gnome.x:/org/gnome/x/"
+            ))
+            .is_ok()
         );
-        assert!(effect_refusal(&caps(), &Effect::RemoveFile("etc/bkt/x".into())).is_some());
+        let mounted = grant(&c, "/mnt/img");
+        assert!(mounted.query(&argv("rpm -qa --root /mnt/img")).is_ok());
+        assert!(mounted.query(&argv("rpm -qa --root /")).is_err());
+    }
+
+    #[test]
+    fn effects_need_a_declared_shape_scope_and_path() {
+        let c = caps();
+        let g = grant(&c, "/");
+        assert!(g.effect(&run("dnf install -y htop", Scope::System)).is_ok());
+        let undeclared = |e: &Effect| matches!(g.effect(e), Err(Refusal::Undeclared(_)));
+        assert!(undeclared(&run("dnf install -y htop", Scope::User)));
+        assert!(undeclared(&run(
+            "dnf install -y -c/tmp/x htop",
+            Scope::System
+        )));
+        assert!(undeclared(&run(
+            "dnf install -y --nogpgcheck",
+            Scope::System
+        )));
+        assert!(undeclared(&run("rm -rf /", Scope::System)));
+        assert!(
+            g.effect(&run("gsettings set org.a k -5", Scope::User))
+                .is_ok(),
+            "a value may start with -"
+        );
+        assert!(g.effect(&Effect::RemoveFile("/etc/bkt/x".into())).is_ok());
+        for bad in ["/etc/bktx", "/etc/bkt/../passwd", "etc/bkt/x"] {
+            assert!(undeclared(&Effect::RemoveFile(bad.into())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn with_a_root_only_effects_that_act_inside_it_run() {
+        let c = caps();
+        let g = grant(&c, "/mnt/img");
+        let outside = |e: &Effect| matches!(g.effect(e), Err(Refusal::OutsideRoot(_)));
+        assert!(outside(&run("dnf install -y htop", Scope::System)));
+        assert!(outside(&run("gsettings set org.a k 1", Scope::User)));
+        assert!(
+            g.effect(&run(
+                "dnf install -y --installroot=/mnt/img htop",
+                Scope::System
+            ))
+            .is_ok()
+        );
+        assert!(matches!(
+            g.effect(&run("dnf install -y --installroot=/ htop", Scope::System)),
+            Err(Refusal::Undeclared(_))
+        ));
+    }
+
+    #[test]
+    fn declarations_name_their_program() {
+        let mut c = caps();
+        assert!(check_declared(&c).is_ok());
+        c.queries.push(vec![Arg::Word]);
+        assert!(check_declared(&c).is_err());
+        let mut c = caps();
+        c.runs[0].argv[0] = lit("/tmp/evil");
+        assert!(check_declared(&c).is_err());
+        let mut c = caps();
+        c.writes.push("/".into());
+        assert!(check_declared(&c).is_err());
     }
 }

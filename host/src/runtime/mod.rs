@@ -127,14 +127,24 @@ impl Runtime {
             })?;
         let empty = bindings::Capabilities {
             queries: vec![],
-            programs: vec![],
+            runs: vec![],
             reads: vec![],
             writes: vec![],
         };
-        let mut session = Session::new(self, &pre, name, empty)?;
+        // info() sees a fixed context, so what a plugin declares cannot depend on the machine,
+        // the user or --root: what `plugin trust` showed is what loads at boot.
+        let fixed = Context {
+            root: "/".into(),
+            home: "/home/user".into(),
+            arch: std::env::consts::ARCH.into(),
+            ostree: false,
+        };
+        let mut session = Session::new(self, &pre, name, empty, fixed)?;
         let info = session
             .call(|p, s| p.bkt_subsystem_subsystem().call_info(s).map(Ok))
             .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))?;
+        caps::check_declared(&info.capabilities)
+            .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
         tracing::debug!(target: "bkt::timing", "plugin {name}: loaded and instantiated in {} µs", started.elapsed().as_micros());
         Ok(Loaded { pre, info })
     }
@@ -146,6 +156,7 @@ impl Runtime {
             &plugin.pre,
             &plugin.info.id,
             plugin.info.capabilities.clone(),
+            self.context.clone(),
         )
     }
 }

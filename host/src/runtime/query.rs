@@ -47,13 +47,7 @@ pub fn run_all(
     .collect()
 }
 
-pub fn refused(plugin: &str, argv: &[String]) -> QueryError {
-    tracing::warn!(
-        "plugin {plugin} tried to run `{}`, which it did not declare",
-        argv.join(" ")
-    );
-    QueryError::Refused(format!(
-        "plugin {plugin} may not run `{}`: not among its declared queries",
-        argv.join(" ")
-    ))
+pub fn refused(plugin: &str, why: &str) -> QueryError {
+    tracing::warn!("plugin {plugin} tried a query it did not declare: {why}");
+    QueryError::Refused(format!("plugin {plugin} may not run it: {why}"))
 }

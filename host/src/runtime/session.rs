@@ -48,6 +48,7 @@ impl Session {
         pre: &PluginPre<State>,
         id: &str,
         caps: Capabilities,
+        context: Context,
     ) -> Result<Session> {
         let stderr = MemoryOutputPipe::new(64 << 10);
         let mut wasi = WasiCtxBuilder::new();
@@ -59,7 +60,7 @@ impl Session {
             .insecure_random(wasmtime_wasi::Deterministic::new(vec![4, 2]))
             .insecure_random_seed(42);
         for read in &caps.reads {
-            match preopen(&rt.context, read) {
+            match preopen(&context, read) {
                 Ok(Some((host, guest))) => {
                     wasi.preopened_dir(&host, &guest, FsPerms::ReadOnly)
                         .map_err(anyhow::Error::from)
@@ -72,7 +73,7 @@ impl Session {
         let state = State {
             plugin: id.to_string(),
             caps,
-            context: rt.context.clone(),
+            context,
             wasi: wasi.build(),
             table: ResourceTable::new(),
             memory: MemoryCap {
@@ -100,8 +101,12 @@ impl Session {
         self.call(|p, s| p.bkt_subsystem_subsystem().call_plan(s, manifest))
     }
 
-    pub fn capture(&mut self, manifest: Option<&str>) -> Result<String, CallError> {
-        self.call(|p, s| p.bkt_subsystem_subsystem().call_capture(s, manifest))
+    pub fn capture(
+        &mut self,
+        manifest: Option<&str>,
+        take: &[String],
+    ) -> Result<String, CallError> {
+        self.call(|p, s| p.bkt_subsystem_subsystem().call_capture(s, manifest, take))
     }
 
     pub fn render_section(&mut self, manifest: Option<&str>) -> Result<Vec<Section>, CallError> {

@@ -31,11 +31,17 @@ impl WasiView for State {
 impl State {
     /// Lets a declared query through; records and refuses the rest.
     fn admit(&mut self, argv: &[String]) -> Result<(), QueryError> {
-        if caps::query_allowed(&self.caps, argv) {
-            return Ok(());
+        let grant = caps::Grant {
+            caps: &self.caps,
+            root: &self.context.root,
+        };
+        match grant.query(argv) {
+            Ok(()) => Ok(()),
+            Err(why) => {
+                self.refusals.push(argv.join(" "));
+                Err(query::refused(&self.plugin, &why))
+            }
         }
-        self.refusals.push(argv.join(" "));
-        Err(query::refused(&self.plugin, argv))
     }
 }
 

@@ -8,13 +8,15 @@
 // The entry points are exported only in the wasm build; natively (unit tests) they are unused.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+pub mod copr;
 pub mod live;
 pub mod manifest;
 pub mod render;
 
 use bkt_sdk::{
-    Capabilities, Change, ChangeKind, Context, EditResult, Effect, Error, Guest, Phase, Plan,
-    PluginInfo, Scope, Section, change, edited, host, query_all, run_batched, strings, usage, verb,
+    Agreed, Capabilities, Change, Context, EditResult, Effect, Error, Guest, Phase, Plan,
+    PluginInfo, RunShape, Scope, Section, WriteFile, agreed, change, host, query_all, run_batched,
+    run_shape, shape, strings, usage, verb,
 };
 use manifest::Manifest;
 use std::collections::BTreeSet;
@@ -30,30 +32,53 @@ fn custom_root(ctx: &Context) -> Option<&str> {
     (ctx.root != "/").then_some(ctx.root.as_str())
 }
 
-/// What is installed, and what was asked for by hand (layered or user-installed).
+/// What is installed, what was asked for by hand (layered or user-installed), and which COPR
+/// repositories are enabled.
 struct Live {
     installed: BTreeSet<String>,
     requested: BTreeSet<String>,
+    coprs: BTreeSet<String>,
 }
 
+/// Where repo files live; read through a preopen of the same folder under the root.
+const REPOS_DIR: &str = "/etc/yum.repos.d";
+
+/// The COPR repositories whose repo files are in the root's `/etc/yum.repos.d` and enabled.
+fn enabled_coprs() -> BTreeSet<String> {
+    let Ok(entries) = std::fs::read_dir(REPOS_DIR) else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let repo = copr::repo_of(&e.file_name().to_string_lossy())?;
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            copr::enabled(&text).then_some(repo)
+        })
+        .collect()
+}
+
+const RPM_QA: &[&str] = &["rpm", "-qa", "--qf", "%{NAME}\\n"];
+const REPOQUERY: &[&str] = &[
+    "dnf",
+    "repoquery",
+    "--userinstalled",
+    "-q",
+    "-C",
+    "--disablerepo=*",
+    "--qf",
+    "%{name}\\n",
+];
+
 fn read_live(ctx: &Context) -> Result<Live, Error> {
-    let mut rpm = strings(&["rpm", "-qa", "--qf", "%{NAME}\\n"]);
+    let mut rpm = strings(RPM_QA);
     if let Some(root) = custom_root(ctx) {
         rpm.extend(strings(&["--root", root]));
     }
     let requested_argv = if ctx.ostree {
         strings(&["rpm-ostree", "status", "--json"])
     } else {
-        let mut argv = strings(&[
-            "dnf",
-            "repoquery",
-            "--userinstalled",
-            "-q",
-            "-C",
-            "--disablerepo=*",
-            "--qf",
-            "%{name}\\n",
-        ]);
+        let mut argv = strings(REPOQUERY);
         if let Some(root) = custom_root(ctx) {
             argv.push(format!("--installroot={root}"));
         }
@@ -99,6 +124,7 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
     Ok(Live {
         installed: live::names(&rpm.stdout),
         requested,
+        coprs: enabled_coprs(),
     })
 }
 
@@ -138,19 +164,125 @@ fn remove(ctx: &Context, pkg: &str) -> Effect {
     }
 }
 
+/// The COPR repository change ids: `copr:OWNER/PROJECT`.
+fn copr_id(repo: &str) -> String {
+    format!("copr:{repo}")
+}
+
+/// Enables a COPR repository: `dnf copr enable` where dnf manages the running system, else
+/// the repo file it would write (an ostree system, or a mounted root).
+fn enable_copr(ctx: &Context, repo: &str) -> Effect {
+    if ctx.ostree || custom_root(ctx).is_some() {
+        Effect::WriteFile(WriteFile {
+            path: format!("{REPOS_DIR}/{}", copr::file_name(repo)),
+            contents: copr::repo_file(repo).into_bytes(),
+            mode: 0o644,
+        })
+    } else {
+        bkt_sdk::run("dnf", &["copr", "enable", "-y", repo], Scope::System)
+    }
+}
+
+fn disable_copr(repo: &str) -> Effect {
+    Effect::RemoveFile(format!("{REPOS_DIR}/{}", copr::file_name(repo)))
+}
+
 fn missing_changes(ctx: &Context, m: &Manifest, live: &Live, staged: bool) -> Vec<Change> {
+    let installed = Some("installed".to_string());
     m.packages
         .iter()
         .filter(|p| !live.installed.contains(*p))
         .map(|p| {
             change(
                 p.clone(),
-                ChangeKind::Missing,
                 format!("{p} is not installed"),
+                installed.clone(),
+                None,
+                Scope::System,
                 vec![install(ctx, p, staged)],
             )
         })
         .collect()
+}
+
+/// Repositories first: apply enables them before it installs what they provide.
+fn copr_changes(m: &Manifest, live: &Live, ctx: &Context) -> Vec<Change> {
+    let enabled = Some("enabled".to_string());
+    let mut changes: Vec<Change> = m
+        .copr_repos
+        .iter()
+        .filter(|r| !live.coprs.contains(*r))
+        .map(|r| {
+            change(
+                copr_id(r),
+                format!("COPR {r} is not enabled"),
+                enabled.clone(),
+                None,
+                Scope::System,
+                vec![enable_copr(ctx, r)],
+            )
+        })
+        .collect();
+    let wanted: BTreeSet<&String> = m.copr_repos.iter().collect();
+    changes.extend(live.coprs.iter().filter(|r| !wanted.contains(r)).map(|r| {
+        change(
+            copr_id(r),
+            format!("COPR {r} is enabled but not in the manifest"),
+            None,
+            enabled.clone(),
+            Scope::System,
+            vec![disable_copr(r)],
+        )
+    }));
+    changes
+}
+
+fn agreed_items(m: &Manifest, live: &Live) -> Vec<Agreed> {
+    let coprs = m
+        .copr_repos
+        .iter()
+        .filter(|r| live.coprs.contains(*r))
+        .map(|r| agreed(copr_id(r), "enabled", Scope::System));
+    let packages = m
+        .packages
+        .iter()
+        .filter(|p| live.installed.contains(*p))
+        .map(|p| agreed(p.clone(), "installed", Scope::System));
+    coprs.chain(packages).collect()
+}
+
+/// What a run effect of this plugin may look like: dnf where dnf manages the system (also
+/// inside a mounted root), rpm-ostree on the running ostree system.
+fn run_shapes() -> Vec<RunShape> {
+    let sys = Scope::System;
+    let mut shapes = Vec::new();
+    for verb in ["install", "remove"] {
+        shapes.push(run_shape(&["dnf", verb, "-y", "{package}"], sys));
+        shapes.push(run_shape(
+            &["dnf", verb, "-y", "--installroot={root}", "{package}"],
+            sys,
+        ));
+    }
+    shapes.push(run_shape(&["dnf", "copr", "enable", "-y", "{word}"], sys));
+    shapes.push(run_shape(
+        &["rpm-ostree", "install", "--idempotent", "{package}"],
+        sys,
+    ));
+    shapes.push(run_shape(
+        &[
+            "rpm-ostree",
+            "install",
+            "--idempotent",
+            "--apply-live",
+            "{package}",
+        ],
+        sys,
+    ));
+    shapes.push(run_shape(
+        &["rpm-ostree", "uninstall", "--idempotent", "{package}"],
+        sys,
+    ));
+    shapes
 }
 
 impl Guest for Dnf {
@@ -173,13 +305,13 @@ impl Guest for Dnf {
                 verb(
                     "remove",
                     "PKG...",
-                    "Take packages out of the manifest and the image (this machine keeps them until the next image)",
+                    "Take packages out of the manifest and the image, and remove them here (--no-apply: later)",
                     true,
                 ),
                 verb(
                     "copr",
                     "enable|disable OWNER/PROJECT",
-                    "Add or drop a COPR repository in the image",
+                    "Add or drop a COPR repository in the image, and enable or disable it here",
                     true,
                 ),
                 verb(
@@ -197,21 +329,35 @@ impl Guest for Dnf {
             ],
             capabilities: Capabilities {
                 queries: vec![
-                    strings(&["rpm", "-qa"]),
-                    strings(&["rpm-ostree", "status", "--json"]),
-                    strings(&["dnf", "repoquery", "--userinstalled"]),
+                    shape(RPM_QA),
+                    shape(&[RPM_QA, &["--root", "{root}"]].concat()),
+                    shape(&["rpm-ostree", "status", "--json"]),
+                    shape(REPOQUERY),
+                    shape(&[REPOQUERY, &["--installroot={root}"]].concat()),
                 ],
-                programs: strings(&["dnf", "rpm-ostree"]),
-                reads: vec![],
-                writes: vec![],
+                runs: run_shapes(),
+                reads: strings(&[REPOS_DIR]),
+                writes: strings(&["/etc/yum.repos.d/"]),
             },
         }
     }
 
-    fn capture(text: Option<String>) -> Result<String, Error> {
+    fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
         let mut m = manifest::parse(text.as_deref())?;
         let live = read_live(&host::context())?;
-        m.packages.extend(live.requested);
+        for id in &take {
+            if let Some(repo) = id.strip_prefix("copr:") {
+                m.copr_repos.retain(|r| r != repo);
+                if live.coprs.contains(repo) {
+                    m.copr_repos.push(repo.to_string());
+                }
+            } else {
+                m.packages.retain(|p| p != id);
+                if live.installed.contains(id) {
+                    m.packages.push(id.clone());
+                }
+            }
+        }
         Ok(m.render())
     }
 
@@ -219,7 +365,8 @@ impl Guest for Dnf {
         let m = manifest::parse(text.as_deref())?;
         let ctx = host::context();
         let live = read_live(&ctx)?;
-        let mut changes = missing_changes(&ctx, &m, &live, false);
+        let mut changes = copr_changes(&m, &live, &ctx);
+        changes.extend(missing_changes(&ctx, &m, &live, false));
         let wanted: BTreeSet<&String> = m.packages.iter().collect();
         for p in live.requested.iter().filter(|p| !wanted.contains(p)) {
             let how = if ctx.ostree {
@@ -229,14 +376,17 @@ impl Guest for Dnf {
             };
             changes.push(change(
                 p.clone(),
-                ChangeKind::Extra,
                 format!("{p} is {how} but not in the manifest"),
+                None,
+                Some("installed".into()),
+                Scope::System,
                 vec![remove(&ctx, p)],
             ));
         }
         Ok(Plan {
             items: (m.packages.len() + m.copr_repos.len()) as u32,
             changes,
+            agreed: agreed_items(&m, &live),
             problems: vec![],
         })
     }
@@ -271,8 +421,10 @@ impl Guest for Dnf {
                     .map(|p| {
                         change(
                             p.clone(),
-                            ChangeKind::Missing,
                             format!("install {p}"),
+                            Some("installed".into()),
+                            None,
+                            Scope::System,
                             vec![install(&ctx, p, false)],
                         )
                     })
@@ -291,18 +443,67 @@ impl Guest for Dnf {
                     }
                 }
                 m.packages.retain(|p| !pkgs.contains(p));
-                Ok(edited(Some(m.render()), vec![]))
+                // Remove what is installed here too; a package the image brings stays until
+                // the next image leaves it out.
+                let ctx = host::context();
+                let installed = read_live(&ctx).map(|l| l.installed).unwrap_or_default();
+                let changes = pkgs
+                    .iter()
+                    .filter(|p| installed.contains(*p))
+                    .map(|p| {
+                        change(
+                            p.clone(),
+                            format!("remove {p}"),
+                            None,
+                            Some("installed".into()),
+                            Scope::System,
+                            vec![remove(&ctx, p)],
+                        )
+                    })
+                    .collect();
+                Ok(EditResult {
+                    manifest: Some(m.render()),
+                    output: vec![],
+                    changes,
+                })
             }
             ("copr", [action, repo]) if action == "enable" || action == "disable" => {
                 manifest::check_copr(repo).map_err(usage)?;
-                if action == "enable" {
+                let ctx = host::context();
+                let enabled = enabled_coprs().contains(repo);
+                let enable = action == "enable";
+                if enable {
                     m.copr_repos.push(repo.clone());
                 } else if !m.copr_repos.contains(repo) {
                     return Err(usage(format!("{repo} is not in {MANIFEST}")));
                 } else {
                     m.copr_repos.retain(|r| r != repo);
                 }
-                Ok(edited(Some(m.render()), vec![]))
+                let state = Some("enabled".to_string());
+                let changes = match (enable, enabled) {
+                    (true, false) => vec![change(
+                        copr_id(repo),
+                        format!("enable COPR {repo}"),
+                        state,
+                        None,
+                        Scope::System,
+                        vec![enable_copr(&ctx, repo)],
+                    )],
+                    (false, true) => vec![change(
+                        copr_id(repo),
+                        format!("disable COPR {repo}"),
+                        None,
+                        state,
+                        Scope::System,
+                        vec![disable_copr(repo)],
+                    )],
+                    _ => vec![],
+                };
+                Ok(EditResult {
+                    manifest: Some(m.render()),
+                    output: vec![],
+                    changes,
+                })
             }
             ("list", []) => {
                 let live = read_live(&host::context()).ok();

@@ -84,6 +84,113 @@ pub fn same(a: &str, b: &str) -> bool {
     }
 }
 
+/// The one text every value equal to `text` shares (under [`same`]): what the host records
+/// and compares. Text that does not parse is kept, trimmed.
+pub fn canonical(text: &str) -> String {
+    match parse(text) {
+        Ok(v) => {
+            let mut out = String::new();
+            write_canonical(&v, &mut out);
+            out
+        }
+        Err(_) => text.trim().to_string(),
+    }
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    use std::fmt::Write;
+    let list = |items: &mut dyn Iterator<Item = &Value>, out: &mut String| {
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_canonical(item, out);
+        }
+    };
+    match v {
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        // An integral float equals the integer: both print as the integer.
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e30 => {
+            let _ = write!(out, "{}", *f as i128);
+        }
+        Value::Float(f) => {
+            let _ = write!(out, "{f:?}");
+        }
+        Value::Str(s) => {
+            out.push('\'');
+            for c in s.chars() {
+                match c {
+                    '\'' => out.push_str("\\'"),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    c if c.is_control() => {
+                        let _ = write!(out, "\\u{:04x}", c as u32);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('\'');
+        }
+        // A bytestring equals the array of its bytes; empty arrays and dictionaries are equal.
+        Value::Bytes(b) => {
+            out.push('[');
+            list(
+                &mut b
+                    .iter()
+                    .map(|x| Value::Int(*x as i128))
+                    .collect::<Vec<_>>()
+                    .iter(),
+                out,
+            );
+            out.push(']');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            list(&mut items.iter(), out);
+            out.push(']');
+        }
+        Value::Dict(entries) if entries.is_empty() => out.push_str("[]"),
+        Value::Dict(entries) => {
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_canonical(k, out);
+                out.push_str(": ");
+                write_canonical(v, out);
+            }
+            out.push('}');
+        }
+        Value::Tuple(items) => {
+            out.push('(');
+            list(&mut items.iter(), out);
+            if items.len() == 1 {
+                out.push(',');
+            }
+            out.push(')');
+        }
+        Value::Entry(k, v) => {
+            out.push('{');
+            write_canonical(k, out);
+            out.push_str(", ");
+            write_canonical(v, out);
+            out.push('}');
+        }
+        Value::Variant(inner) => {
+            out.push('<');
+            write_canonical(inner, out);
+            out.push('>');
+        }
+        Value::Maybe(None) => out.push_str("nothing"),
+        // `just 5` equals `5`.
+        Value::Maybe(Some(inner)) => write_canonical(inner, out),
+    }
+}
+
 const TYPE_KEYWORDS: &[&str] = &[
     "boolean",
     "byte",
@@ -370,6 +477,26 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn equal_values_share_one_canonical_text() {
+        for (a, b) in [
+            ("'24h'", "\"24h\""),
+            ("uint32 600", "600"),
+            ("@as []", "[]"),
+            ("{}", "@a{sv} []"),
+            ("[('a', 1)]", "[(\"a\",1)]"),
+            ("just 5", "5"),
+            ("2.0", "2"),
+            ("b'ab'", "[97, 98]"),
+            ("'it\\'s'", "\"it's\""),
+        ] {
+            assert!(same(a, b), "{a} vs {b}");
+            assert_eq!(canonical(a), canonical(b), "{a} vs {b}");
+        }
+        assert_ne!(canonical("'a'"), canonical("'b'"));
+        assert_ne!(canonical("1"), canonical("'1'"));
+    }
 
     #[test]
     fn quotes_types_and_whitespace_do_not_matter() {

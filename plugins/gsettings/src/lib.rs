@@ -11,14 +11,15 @@ pub mod gvariant;
 pub mod live;
 pub mod manifest;
 pub mod plan;
+pub mod range;
 
 use bkt_sdk::{
-    Capabilities, ChangeKind, EditResult, Error, Guest, Phase, Plan, PluginInfo, Scope, Section,
-    change, edited, query_all, run, strings, usage, verb,
+    Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, QueryError, Scope, Section,
+    change, edited, host, query_all, run, run_shape, shape, strings, usage, verb,
 };
 use manifest::Manifest;
-use plan::Schema;
-use std::collections::BTreeMap;
+use plan::{Live, Schema};
+use std::collections::BTreeSet;
 
 pub const MANIFEST: &str = "gsettings.json";
 
@@ -28,25 +29,83 @@ struct Gsettings;
 #[cfg(target_arch = "wasm32")]
 bkt_sdk::export!(Gsettings);
 
-/// Queries every schema the manifest names, concurrently.
-fn read_live(m: &Manifest) -> Result<BTreeMap<String, Schema>, Error> {
+/// Where the keyfile backend keeps what the user set (the default XDG_CONFIG_HOME).
+const KEYFILE_DIR: &str = "~/.config/glib-2.0/settings";
+
+/// The keyfile backend's file, read through the preopened folder; empty when absent.
+fn read_keyfile() -> String {
+    let home = host::context().home;
+    let dir = KEYFILE_DIR.replacen('~', home.trim_end_matches('/'), 1);
+    std::fs::read_to_string(format!("{dir}/keyfile")).unwrap_or_default()
+}
+
+/// Every schema the manifest names (one `list-recursively` each), the schema paths and the
+/// user's own keys, all at once through `query-all`.
+fn read_live(m: &Manifest) -> Result<Live, Error> {
     let schemas: Vec<String> = {
         let mut s: Vec<String> = m.settings.iter().map(|s| s.schema.clone()).collect();
         s.sort();
         s.dedup();
         s
     };
-    let argvs = schemas
+    let mut argvs: Vec<Vec<String>> = schemas
         .iter()
         .map(|s| strings(&["gsettings", "list-recursively", s]))
         .collect();
-    let mut live = BTreeMap::new();
-    for (schema, result) in schemas.into_iter().zip(query_all(argvs)) {
+    argvs.push(strings(&["gsettings", "list-schemas", "--print-paths"]));
+    argvs.push(strings(&["dconf", "dump", "/"]));
+    let mut results = query_all(argvs);
+    let dump = results.pop();
+    let paths = results.pop();
+    let mut live = Live::default();
+    for (schema, result) in schemas.into_iter().zip(results) {
         let out = result?;
         let state = Schema::from_output(manifest::schema_id(&schema), &out);
-        live.insert(schema, state);
+        live.schemas.insert(schema, state);
     }
+    live.paths = match paths {
+        Some(Ok(out)) if out.status == 0 => out.stdout,
+        _ => String::new(),
+    };
+    // Without dconf (the keyfile backend), the keyfile alone says what the user set.
+    if let Some(Ok(out)) = dump
+        && out.status == 0
+    {
+        live::user_set(&out.stdout, &mut live.user_set);
+    }
+    live::user_set(&read_keyfile(), &mut live.user_set);
     Ok(live)
+}
+
+/// Checks `VALUE` against the key's type and range, and that the key exists, before
+/// anything is written. Without gsettings the value is only checked as GVariant text.
+fn check_value(schema: &str, key: &str, value: &str) -> Result<(), Error> {
+    let argv = strings(&["gsettings", "range", schema, key]);
+    let out = match host::query(&argv) {
+        Ok(out) => out,
+        Err(QueryError::NotFound(_)) => {
+            return gvariant::parse(value).map(|_| ()).map_err(|e| {
+                usage(format!(
+                    "{value:?} is not GVariant text: {e}. Strings need quotes inside the argument: \"'dark'\""
+                ))
+            });
+        }
+        Err(e) => return Err(bkt_sdk::query_error(e)),
+    };
+    if out.status != 0 {
+        let why = out.stderr.trim();
+        return Err(usage(if why.contains("No such schema") {
+            format!("no such schema {schema:?} here (is the program that provides it installed?)")
+        } else if why.contains("No such key") {
+            format!(
+                "schema {schema} has no key {key:?}; `gsettings list-keys {}` shows its keys",
+                manifest::schema_id(schema)
+            )
+        } else {
+            format!("gsettings range {schema} {key}: {why}")
+        }));
+    }
+    range::check(&out.stdout, value).map_err(|e| usage(format!("{schema} {key}: {e}")))
 }
 
 impl Guest for Gsettings {
@@ -87,30 +146,36 @@ impl Guest for Gsettings {
             ],
             capabilities: Capabilities {
                 queries: vec![
-                    strings(&["gsettings", "list-recursively"]),
-                    strings(&["gsettings", "list-schemas"]),
-                    strings(&["dconf", "dump", "/"]),
+                    shape(&["gsettings", "list-recursively", "{schema}"]),
+                    shape(&["gsettings", "list-schemas", "--print-paths"]),
+                    shape(&["gsettings", "range", "{schema}", "{word}"]),
+                    shape(&["dconf", "dump", "/"]),
                 ],
-                programs: strings(&["gsettings"]),
-                reads: vec![],
+                runs: vec![run_shape(
+                    &["gsettings", "set", "{schema}", "{word}", "{value}"],
+                    Scope::User,
+                )],
+                reads: strings(&[KEYFILE_DIR]),
                 writes: vec![],
             },
         }
     }
 
-    fn capture(text: Option<String>) -> Result<String, Error> {
+    fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
         let m = manifest::parse(text.as_deref())?;
         let live = read_live(&m)?;
-        Ok(plan::capture(m, &live).render())
+        let take: BTreeSet<String> = take.into_iter().collect();
+        Ok(plan::capture(m, &live, &take).render())
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
         let m = manifest::parse(text.as_deref())?;
         let live = read_live(&m)?;
-        let (changes, problems) = plan::compare(&m, &live);
+        let (changes, agreed, problems) = plan::compare(&m, &live);
         Ok(Plan {
             items: m.settings.len() as u32,
             changes,
+            agreed,
             problems,
         })
     }
@@ -127,17 +192,15 @@ impl Guest for Gsettings {
                 for name in [schema, key] {
                     manifest::check_name(name).map_err(usage)?;
                 }
-                if let Err(e) = gvariant::parse(value) {
-                    return Err(usage(format!(
-                        "{value:?} is not GVariant text: {e}. Strings need quotes inside the argument: \"'dark'\""
-                    )));
-                }
+                check_value(schema, key, value)?;
                 let changed = m.upsert(schema, key, value);
                 // Set it live too, even when the manifest already had this value.
                 let set = change(
                     format!("{schema} {key}"),
-                    ChangeKind::Differs,
                     format!("{schema} {key} → {value}"),
+                    Some(gvariant::canonical(value)),
+                    None,
+                    Scope::User,
                     vec![run("gsettings", &["set", schema, key, value], Scope::User)],
                 );
                 Ok(EditResult {
@@ -157,6 +220,7 @@ impl Guest for Gsettings {
             }
             ("list", []) => {
                 let live = read_live(&m).unwrap_or_default();
+                let unread = live.schemas.is_empty();
                 let output = m
                     .settings
                     .iter()
@@ -164,8 +228,8 @@ impl Guest for Gsettings {
                         let note = match plan::live_value(s, &live) {
                             Ok(v) if gvariant::same(v, &s.value) => String::new(),
                             Ok(v) => format!("   (live: {v})"),
-                            Err(_) if live.is_empty() => String::new(),
-                            Err(e) => format!("   ({e})"),
+                            Err(_) if unread => String::new(),
+                            Err(p) => format!("   ({})", p.message),
                         };
                         format!("{} {} {}{}", s.schema, s.key, s.value, note)
                     })
@@ -194,26 +258,26 @@ fn capture_schema(mut m: Manifest, schema: &str) -> Result<EditResult, Error> {
     else {
         return Err(Error::Failed("the host returned too few results".into()));
     };
-    let (list, schemas, dump) = (list?, schemas?, dump?);
+    let (list, schemas) = (list?, schemas?);
     let keys = match Schema::from_output(manifest::schema_id(schema), &list) {
         Schema::Keys(keys) => keys,
         Schema::Unknown => return Err(usage(format!("no such schema {schema:?} here"))),
         Schema::Failed(msg) => return Err(Error::Failed(msg)),
     };
-    let path = match schema.split_once(':') {
-        Some((_, path)) => path.to_string(),
-        None => live::schema_path(schema, &schemas.stdout).ok_or_else(|| {
-            usage(format!(
-                "{schema} is relocatable: name it as {schema}:/its/path/"
-            ))
-        })?,
-    };
+    let folder = live::folder_of(schema, &schemas.stdout).ok_or_else(|| {
+        usage(format!(
+            "{schema} is relocatable: name it as {schema}:/its/path/"
+        ))
+    })?;
+    let mut user_set = BTreeSet::new();
+    if let Ok(dump) = dump {
+        live::user_set(&dump.stdout, &mut user_set);
+    }
+    live::user_set(&read_keyfile(), &mut user_set);
     let mut output = Vec::new();
     let mut changed = false;
-    for key in live::dconf_keys(&path, &dump.stdout) {
-        if let Some(value) = keys.get(&key)
-            && m.upsert(schema, &key, value)
-        {
+    for (key, value) in &keys {
+        if user_set.contains(&format!("{folder}{key}")) && m.upsert(schema, key, value) {
             output.push(format!("captured {schema} {key} {value}"));
             changed = true;
         }

@@ -1,6 +1,6 @@
 //! Reading what gsettings and dconf print.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// `gsettings list-recursively SCHEMA` prints `schema key value` a line; the value is the rest
 /// of the line after the second space. Returns key → value text for `schema`.
@@ -43,9 +43,52 @@ pub fn dconf_keys(path: &str, dump: &str) -> Vec<String> {
     keys
 }
 
+/// Every key a user has set, as full paths (`/org/gnome/desktop/interface/clock-format`), from
+/// `dconf dump /` or the keyfile backend's file: both are keyfiles whose groups are folders
+/// without their outer slashes (`[org/gnome/desktop/interface]`, `[/]` for the top).
+pub fn user_set(keyfile: &str, into: &mut BTreeSet<String>) {
+    let mut folder = String::from("/");
+    for line in keyfile.lines() {
+        let line = line.trim_end();
+        if let Some(group) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let inner = group.trim_matches('/');
+            folder = if inner.is_empty() {
+                "/".to_string()
+            } else {
+                format!("/{inner}/")
+            };
+        } else if let Some((key, _)) = line.split_once('=')
+            && !key.is_empty()
+            && !key.starts_with('#')
+        {
+            into.insert(format!("{folder}{}", key.trim()));
+        }
+    }
+}
+
+/// The folder a schema's keys live in: the path of a relocatable `SCHEMA:/path/`, else the one
+/// `gsettings list-schemas --print-paths` gives.
+pub fn folder_of(schema: &str, paths: &str) -> Option<String> {
+    match schema.split_once(':') {
+        Some((_, path)) => Some(path.to_string()),
+        None => schema_path(schema, paths),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_set_keys_from_dconf_and_keyfile() {
+        let mut set = BTreeSet::new();
+        user_set("[org/a]\nk1='x'\n\n[org/a/child]\nk3=true\n", &mut set);
+        user_set("[/org/b/]\nk=1\n", &mut set);
+        assert!(set.contains("/org/a/k1"));
+        assert!(set.contains("/org/a/child/k3"));
+        assert!(set.contains("/org/b/k"));
+        assert!(!set.contains("/org/a/k3"));
+    }
 
     #[test]
     fn splits_on_the_first_two_spaces() {

@@ -14,9 +14,9 @@ wit_bindgen::generate!({
 
 pub use bkt::subsystem::host::{self, Level};
 pub use bkt::subsystem::types::{
-    Capabilities, Change, ChangeKind, EditResult, Effect, Error, HostContext as Context,
-    InvalidManifest, Output, Phase, PlanResult as Plan, PluginInfo, Problem, QueryError, Run,
-    Scope, Section, Verb, WriteFile,
+    Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error,
+    HostContext as Context, InvalidManifest, Output, Phase, PlanResult as Plan, PluginInfo,
+    Problem, QueryError, Run, RunShape, Scope, Section, Severity, Verb, WriteFile,
 };
 pub use exports::bkt::subsystem::subsystem::Guest;
 
@@ -39,7 +39,8 @@ pub fn query_all(argvs: Vec<Vec<String>>) -> Vec<Result<Output>> {
         .collect()
 }
 
-fn query_error(e: QueryError) -> Error {
+/// A refused or failed query as the plugin error it becomes.
+pub fn query_error(e: QueryError) -> Error {
     match e {
         QueryError::NotFound(msg) => Error::Unavailable(msg),
         QueryError::Refused(msg) => Error::Failed(format!("refused by the host: {msg}")),
@@ -67,18 +68,84 @@ pub fn usage(message: impl Into<String>) -> Error {
     Error::Failed(message.into())
 }
 
-/// A change with its effects.
+/// A drifting item: what the manifest wants and what the machine has, as canonical text
+/// (`None`: that side does not have it). The kind follows from which sides have it.
 pub fn change(
     id: impl Into<String>,
-    kind: ChangeKind,
     summary: impl Into<String>,
+    wanted: Option<String>,
+    live: Option<String>,
+    scope: Scope,
     effects: Vec<Effect>,
 ) -> Change {
+    let kind = match (&wanted, &live) {
+        (Some(_), None) => ChangeKind::Missing,
+        (None, Some(_)) => ChangeKind::Extra,
+        _ => ChangeKind::Differs,
+    };
     Change {
         id: id.into(),
         kind,
         summary: summary.into(),
         effects,
+        wanted,
+        live,
+        live_is_default: false,
+        scope,
+    }
+}
+
+/// An item on which the manifest and the machine agree.
+pub fn agreed(id: impl Into<String>, value: impl Into<String>, scope: Scope) -> Agreed {
+    Agreed {
+        id: id.into(),
+        value: value.into(),
+        scope,
+    }
+}
+
+/// An entry that is wrong, or whose tool failed.
+pub fn problem(id: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        id: id.into(),
+        message: message.into(),
+        severity: Severity::Error,
+    }
+}
+
+/// An entry that cannot be used here but is not wrong (its program is not installed).
+pub fn warning(id: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        id: id.into(),
+        message: message.into(),
+        severity: Severity::Warning,
+    }
+}
+
+/// An argv shape written as words: `{package}`, `{schema}`, `{word}` and `{value}` are
+/// placeholders, a word ending in `{root}` is the system root after that prefix
+/// (`--installroot={root}`), anything else is literal.
+pub fn shape(words: &[&str]) -> Vec<Arg> {
+    words
+        .iter()
+        .map(|w| match *w {
+            "{package}" => Arg::PackageName,
+            "{schema}" => Arg::Schema,
+            "{word}" => Arg::Word,
+            "{value}" => Arg::Value,
+            w => match w.strip_suffix("{root}") {
+                Some(prefix) => Arg::Root(prefix.to_string()),
+                None => Arg::Literal(w.to_string()),
+            },
+        })
+        .collect()
+}
+
+/// A [`RunShape`] from words, as [`shape`] reads them.
+pub fn run_shape(words: &[&str], scope: Scope) -> RunShape {
+    RunShape {
+        argv: shape(words),
+        scope,
     }
 }
 

@@ -1,13 +1,13 @@
 //! A plugin for testing the host: its manifest says what to try, and the host must allow or
-//! refuse it. It declares `echo` queries, the programs `true` and `echo`, reads of
-//! `/etc/probe`, and writes under `/etc/probe/`.
+//! refuse it. It declares the queries `echo WORD`, the runs `true` (as root) and `echo WORD`
+//! (as the user), reads of `/etc/probe`, and writes under `/etc/probe/`.
 
 // The entry points are exported only in the wasm build; natively (unit tests) they are unused.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 use bkt_sdk::{
-    Capabilities, ChangeKind, EditResult, Effect, Error, Guest, Phase, Plan, PluginInfo, Problem,
-    Run, Scope, Section, WriteFile, change, manifest, strings,
+    Capabilities, EditResult, Effect, Error, Guest, Phase, Plan, PluginInfo, Run, Scope, Section,
+    WriteFile, change, manifest, problem, run_shape, shape, strings,
 };
 use serde::Deserialize;
 
@@ -39,6 +39,18 @@ struct Probe {
 
 struct ProbePlugin;
 
+/// An item only the manifest has.
+fn wanted(id: String, summary: &str, effects: Vec<Effect>) -> bkt_sdk::Change {
+    change(
+        id,
+        summary,
+        Some("wanted".into()),
+        None,
+        Scope::System,
+        effects,
+    )
+}
+
 #[cfg(target_arch = "wasm32")]
 bkt_sdk::export!(ProbePlugin);
 
@@ -54,15 +66,18 @@ impl Guest for ProbePlugin {
             phase: Phase::Configuration,
             verbs: vec![],
             capabilities: Capabilities {
-                queries: vec![strings(&["echo"])],
-                programs: strings(&["true", "echo"]),
+                queries: vec![shape(&["echo", "{word}"])],
+                runs: vec![
+                    run_shape(&["true"], Scope::System),
+                    run_shape(&["echo", "{word}"], Scope::User),
+                ],
                 reads: strings(&["/etc/probe"]),
                 writes: strings(&["/etc/probe/"]),
             },
         }
     }
 
-    fn capture(text: Option<String>) -> Result<String, Error> {
+    fn capture(text: Option<String>, _take: Vec<String>) -> Result<String, Error> {
         Ok(text.unwrap_or_else(|| "{}\n".into()))
     }
 
@@ -86,30 +101,14 @@ impl Guest for ProbePlugin {
         let mut problems = Vec::new();
         for argv in &p.queries {
             match bkt_sdk::host::query(argv) {
-                Ok(out) => changes.push(change(
-                    argv.join(" "),
-                    ChangeKind::Missing,
-                    out.stdout.trim(),
-                    vec![],
-                )),
-                Err(e) => problems.push(Problem {
-                    id: argv.join(" "),
-                    message: format!("{e:?}"),
-                }),
+                Ok(out) => changes.push(wanted(argv.join(" "), out.stdout.trim(), vec![])),
+                Err(e) => problems.push(problem(argv.join(" "), format!("{e:?}"))),
             }
         }
         for path in &p.reads {
             match std::fs::read_to_string(path) {
-                Ok(text) => changes.push(change(
-                    path.clone(),
-                    ChangeKind::Missing,
-                    text.trim(),
-                    vec![],
-                )),
-                Err(e) => problems.push(Problem {
-                    id: path.clone(),
-                    message: e.to_string(),
-                }),
+                Ok(text) => changes.push(wanted(path.clone(), text.trim(), vec![])),
+                Err(e) => problems.push(problem(path.clone(), e.to_string())),
             }
         }
         for argv in &p.effects {
@@ -123,12 +122,7 @@ impl Guest for ProbePlugin {
                 scope,
                 batch: false,
             });
-            changes.push(change(
-                argv.join(" "),
-                ChangeKind::Missing,
-                argv.join(" "),
-                vec![effect],
-            ));
+            changes.push(wanted(argv.join(" "), &argv.join(" "), vec![effect]));
         }
         for path in &p.writes {
             let effect = Effect::WriteFile(WriteFile {
@@ -136,16 +130,12 @@ impl Guest for ProbePlugin {
                 contents: b"probe\n".to_vec(),
                 mode: 0o644,
             });
-            changes.push(change(
-                path.clone(),
-                ChangeKind::Missing,
-                format!("write {path}"),
-                vec![effect],
-            ));
+            changes.push(wanted(path.clone(), &format!("write {path}"), vec![effect]));
         }
         Ok(Plan {
             items: changes.len() as u32,
             changes,
+            agreed: vec![],
             problems,
         })
     }

@@ -1,0 +1,80 @@
+//! Drift as every command shows it: each change with the side that moved, the next steps
+//! that resolve it (and never undo an edit), and counts that read well.
+
+use crate::plan::{PluginPlan, kind_name};
+use crate::runtime::bindings::Change;
+use crate::sync::{self, ApplyDecision, Drift, Records};
+use serde_json::json;
+
+/// `1 change`, `2 changes`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// A plugin plan's changes with their drift.
+pub fn of<'a>(plan: &'a PluginPlan, records: &Records) -> Vec<(&'a Change, Drift)> {
+    sync::drifts(plan, records)
+}
+
+pub fn change_json(change: &Change, drift: Drift) -> serde_json::Value {
+    json!({
+        "id": change.id,
+        "kind": kind_name(change.kind),
+        "side": drift.key(),
+        "summary": change.summary,
+        "wanted": change.wanted,
+        "live": change.live,
+        "live_is_default": change.live_is_default,
+    })
+}
+
+/// The commands that resolve a plugin's drift, each taking only what it should: `apply` the
+/// manifest's changes, `capture` the machine's, and for conflicts both, with the side named.
+pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
+    let mut apply = 0;
+    let mut capture = 0;
+    let mut conflicts = 0;
+    let mut prune = 0;
+    for (change, drift) in drifts {
+        let takes = sync::capture_takes(*drift, change, false);
+        match (*drift, sync::apply_decision(*drift, change, false, false)) {
+            (Drift::Conflict, _) => conflicts += 1,
+            // First contact: a value the user set is offered to capture, not to apply.
+            (Drift::FirstContact, ApplyDecision::Run) if takes => capture += 1,
+            (_, ApplyDecision::Run) => apply += 1,
+            _ if takes => capture += 1,
+            (_, ApplyDecision::Skip) => prune += 1,
+            _ => {}
+        }
+    }
+    let mut steps = Vec::new();
+    if capture > 0 {
+        steps.push(format!(
+            "bkt capture -s {id} keeps {} made on this machine",
+            count(capture, "change")
+        ));
+    }
+    if apply > 0 {
+        steps.push(format!(
+            "bkt apply -s {id} applies {} from the manifest",
+            count(apply, "change")
+        ));
+    }
+    if conflicts > 0 {
+        steps.push(format!(
+            "{} changed on both sides: bkt apply --overwrite -s {id} keeps the manifest's, bkt capture --overwrite -s {id} this machine's",
+            count(conflicts, "item")
+        ));
+    }
+    if prune > 0 {
+        steps.push(format!(
+            "bkt apply --prune -s {id} removes {} only this machine has",
+            count(prune, "item")
+        ));
+    }
+    steps
+}

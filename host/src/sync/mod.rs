@@ -1,0 +1,25 @@
+//! The third state. Besides the manifests (what the repository wants) and the machine (what
+//! it has), bkt remembers what both last agreed on, so that it can tell which side moved:
+//! `capture` never overwrites an edit with a default, and `apply` never silently reverts a
+//! change made by hand.
+
+pub mod classify;
+pub mod record;
+
+pub use classify::{ApplyDecision, Drift, apply_decision, capture_takes, classify};
+pub use record::{Records, Settled};
+
+use crate::plan::PluginPlan;
+use crate::runtime::bindings::Change;
+
+/// A plugin plan's changes, each with how it drifted.
+pub fn drifts<'a>(plan: &'a PluginPlan, records: &Records) -> Vec<(&'a Change, Drift)> {
+    let Ok(result) = &plan.result else {
+        return vec![];
+    };
+    result
+        .changes
+        .iter()
+        .map(|c| (c, classify(c, records.entries(c.scope, plan.id()))))
+        .collect()
+}

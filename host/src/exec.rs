@@ -194,8 +194,7 @@ impl Executor {
         if out.status.success() {
             return Ok(());
         }
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let detail = stderr.trim().lines().last().unwrap_or("").to_string();
+        let detail = failure_detail(&out.stderr, &out.stdout);
         match out.status.code() {
             Some(code) => anyhow::bail!(
                 "{} exited with {code}{}",
@@ -208,6 +207,46 @@ impl Executor {
             ),
             None => anyhow::bail!("{} was killed by a signal", r.program),
         }
+    }
+}
+
+/// What a failed program said, in its own words: the lines of stderr (or stdout, when stderr
+/// is empty) that carry words, not a caret or a blank pointing at a column, joined on one
+/// line and kept short.
+pub fn failure_detail(stderr: &[u8], stdout: &[u8]) -> String {
+    let pick = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.chars().any(char::is_alphanumeric))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let mut lines = pick(stderr);
+    if lines.is_empty() {
+        lines = pick(stdout);
+    }
+    let mut text = lines.join(" / ");
+    if text.chars().count() > 600 {
+        text = text.chars().take(600).collect::<String>() + " …";
+    }
+    text
+}
+
+#[cfg(test)]
+mod failure_tests {
+    #[test]
+    fn the_program_s_words_not_its_caret() {
+        let gsettings = b"0-1:unknown keyword:\n\n  5x\n  ^\n";
+        assert_eq!(
+            super::failure_detail(gsettings, b""),
+            "0-1:unknown keyword: / 5x"
+        );
+        let dnf = b"No match for argument: nosuchpkg\nError: Unable to find a match: nosuchpkg\n";
+        assert_eq!(
+            super::failure_detail(dnf, b""),
+            "No match for argument: nosuchpkg / Error: Unable to find a match: nosuchpkg"
+        );
     }
 }
 

@@ -4,10 +4,13 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 pub fn init(verbose: u8) {
+    // -v: what bkt runs (queries and effects); -vv: also timings and plugin debug logs;
+    // -vvv: everything, from every library.
     let default = match verbose {
         0 => "warn",
-        1 => "warn,bkt=debug",
-        _ => "debug",
+        1 => "warn,bkt=info,bkt::query=debug,bkt::exec=debug",
+        2 => "info,bkt=debug",
+        _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()

@@ -94,6 +94,16 @@ impl World {
         Out(cmd.output().expect("running bkt"))
     }
 
+    /// Starts bkt without waiting for it (output discarded).
+    pub fn spawn_bkt(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bkt"));
+        cmd.args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        self.env(&mut cmd);
+        cmd.spawn().expect("starting bkt")
+    }
+
     /// Runs a real tool in the same environment.
     pub fn tool(&self, program: &str, args: &[&str]) -> Out {
         let mut cmd = Command::new(program);

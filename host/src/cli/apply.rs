@@ -59,6 +59,11 @@ pub fn run(app: &App, args: &Args) -> Result<i32> {
         print_plan(app, &decided);
     }
     if (decided.run.is_empty() && decided.ask.is_empty()) || args.dry_run {
+        if !args.dry_run {
+            // Nothing to run, but what agrees is worth remembering.
+            settle(&mut records, &plans, &[], &[]);
+            records.save();
+        }
         if app.format == Format::Json {
             print_json(&plans, &decided, None);
         }
@@ -85,6 +90,8 @@ pub fn run(app: &App, args: &Args) -> Result<i32> {
     }
     if decided.run.is_empty() {
         println!("Nothing was changed.");
+        settle(&mut records, &plans, &[], &[]);
+        records.save();
         return Ok(code(errors));
     }
     let exec = Executor::new(app.elevator, &app.root);

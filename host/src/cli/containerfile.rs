@@ -75,10 +75,12 @@ pub fn run(app: &App, cmd: ContainerfileCommand) -> Result<i32> {
                 repo.commit(&[change])?;
             }
             if app.format == Format::Human {
-                if r.changed.is_empty() {
+                if !r.changed.is_empty() {
+                    println!("Updated {FILE}: {}", r.changed.join(", "));
+                } else if r.missing.is_empty() {
                     println!("{FILE} is in step with the manifests.");
                 } else {
-                    println!("Updated {FILE}: {}", r.changed.join(", "));
+                    println!("{FILE} was not changed: it lacks the sections named above.");
                 }
             }
             Ok(if r.missing.is_empty() { 0 } else { 1 })

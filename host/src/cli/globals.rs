@@ -99,6 +99,36 @@ pub fn hoist(cmd: &clap::Command, args: Vec<std::ffi::OsString>) -> Vec<std::ffi
     head
 }
 
+/// `bkt help dnf` reads as `bkt dnf --help`: clap's own `help` knows only the built-in
+/// commands.
+pub fn help_for_plugins(
+    cmd: &clap::Command,
+    args: Vec<std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let g = Grammar::of(cmd);
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some(i) = words
+        .iter()
+        .skip(1)
+        .position(|w| !w.starts_with('-'))
+        .map(|i| i + 1)
+    else {
+        return args;
+    };
+    match words.get(i + 1) {
+        Some(topic) if words[i] == "help" && !g.builtin.contains(topic) => {
+            let mut out = args[..i].to_vec();
+            out.push(args[i + 1].clone());
+            out.push("--help".into());
+            out
+        }
+        _ => args,
+    }
+}
+
 /// The built-in subcommands, for messages about unknown ones.
 pub fn builtin_commands(cmd: &clap::Command) -> Vec<String> {
     cmd.get_subcommands()
@@ -133,5 +163,32 @@ mod tests {
             "bkt dnf install -- --root"
         );
         assert_eq!(hoist("bkt status --root /mnt"), "bkt status --root /mnt");
+    }
+
+    #[test]
+    fn help_names_plugin_commands_too() {
+        let help = |s: &str| {
+            let args = s.split(' ').map(std::ffi::OsString::from).collect();
+            super::help_for_plugins(&<crate::cli::Cli as clap::CommandFactory>::command(), args)
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(help("bkt help dnf"), "bkt dnf --help");
+        assert_eq!(help("bkt help status"), "bkt help status");
+        assert_eq!(help("bkt status"), "bkt status");
+    }
+
+    #[test]
+    fn plugins_cannot_take_bkt_s_own_commands() {
+        let cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+        for c in cmd.get_subcommands() {
+            assert!(
+                crate::plugins::RESERVED_COMMANDS.contains(&c.get_name()),
+                "{} is not reserved",
+                c.get_name()
+            );
+        }
     }
 }

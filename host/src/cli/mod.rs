@@ -67,7 +67,8 @@ pub struct Cli {
     /// Output for people or for scripts
     #[arg(long, global = true, value_enum, default_value = "human")]
     format: Format,
-    /// More detail: -v shows each query a plugin runs, -vv everything (RUST_LOG also works)
+    /// More detail: -v shows each query and command bkt runs, -vv also timings and plugin
+    /// debug logs, -vvv everything (RUST_LOG also works)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     /// Stop a plugin call after this many seconds [default: 30]
@@ -166,15 +167,24 @@ enum Command {
 
 /// Runs the command line; the value is the exit status.
 pub fn main() -> Result<i32> {
-    let cli = Cli::parse_from(globals::hoist(
-        &Cli::command(),
-        std::env::args_os().collect(),
-    ));
+    let args = globals::help_for_plugins(&Cli::command(), std::env::args_os().collect());
+    let cli = Cli::parse_from(globals::hoist(&Cli::command(), args));
     crate::logging::init(cli.verbose);
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());
         return Ok(0);
     }
+    let format = cli.format;
+    let result = dispatch(cli);
+    // A script asked for JSON: every error it exits for comes as a JSON document too.
+    if let (Format::Json, Err(e)) = (format, &result) {
+        let doc = serde_json::json!({"format_version": FORMAT_VERSION, "error": format!("{e:#}")});
+        println!("{doc}");
+    }
+    result
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
     let app = App::new(Options {
         repo: cli.repo,
         root: cli.root,

@@ -85,6 +85,16 @@ fn render_sections(
                     section.name
                 );
             }
+            // A trailing `\` would continue the last line into the END marker and past it.
+            if let Some(last) = section.lines.last()
+                && last.trim_end().ends_with('\\')
+            {
+                bail!(
+                    "plugin {} rendered section {} whose last line ends in `\\`, which would continue past the END marker",
+                    plugin.info.id,
+                    section.name
+                );
+            }
             if let Some((other, _)) = out.get(&section.name) {
                 bail!(
                     "plugins {other} and {} both render section {}",

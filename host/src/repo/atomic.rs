@@ -209,6 +209,18 @@ pub fn recover(dir: &Dir, folders: &[&str]) -> Result<Option<String>> {
     Ok(done)
 }
 
+/// Whether a killed commit left a journal or temp files behind in `folders`.
+pub fn has_leftovers(dir: &Dir, folders: &[&str]) -> bool {
+    dir.exists(JOURNAL)
+        || folders.iter().any(|f| {
+            dir.read_dir(f).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| is_temp_name(&e.file_name().to_string_lossy()))
+            })
+        })
+}
+
 /// `.NAME.bkt-PID`, as [`temp_name`] makes them.
 fn is_temp_name(name: &str) -> bool {
     name.starts_with('.')

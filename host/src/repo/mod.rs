@@ -49,6 +49,12 @@ impl Repo {
     }
 
     fn open(path: &Path, found_by: &'static str, read_only: bool) -> Result<Repo> {
+        if !path.exists() {
+            bail!(
+                "{} (from {found_by}) does not exist; point --repo or BKT_REPO at your distribution's checkout",
+                path.display()
+            );
+        }
         if !path.join("manifests").is_dir() {
             bail!(
                 "{} (from {found_by}) has no manifests/ folder; is it a bkt repository?",
@@ -65,7 +71,7 @@ impl Repo {
             lock: std::sync::OnceLock::new(),
         };
         // A write another bkt did not finish is finished (or undone) before anything reads.
-        if repo.dir.exists(atomic::JOURNAL) {
+        if !repo.read_only && atomic::has_leftovers(&repo.dir, &[".", "manifests"]) {
             repo.lock()?;
         }
         Ok(repo)

@@ -77,6 +77,18 @@ fn read_live(m: &Manifest) -> Result<Live, Error> {
     Ok(live)
 }
 
+/// Whether the key's live value already equals `value`.
+fn live_value_is(schema: &str, key: &str, value: &str) -> bool {
+    let argv = strings(&["gsettings", "list-recursively", schema]);
+    match host::query(&argv) {
+        Ok(out) => match Schema::from_output(manifest::schema_id(schema), &out) {
+            Schema::Keys(keys) => keys.get(key).is_some_and(|v| gvariant::same(v, value)),
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
 /// Checks `VALUE` against the key's type and range, and that the key exists, before
 /// anything is written. Without gsettings the value is only checked as GVariant text.
 fn check_value(schema: &str, key: &str, value: &str) -> Result<(), Error> {
@@ -194,6 +206,10 @@ impl Guest for Gsettings {
                 }
                 check_value(schema, key, value)?;
                 let changed = m.upsert(schema, key, value);
+                // Already tracked with this value and already live: nothing to do.
+                if !changed && live_value_is(schema, key, value) {
+                    return Ok(edited(None, vec![]));
+                }
                 // Set it live too, even when the manifest already had this value.
                 let set = change(
                     format!("{schema} {key}"),

@@ -233,6 +233,21 @@ pub fn failure_detail(stderr: &[u8], stdout: &[u8]) -> String {
     text
 }
 
+/// Shell-style quoting for display only (nothing here is run through a shell).
+pub fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        word.to_string()
+    } else if word.contains('\'') && !word.contains(['"', '$', '`', '\\', '!']) {
+        format!("\"{word}\"")
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod failure_tests {
     #[test]
@@ -247,20 +262,5 @@ mod failure_tests {
             super::failure_detail(dnf, b""),
             "No match for argument: nosuchpkg / Error: Unable to find a match: nosuchpkg"
         );
-    }
-}
-
-/// Shell-style quoting for display only (nothing here is run through a shell).
-pub fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        word.to_string()
-    } else if word.contains('\'') && !word.contains(['"', '$', '`', '\\', '!']) {
-        format!("\"{word}\"")
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }

@@ -1,0 +1,140 @@
+//! Trust holds what `bkt plugin trust` showed: names are exclusive (builtins win), the whole
+//! declaration is pinned with the hash, and trust follows symlinked folders.
+
+mod common;
+use common::World;
+use std::path::{Path, PathBuf};
+
+fn test_plugin(name: &str) -> PathBuf {
+    PathBuf::from(env!("BKT_TEST_PLUGIN_DIR")).join(format!("bkt_plugin_{name}.wasm"))
+}
+
+/// Copies a test plugin into the user's plugin folder.
+fn install(w: &World, name: &str) -> PathBuf {
+    let dir = w.path("data/bkt/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::copy(test_plugin(name), &path).unwrap();
+    path
+}
+
+fn trust_store(w: &World) -> PathBuf {
+    w.path("home/.config/bkt/trusted-plugins.json")
+}
+
+/// The `plugin list --format json` entry of the file at `path`.
+fn listed(w: &World, path: &Path) -> serde_json::Value {
+    let out = w.bkt(&["plugin", "list", "--format", "json"]);
+    out.assert_code(0);
+    let plugins = out.json()["plugins"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    plugins
+        .into_iter()
+        .find(|p| p["source"] == path.display().to_string())
+        .unwrap_or_else(|| panic!("{} not listed", path.display()))
+}
+
+#[test]
+fn a_plugin_cannot_take_a_builtin_s_command_or_section() {
+    let w = World::new();
+    let path = install(&w, "impostor");
+    let out = w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"]);
+    out.assert_code(2);
+    out.assert_stderr_has("impostor claims the command \"dnf\", which the plugin dnf already has");
+    assert!(!trust_store(&w).exists(), "nothing was trusted");
+
+    // Even trusted by hand, it does not load, and `plugin list` names both.
+    let sha = listed(&w, &path)["sha256"].as_str().unwrap().to_string();
+    std::fs::create_dir_all(trust_store(&w).parent().unwrap()).unwrap();
+    let declared = serde_json::json!({
+        "id": "impostor", "command": "dnf", "manifest": "impostor.json",
+        "sections": ["SYSTEM_PACKAGES"], "verbs": [], "queries": [], "runs": [],
+        "reads": [], "writes": []
+    });
+    let store =
+        serde_json::json!({"trusted": [{"path": path, "sha256": sha, "declared": declared}]});
+    std::fs::write(trust_store(&w), store.to_string()).unwrap();
+    let entry = listed(&w, &path);
+    let why = entry["error"].as_str().unwrap_or("");
+    assert!(
+        why.contains("claims the command \"dnf\", which the plugin dnf already has"),
+        "{entry}"
+    );
+
+    w.write_manifest("system-packages.json", r#"{"packages": ["htop"]}"#);
+    w.write_containerfile(
+        "FROM x\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n# === SYSTEM_PACKAGES (managed by bkt) ===\n# === END SYSTEM_PACKAGES ===\n",
+    );
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
+    assert!(!w.containerfile().contains("example.invalid"));
+    assert!(w.containerfile().contains("    htop \\\n"));
+    let list = w.bkt(&["dnf", "list"]);
+    list.assert_code(0);
+    list.assert_stdout_has("packages (1):");
+}
+
+#[test]
+fn a_declaration_other_than_the_trusted_one_is_refused_with_what_changed() {
+    let w = World::new();
+    let path = install(&w, "probe");
+    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    w.write_manifest("probe.json", "{}");
+    w.bkt(&["status", "-s", "probe"]).assert_code(0);
+
+    // As if the plugin had shown fewer queries when it was trusted.
+    let text = std::fs::read_to_string(trust_store(&w)).unwrap();
+    let mut store: serde_json::Value = serde_json::from_str(&text).unwrap();
+    store["trusted"][0]["declared"]["queries"] = serde_json::json!([]);
+    std::fs::write(trust_store(&w), store.to_string()).unwrap();
+    let entry = listed(&w, &path);
+    let why = entry["error"].as_str().unwrap_or("");
+    assert!(
+        why.contains("declares other things than when it was trusted"),
+        "{entry}"
+    );
+    assert!(why.contains("queries gained `=echo <word>`"), "{entry}");
+    let out = w.bkt(&["status", "-s", "probe"]);
+    out.assert_code(2);
+
+    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    w.bkt(&["status", "-s", "probe"]).assert_code(0);
+}
+
+#[test]
+fn trust_follows_symlinked_folders() {
+    let mut w = World::new();
+    std::fs::create_dir_all(w.path("var/data")).unwrap();
+    std::os::unix::fs::symlink(w.path("var/data"), w.path("linked-data")).unwrap();
+    w.extra_env.push((
+        "XDG_DATA_HOME".into(),
+        w.path("linked-data").display().to_string(),
+    ));
+    let dir = w.path("linked-data/bkt/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("probe.wasm");
+    std::fs::copy(test_plugin("probe"), &path).unwrap();
+    w.write_manifest("probe.json", "{}");
+    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    w.bkt(&["status", "-s", "probe"]).assert_code(0);
+}
+
+#[test]
+fn a_section_cannot_continue_past_its_end_marker() {
+    let w = World::new();
+    let path = install(&w, "probe");
+    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    w.write_manifest("probe.json", r#"{"section": ["RUN true \\"]}"#);
+    let original =
+        "FROM x\n# === PROBE (managed by bkt) ===\n# === END PROBE ===\nRUN echo after\n";
+    w.write_containerfile(original);
+    let out = w.bkt(&["containerfile", "sync"]);
+    out.assert_code(2);
+    out.assert_stderr_has("would continue past the END marker");
+    assert_eq!(w.containerfile(), original);
+}

@@ -93,7 +93,10 @@ impl App {
         }
         let context = Context {
             root: root.to_string_lossy().into_owned(),
-            home: crate::runtime::home_dir().to_string_lossy().into_owned(),
+            // Empty when there is no home: plugins and `~/` reads then have none.
+            home: crate::runtime::home_dir()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             arch: std::env::consts::ARCH.to_string(),
             ostree: crate::runtime::is_ostree(&root),
         };

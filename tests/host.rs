@@ -11,7 +11,11 @@ fn probe_wasm() -> PathBuf {
 
 /// A world with the probe installed as a third-party plugin and trusted.
 fn with_probe(manifest: &str) -> (World, PathBuf) {
-    let w = World::new();
+    probe_in(World::new(), manifest)
+}
+
+/// `w` with the probe installed and trusted.
+fn probe_in(w: World, manifest: &str) -> (World, PathBuf) {
     let dir = w.path("data/bkt/plugins");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("probe.wasm");
@@ -266,11 +270,20 @@ fn rendered_sections_cannot_break_the_containerfile() {
 
 #[test]
 fn scope_filter_and_confirmation() {
-    let (w, _) = with_probe(r#"{"effects": [["sudo:true"], ["echo", "user"]]}"#);
+    const EFFECTS: &str = r#"{"effects": [["sudo:true"], ["echo", "user"]]}"#;
+    let (w, _) = probe_in(World::unprivileged(), EFFECTS);
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "user"]);
     out.assert_code(0);
     out.assert_stdout_has("Applied 1 of 1 change\n");
     out.assert_stdout_has("probe echo user … ok");
+
+    let (w, _) = with_probe(EFFECTS);
+    if common::test_uid() == 0 {
+        // Root with nobody on whose behalf it runs: user settings are not touched.
+        let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "user"]);
+        out.assert_code(1);
+        out.assert_stdout_has("skipped: user settings are not changed as root");
+    }
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "system"]);
     out.assert_code(0);
     out.assert_stdout_has("probe sudo:true … ok");

@@ -315,3 +315,23 @@ mod failure_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_lose_special_bits_and_write_for_others() {
+        assert_eq!(safe_mode(0o6777), 0o755);
+        assert_eq!(safe_mode(0o1666), 0o644);
+        assert_eq!(safe_mode(0o640), 0o640);
+        assert_eq!(safe_mode(0o600), 0o600);
+        assert_eq!(safe_mode(0o4755), 0o755);
+    }
+
+    #[test]
+    fn shown_commands_escape_control_characters() {
+        assert_eq!(quote("a\x1b[2Kb"), "'a\\e[2Kb'");
+        assert_eq!(quote("plain"), "plain");
+    }
+}

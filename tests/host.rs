@@ -191,7 +191,7 @@ fn time_and_memory_limits_end_in_clear_errors() {
 
 #[test]
 fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
-    let mut w = World::new();
+    let mut w = World::unprivileged();
     w.cache = w.path("cache");
     w.bkt(&["plugin", "list"]).assert_code(0);
     let folder = w.cache.join("bkt");
@@ -214,6 +214,37 @@ fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
             a.display()
         );
     }
+
+    // Artifacts others may write are not loaded, but compiled again and stored privately.
+    let mode = |p: &PathBuf| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
+            & 0o777
+    };
+    for a in &artifacts {
+        std::fs::set_permissions(a, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+    }
+    let out = w.bkt(&["plugin", "list"]);
+    out.assert_code(0);
+    out.assert_stderr_has("not loading compiled code from");
+    out.assert_stderr_has("others may write to it (mode 666)");
+    for a in &artifacts {
+        assert_eq!(mode(a), 0o600, "{}", a.display());
+    }
+}
+
+#[test]
+fn root_caches_compiled_code_only_in_its_own_folder() {
+    if common::test_uid() != 0 {
+        return;
+    }
+    let mut w = World::new();
+    w.cache = w.path("user-cache");
+    w.bkt(&["plugin", "list"]).assert_code(0);
+    assert!(
+        !w.cache.exists(),
+        "root wrote compiled code into the folder XDG_CACHE_HOME names"
+    );
+    assert!(std::path::Path::new("/var/cache/bkt/components").is_dir());
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {

@@ -11,6 +11,9 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Where root's compiled plugin code is cached.
+const ROOT_CACHE: &str = "/var/cache/bkt";
+
 /// `$XDG_CONFIG_HOME/bkt/config.json`; every field optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +103,13 @@ impl App {
             arch: std::env::consts::ARCH.to_string(),
             ostree: crate::runtime::is_ostree(&root),
         };
-        let cache = directories::BaseDirs::new().map(|b| b.cache_dir().join("bkt"));
+        // Root's compiled code lives in a root-owned folder: under `sudo -E` the environment
+        // (XDG_CACHE_HOME, HOME) is a user's, and root must not load native code they wrote.
+        let cache = if crate::owner::euid() == 0 {
+            Some(PathBuf::from(ROOT_CACHE))
+        } else {
+            directories::BaseDirs::new().map(|b| b.cache_dir().join("bkt"))
+        };
         let rt = Runtime::new(limits, context, cache)?;
         let trusted = trust::Store::load()?;
         let mut entries = plugins::load_all(&rt, &trusted);

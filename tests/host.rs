@@ -3,28 +3,8 @@
 
 mod common;
 use common::World;
+use common::probe::{probe_in, wasm as probe_wasm, with_probe};
 use std::path::PathBuf;
-
-fn probe_wasm() -> PathBuf {
-    PathBuf::from(env!("BKT_TEST_PLUGIN_DIR")).join("bkt_plugin_probe.wasm")
-}
-
-/// A world with the probe installed as a third-party plugin and trusted.
-fn with_probe(manifest: &str) -> (World, PathBuf) {
-    probe_in(World::new(), manifest)
-}
-
-/// `w` with the probe installed and trusted.
-fn probe_in(w: World, manifest: &str) -> (World, PathBuf) {
-    let dir = w.path("data/bkt/plugins");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("probe.wasm");
-    std::fs::copy(probe_wasm(), &path).unwrap();
-    w.write_manifest("probe.json", manifest);
-    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
-        .assert_code(0);
-    (w, path)
-}
 
 /// `bkt apply --yes -s probe --root ROOT`.
 fn apply_probe(w: &World, root: &str) -> common::Out {

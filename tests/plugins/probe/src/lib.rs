@@ -54,6 +54,9 @@ struct Probe {
     /// the summary of one extra change.
     #[serde(default)]
     summary: Option<String>,
+    /// ids of items only the machine has (so that capture has something to take).
+    #[serde(default)]
+    extra: Vec<String>,
     /// text capture returns instead of the manifest.
     #[serde(default)]
     capture_text: Option<String>,
@@ -183,9 +186,23 @@ impl Guest for ProbePlugin {
             });
             changes.push(wanted(path.clone(), &format!("write {path}"), vec![effect]));
         }
+        for id in &p.extra {
+            changes.push(change(
+                id.clone(),
+                format!("{id} is only on the machine"),
+                None,
+                Some("live".into()),
+                Scope::System,
+                vec![],
+            ));
+        }
         for path in &p.removes {
             let effect = Effect::RemoveFile(path.clone());
-            changes.push(wanted(path.clone(), &format!("remove {path}"), vec![effect]));
+            changes.push(wanted(
+                path.clone(),
+                &format!("remove {path}"),
+                vec![effect],
+            ));
         }
         Ok(Plan {
             items: changes.len() as u32,

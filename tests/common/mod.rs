@@ -8,7 +8,8 @@ use std::process::{Command, Output};
 
 pub struct World {
     pub dir: tempfile::TempDir,
-    /// Shared compiled-code cache, so each test does not recompile the plugins.
+    /// Shared compiled-code cache, so each test does not recompile the plugins. (bkt running
+    /// as root ignores it and uses /var/cache/bkt.)
     pub cache: PathBuf,
     pub path_env: String,
     pub extra_env: Vec<(String, String)>,

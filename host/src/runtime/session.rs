@@ -32,6 +32,10 @@ pub const INFO_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most text `capture` may return: a manifest is a hand-edited JSON file, far smaller.
 pub const CAPTURE_CAP: usize = 16 << 20;
 
+/// The most host-side resources (open files, streams, pollables) a plugin may hold at once.
+/// They live in bkt's memory, outside the plugin's memory cap; a plugin needs a few dozen.
+const RESOURCES: usize = 10_000;
+
 struct FixedClock;
 
 impl HostWallClock for FixedClock {
@@ -85,7 +89,11 @@ impl Session {
             caps,
             context,
             wasi: wasi.build(),
-            table: ResourceTable::new(),
+            table: {
+                let mut table = ResourceTable::new();
+                table.set_max_capacity(RESOURCES);
+                table
+            },
             limits: InstanceLimits::new(rt.limits.memory_bytes),
             refusals: Vec::new(),
             deadline: Instant::now() + rt.limits.timeout,
@@ -190,6 +198,7 @@ impl Session {
         let state = self.store.data_mut();
         state.deadline = Instant::now() + timeout;
         state.log = LogBudget::default();
+        state.limits.hit = false;
         let result = f(&self.instance, &mut self.store);
         self.outcome(result).map_err(shown::error)
     }

@@ -244,3 +244,20 @@ fn under_sudo_discovery_names_the_repository() {
         w.repo().display()
     ));
 }
+
+#[test]
+fn a_spinning_info_is_stopped_after_its_own_short_limit() {
+    let w = World::new();
+    let dir = w.path("data/bkt/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("spinner.wasm");
+    std::fs::copy(
+        PathBuf::from(env!("BKT_TEST_PLUGIN_DIR")).join("bkt_plugin_spinner.wasm"),
+        &path,
+    )
+    .unwrap();
+    let (out, took) = timed(&w, &["plugin", "trust", path.to_str().unwrap(), "--yes"]);
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_ne!(out.code(), 0, "{}", out.all());
+    out.assert_all_has("info() ran longer than 2 s and was stopped");
+}

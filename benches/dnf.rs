@@ -30,12 +30,11 @@ fn main() {
     std::fs::create_dir_all(repo.join("manifests")).expect("mkdir");
     let cache = base.join("cache");
     let bkt = env!("CARGO_BIN_EXE_bkt");
-    let doubles = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/doubles");
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/rpm-ostree-status-staged.json"
-    );
-    let path = format!("{doubles}:{}", std::env::var("PATH").unwrap_or_default());
+    // bkt finds programs itself, with a cleared environment: the rpm-ostree double comes
+    // from BKT_PROGRAM_PATH with its settings in a wrapper.
+    let doubles = base.join("bin");
+    std::fs::create_dir_all(&doubles).expect("mkdir");
+    common::rpm_ostree_double(&doubles, &base.join("rpm-ostree.log"));
 
     let run = |args: &[&str]| -> Duration {
         let started = Instant::now();
@@ -44,9 +43,10 @@ fn main() {
             .current_dir(&repo)
             .env("XDG_CACHE_HOME", &cache)
             .env("XDG_CONFIG_HOME", base.join("config"))
-            .env("PATH", &path)
-            .env("RPM_OSTREE_STATUS", fixture)
-            .env("RPM_OSTREE_LOG", base.join("rpm-ostree.log"))
+            .env(
+                "BKT_PROGRAM_PATH",
+                format!("{}:{}", doubles.display(), common::SYSTEM_PATH),
+            )
             .output()
             .expect("running bkt");
         let took = started.elapsed();

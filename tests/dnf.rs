@@ -171,17 +171,9 @@ fn ostree_world() -> (World, String, std::path::PathBuf) {
     let (mut w, root) = world(r#"{"packages": ["alpha", "gamma"]}"#, &["alpha", "beta"]);
     std::fs::create_dir_all(w.path("root/run")).unwrap();
     std::fs::write(w.path("root/run/ostree-booted"), "").unwrap();
-    let doubles = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/doubles");
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/rpm-ostree-status-staged.json"
-    );
     let log = w.path("rpm-ostree.log");
-    w.path_env = format!("{doubles}:{}", w.path_env);
-    w.extra_env
-        .push(("RPM_OSTREE_STATUS".into(), fixture.into()));
-    w.extra_env
-        .push(("RPM_OSTREE_LOG".into(), log.display().to_string()));
+    let programs = w.program_path_with_doubles(&log);
+    w.extra_env.push(("BKT_PROGRAM_PATH".into(), programs));
     (w, root, log)
 }
 

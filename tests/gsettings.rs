@@ -166,7 +166,12 @@ fn unknown_schema_or_key_fails_that_entry_only() {
 fn without_gsettings_status_says_unavailable_and_succeeds() {
     let mut w = World::with_schema();
     w.write_manifest("gsettings.json", MANIFEST);
-    w.path_env = w.path("empty-bin").display().to_string();
+    // bkt looks programs up itself: an empty folder as its only one means no gsettings.
+    std::fs::create_dir_all(w.path("empty-bin")).unwrap();
+    w.extra_env.push((
+        "BKT_PROGRAM_PATH".into(),
+        w.path("empty-bin").display().to_string(),
+    ));
     let out = w.bkt(&["status", "-s", "gsettings"]);
     out.assert_code(0);
     out.assert_stdout_has("unavailable: gsettings is not installed here");

@@ -3,24 +3,8 @@
 
 mod common;
 use common::World;
+use common::probe::{probe_in, wasm as probe_wasm, with_probe};
 use std::path::PathBuf;
-
-fn probe_wasm() -> PathBuf {
-    PathBuf::from(env!("BKT_TEST_PLUGIN_DIR")).join("bkt_plugin_probe.wasm")
-}
-
-/// A world with the probe installed as a third-party plugin and trusted.
-fn with_probe(manifest: &str) -> (World, PathBuf) {
-    let w = World::new();
-    let dir = w.path("data/bkt/plugins");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("probe.wasm");
-    std::fs::copy(probe_wasm(), &path).unwrap();
-    w.write_manifest("probe.json", manifest);
-    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
-        .assert_code(0);
-    (w, path)
-}
 
 /// `bkt apply --yes -s probe --root ROOT`.
 fn apply_probe(w: &World, root: &str) -> common::Out {
@@ -187,7 +171,7 @@ fn time_and_memory_limits_end_in_clear_errors() {
 
 #[test]
 fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
-    let mut w = World::new();
+    let mut w = World::unprivileged();
     w.cache = w.path("cache");
     w.bkt(&["plugin", "list"]).assert_code(0);
     let folder = w.cache.join("bkt");
@@ -210,6 +194,37 @@ fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
             a.display()
         );
     }
+
+    // Artifacts others may write are not loaded, but compiled again and stored privately.
+    let mode = |p: &PathBuf| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
+            & 0o777
+    };
+    for a in &artifacts {
+        std::fs::set_permissions(a, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+    }
+    let out = w.bkt(&["plugin", "list"]);
+    out.assert_code(0);
+    out.assert_stderr_has("not loading compiled code from");
+    out.assert_stderr_has("others may write to it (mode 666)");
+    for a in &artifacts {
+        assert_eq!(mode(a), 0o600, "{}", a.display());
+    }
+}
+
+#[test]
+fn root_caches_compiled_code_only_in_its_own_folder() {
+    if common::test_uid() != 0 {
+        return;
+    }
+    let mut w = World::new();
+    w.cache = w.path("user-cache");
+    w.bkt(&["plugin", "list"]).assert_code(0);
+    assert!(
+        !w.cache.exists(),
+        "root wrote compiled code into the folder XDG_CACHE_HOME names"
+    );
+    assert!(std::path::Path::new("/var/cache/bkt/components").is_dir());
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
@@ -266,11 +281,20 @@ fn rendered_sections_cannot_break_the_containerfile() {
 
 #[test]
 fn scope_filter_and_confirmation() {
-    let (w, _) = with_probe(r#"{"effects": [["sudo:true"], ["echo", "user"]]}"#);
+    const EFFECTS: &str = r#"{"effects": [["sudo:true"], ["echo", "user"]]}"#;
+    let (w, _) = probe_in(World::unprivileged(), EFFECTS);
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "user"]);
     out.assert_code(0);
     out.assert_stdout_has("Applied 1 of 1 change\n");
     out.assert_stdout_has("probe echo user … ok");
+
+    let (w, _) = with_probe(EFFECTS);
+    if common::test_uid() == 0 {
+        // Root with nobody on whose behalf it runs: user settings are not touched.
+        let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "user"]);
+        out.assert_code(1);
+        out.assert_stdout_has("skipped: user settings are not changed as root");
+    }
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "system"]);
     out.assert_code(0);
     out.assert_stdout_has("probe sudo:true … ok");

@@ -273,7 +273,7 @@ mod packages {
         w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"])
             .assert_code(0);
         let installroot = format!("--installroot={root}");
-        let out = w.tool("dnf", &["-y", "-q", &installroot, "remove", "gamma"]);
+        let out = w.system_tool("dnf", &["-y", "-q", &installroot, "remove", "gamma"]);
         assert!(out.ok(), "{}", out.all());
         let d = dnf_json(&w, &root);
         assert_eq!(d["changes"][0]["side"], "machine", "{d}");
@@ -337,7 +337,7 @@ mod packages {
         );
         // dnf itself reads the file as a repository of the root.
         let installroot = format!("--installroot={root}");
-        let repos = w.tool("dnf", &[&installroot, "repolist", "--all", "-q", "-C"]);
+        let repos = w.system_tool("dnf", &[&installroot, "repolist", "--all", "-q", "-C"]);
         assert!(
             repos
                 .stdout()

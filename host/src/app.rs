@@ -11,6 +11,9 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Where root's compiled plugin code is cached.
+const ROOT_CACHE: &str = "/var/cache/bkt";
+
 /// `$XDG_CONFIG_HOME/bkt/config.json`; every field optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,20 +87,35 @@ impl App {
         if !root.is_dir() {
             bail!("--root {} is not a folder", root.display());
         }
-        let mut limits = Limits::default();
-        if let Some(secs) = opts.plugin_timeout.or(config.plugin_timeout_secs) {
-            limits.timeout = Duration::from_secs_f64(secs.max(0.01));
-        }
-        if let Some(mib) = opts.plugin_memory.or(config.plugin_memory_mib) {
-            limits.memory_bytes = mib.max(1) << 20;
-        }
+        let timeout = match opts.plugin_timeout {
+            Some(secs) => Some((secs, "--plugin-timeout")),
+            None => config
+                .plugin_timeout_secs
+                .map(|secs| (secs, "plugin_timeout_secs in config.json")),
+        };
+        let memory = match opts.plugin_memory {
+            Some(mib) => Some((mib, "--plugin-memory")),
+            None => config
+                .plugin_memory_mib
+                .map(|mib| (mib, "plugin_memory_mib in config.json")),
+        };
+        let limits = limits(timeout, memory)?;
         let context = Context {
             root: root.to_string_lossy().into_owned(),
-            home: crate::runtime::home_dir().to_string_lossy().into_owned(),
+            // Empty when there is no home: plugins and `~/` reads then have none.
+            home: crate::runtime::home_dir()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             arch: std::env::consts::ARCH.to_string(),
             ostree: crate::runtime::is_ostree(&root),
         };
-        let cache = directories::BaseDirs::new().map(|b| b.cache_dir().join("bkt"));
+        // Root's compiled code lives in a root-owned folder: under `sudo -E` the environment
+        // (XDG_CACHE_HOME, HOME) is a user's, and root must not load native code they wrote.
+        let cache = if crate::owner::euid() == 0 {
+            Some(PathBuf::from(ROOT_CACHE))
+        } else {
+            directories::BaseDirs::new().map(|b| b.cache_dir().join("bkt"))
+        };
         let rt = Runtime::new(limits, context, cache)?;
         let trusted = trust::Store::load()?;
         let mut entries = plugins::load_all(&rt, &trusted);
@@ -171,5 +189,62 @@ impl App {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// The longest time limit a plugin call may be given: a day, past any real need, and far
+/// inside what the epoch counter can express.
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+/// The most memory a plugin may be given, in MiB (64 GiB).
+const MAX_MEMORY_MIB: usize = 64 << 10;
+
+/// The per-call limits from the options (each with where it came from, for the message);
+/// a value that is not a usable limit is an error saying what is accepted.
+fn limits(timeout: Option<(f64, &str)>, memory_mib: Option<(usize, &str)>) -> Result<Limits> {
+    let mut limits = Limits::default();
+    if let Some((secs, from)) = timeout {
+        if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+            bail!(
+                "{from} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS} \
+                 (one day), not {secs}"
+            );
+        }
+        // Below one tick of the epoch clock a limit cannot be kept more finely.
+        limits.timeout = Duration::from_secs_f64(secs.max(0.01));
+    }
+    if let Some((mib, from)) = memory_mib {
+        if mib == 0 || mib > MAX_MEMORY_MIB {
+            bail!("{from} must be a number of MiB from 1 to {MAX_MEMORY_MIB}, not {mib}");
+        }
+        limits.memory_bytes = mib << 20;
+    }
+    Ok(limits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limits;
+    use std::time::Duration;
+
+    #[test]
+    fn usable_limits_are_taken() {
+        let l = limits(Some((0.3, "t")), Some((64, "m"))).unwrap();
+        assert_eq!(l.timeout, Duration::from_millis(300));
+        assert_eq!(l.memory_bytes, 64 << 20);
+        let l = limits(Some((0.001, "t")), None).unwrap();
+        assert_eq!(l.timeout, Duration::from_millis(10));
+        assert!(limits(None, None).is_ok());
+    }
+
+    #[test]
+    fn unusable_limits_are_errors_naming_the_option() {
+        for secs in [f64::INFINITY, f64::NAN, -1.0, 0.0, 1e12] {
+            let e = limits(Some((secs, "--plugin-timeout")), None).unwrap_err();
+            assert!(e.to_string().contains("--plugin-timeout must be"), "{e}");
+        }
+        for mib in [0, usize::MAX, 1 << 40] {
+            let e = limits(None, Some((mib, "--plugin-memory"))).unwrap_err();
+            assert!(e.to_string().contains("--plugin-memory must be"), "{e}");
+        }
     }
 }

@@ -2,11 +2,21 @@
 
 use crate::repo::atomic;
 use crate::runtime::bindings::{Effect, Run, Scope};
+use crate::runtime::program::{self, Unresolved};
+use crate::style::printable;
 use anyhow::{Context as _, Result};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// The mode a plugin's file gets: its permission bits without setuid, setgid and sticky, and
+/// without group or world write. A plugin configures files; it does not get to make a
+/// program that runs as root, or a file any user may change (`mode & 0o755`).
+pub fn safe_mode(mode: u32) -> u32 {
+    mode & 0o755
+}
 
 /// How system-scope effects get root when bkt is not root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -63,16 +73,9 @@ pub struct Executor {
     invoked_by: Option<String>,
 }
 
-/// The effective user id, from /proc (std has no getter).
+/// The effective user id.
 pub fn euid() -> u32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|ids| ids.split_whitespace().nth(1).and_then(|e| e.parse().ok()))
-        })
-        .unwrap_or(u32::MAX)
+    crate::owner::euid()
 }
 
 impl Executor {
@@ -100,112 +103,134 @@ impl Executor {
             }
             Effect::WriteFile(w) => format!(
                 "write {} ({} bytes, mode {:o})",
-                w.path,
+                printable(&w.path),
                 w.contents.len(),
-                w.mode
+                safe_mode(w.mode)
             ),
-            Effect::RemoveFile(p) => format!("remove {p}"),
+            Effect::RemoveFile(p) => format!("remove {}", printable(p)),
         }
     }
 
     pub fn run(&self, effect: &Effect) -> Result<()> {
-        match effect {
-            Effect::Run(r) => self.run_program(r),
-            Effect::WriteFile(w) => {
-                let (dir, name) = self
-                    .parent_dir(&w.path, true)?
-                    .context("the folder was just created")?;
-                atomic::write_in(&dir, &name, &w.contents, atomic::Mode::Exactly(w.mode))
-            }
-            Effect::RemoveFile(path) => {
-                // No folder, no file: already removed.
-                let Some((dir, name)) = self.parent_dir(path, false)? else {
-                    return Ok(());
-                };
-                match dir.remove_file(&name) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        Err(e).with_context(|| format!("removing {path}"))
-                    }
-                    _ => Ok(()),
-                }
-            }
+        let (path, result) = match effect {
+            Effect::Run(r) => return self.run_program(r),
+            Effect::WriteFile(w) => (&w.path, self.write_file(w)),
+            Effect::RemoveFile(path) => (path, self.remove_file(path)),
+        };
+        // File effects are not elevated: bkt would have to run itself through the elevator to
+        // keep the checks above. Say so instead of a bare "permission denied".
+        match result {
+            Err(e) if self.euid != 0 && is_permission_denied(&e) => Err(e.context(format!(
+                "changing {} needs root: run this bkt command as root (sudo bkt ...); files \
+                 are not written through --elevator",
+                printable(path)
+            ))),
+            other => other,
         }
     }
 
-    /// The folder holding `path` (absolute, under the root) as a capability, and the name;
-    /// `None` when the folder does not exist and `create` is false.
-    fn parent_dir(&self, path: &str, create: bool) -> Result<Option<(Dir, String)>> {
-        let root = Dir::open_ambient_dir(&self.root, ambient_authority())
-            .with_context(|| format!("opening the root {}", self.root.display()))?;
-        let rel = Path::new(path.trim_start_matches('/'));
-        let name = rel
-            .file_name()
-            .context("a file effect needs a file name")?
-            .to_string_lossy()
-            .into_owned();
-        let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) else {
-            return Ok(Some((root, name)));
+    fn root_dir(&self) -> Result<Dir> {
+        Dir::open_ambient_dir(&self.root, ambient_authority())
+            .with_context(|| format!("opening the root {}", self.root.display()))
+    }
+
+    /// Writes beneath the root through folders opened without following symlinks; the
+    /// rename replaces a symlink at the final name rather than writing through it.
+    fn write_file(
+        &self,
+        w: &crate::runtime::bindings::bkt::subsystem::types::WriteFile,
+    ) -> Result<()> {
+        let (dir, name) = crate::nofollow::parent_of(&self.root_dir()?, &w.path, true)?
+            .context("the folder was just created")?;
+        atomic::write_in(
+            &dir,
+            &name,
+            &w.contents,
+            atomic::Mode::Exactly(safe_mode(w.mode)),
+        )
+    }
+
+    /// Removes beneath the root: the folders on the way are not followed if they are
+    /// symlinks, and a symlink at the final name is removed itself, not its target.
+    fn remove_file(&self, path: &str) -> Result<()> {
+        // No folder, no file: already removed.
+        let Some((dir, name)) = crate::nofollow::parent_of(&self.root_dir()?, path, false)? else {
+            return Ok(());
         };
-        if create {
-            root.create_dir_all(parent)
-                .with_context(|| format!("creating /{}", parent.display()))?;
-        }
-        match root.open_dir(parent) {
-            Ok(dir) => Ok(Some((dir, name))),
-            Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("opening /{}", parent.display())),
+        match dir.remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", printable(path)))
+            }
+            _ => Ok(()),
         }
     }
 
     fn run_program(&self, r: &Run) -> Result<()> {
-        let mut argv: Vec<String> = Vec::new();
-        match r.scope {
-            Scope::System if self.euid != 0 => {
-                argv.extend(self.elevator.prefix().iter().map(|s| s.to_string()))
+        if r.scope == Scope::User && self.euid == 0 {
+            // User settings belong to a user: as root they would land in root's home, or make
+            // root-owned files in the user's.
+            match self.invoked_by.as_deref() {
+                Some(user) => anyhow::bail!(
+                    "skipped: user settings are not changed as root; run `bkt apply --scope user` as {user}"
+                ),
+                None => anyhow::bail!(
+                    "skipped: user settings are not changed as root, and no invoking user is known \
+                     (neither SUDO_USER nor PKEXEC_UID is set); run `bkt apply --scope user` as the \
+                     user whose settings these are"
+                ),
             }
-            Scope::User if self.euid == 0 && self.invoked_by.is_some() => {
-                anyhow::bail!(
-                    "skipped: user settings are not changed as root; run `bkt apply --scope user` as {}",
-                    self.invoked_by.as_deref().unwrap_or("yourself")
-                );
-            }
-            _ => {}
         }
-        argv.push(r.program.clone());
-        argv.extend(r.args.iter().cloned());
-        tracing::debug!(target: "bkt::exec", "run: {}", argv.join(" "));
-        let out = match Command::new(&argv[0])
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .output()
-        {
-            Ok(out) => out,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && argv[0] != r.program => {
-                anyhow::bail!(
-                    "{} is not installed here, and changing the system needs root: run bkt as root, or choose another way with --elevator (sudo, pkexec, run0)",
-                    argv[0]
+        let program = resolve(&r.program)?;
+        let mut cmd = if r.scope == Scope::System && self.euid != 0 {
+            let (elevator, rest) = self
+                .elevator
+                .prefix()
+                .split_first()
+                .context("an elevator names a program")?;
+            let path = program::resolve(elevator).map_err(|_| {
+                anyhow::anyhow!(
+                    "{elevator} is not installed here, and changing the system needs root: run \
+                     bkt as root, or choose another way with --elevator (sudo, pkexec, run0)"
                 )
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                anyhow::bail!("{} is not installed here", argv[0])
-            }
-            Err(e) => return Err(e).with_context(|| format!("cannot run {}", argv[0])),
+            })?;
+            // The elevator gets the program's full path: it runs what bkt resolved, not what
+            // its own search path finds (pkexec needs one anyway).
+            let mut cmd = Command::new(path);
+            cmd.arg0(elevator).args(rest).arg(&program);
+            cmd
+        } else {
+            let mut cmd = Command::new(&program);
+            cmd.arg0(&r.program);
+            cmd
         };
+        // The same environment a query of this program gets: what the host decided the tool
+        // needs, nothing else (under `sudo -E` the rest is a user's: RPM macros in a HOME,
+        // LD_PRELOAD ...).
+        let env = program::environment(&r.program, program::folders(), |v| std::env::var_os(v));
+        cmd.args(&r.args).env_clear().envs(env).stdin(Stdio::null());
+        let words: Vec<&str> = std::iter::once(r.program.as_str())
+            .chain(r.args.iter().map(String::as_str))
+            .collect();
+        tracing::debug!(target: "bkt::exec", "run: {}", printable(&words.join(" ")));
+        tracing::debug!(target: "bkt::exec", "  {} is {}", printable(&r.program), program.display());
+        let out = cmd
+            .output()
+            .with_context(|| format!("cannot run {}", program.display()))?;
         if out.status.success() {
             return Ok(());
         }
-        let detail = failure_detail(&out.stderr, &out.stdout);
+        let detail = printable(&failure_detail(&out.stderr, &out.stdout)).into_owned();
+        let shown = printable(&r.program);
         match out.status.code() {
             Some(code) => anyhow::bail!(
-                "{} exited with {code}{}",
-                r.program,
+                "{shown} exited with {code}{}",
                 if detail.is_empty() {
                     String::new()
                 } else {
                     format!(": {detail}")
                 }
             ),
-            None => anyhow::bail!("{} was killed by a signal", r.program),
+            None => anyhow::bail!("{shown} was killed by a signal"),
         }
     }
 }
@@ -233,8 +258,34 @@ pub fn failure_detail(stderr: &[u8], stdout: &[u8]) -> String {
     text
 }
 
-/// Shell-style quoting for display only (nothing here is run through a shell).
+/// `program` as the file that runs: looked up by the host in the system folders.
+fn resolve(program: &str) -> Result<PathBuf> {
+    program::resolve(program).map_err(|why| match why {
+        Unresolved::NotBare => anyhow::anyhow!(
+            "refusing to run {:?}: a program is named by a bare word, which bkt looks up in the \
+             system folders",
+            printable(program)
+        ),
+        Unresolved::NotFound => anyhow::anyhow!(
+            "{} is not installed here (looked in {})",
+            printable(program),
+            program::searched()
+        ),
+    })
+}
+
+fn is_permission_denied(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+    })
+}
+
+/// Shell-style quoting for display only (nothing here is run through a shell); control
+/// characters are shown as escapes.
 pub fn quote(word: &str) -> String {
+    let shown = printable(word);
+    let word = shown.as_ref();
     if !word.is_empty()
         && word
             .chars()
@@ -262,5 +313,25 @@ mod failure_tests {
             super::failure_detail(dnf, b""),
             "No match for argument: nosuchpkg / Error: Unable to find a match: nosuchpkg"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_lose_special_bits_and_write_for_others() {
+        assert_eq!(safe_mode(0o6777), 0o755);
+        assert_eq!(safe_mode(0o1666), 0o644);
+        assert_eq!(safe_mode(0o640), 0o640);
+        assert_eq!(safe_mode(0o600), 0o600);
+        assert_eq!(safe_mode(0o4755), 0o755);
+    }
+
+    #[test]
+    fn shown_commands_escape_control_characters() {
+        assert_eq!(quote("a\x1b[2Kb"), "'a\\e[2Kb'");
+        assert_eq!(quote("plain"), "plain");
     }
 }

@@ -7,6 +7,8 @@ mod cli;
 mod containerfile;
 mod exec;
 mod logging;
+mod nofollow;
+mod owner;
 mod parallel;
 mod plan;
 mod plugins;

@@ -1,15 +1,32 @@
 //! A throwaway world for one test: HOME, XDG folders, a repository, and the real tools.
 #![allow(dead_code)]
 
+pub mod probe;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub struct World {
     pub dir: tempfile::TempDir,
-    /// Shared compiled-code cache, so each test does not recompile the plugins.
+    /// Shared compiled-code cache, so each test does not recompile the plugins. (bkt running
+    /// as root ignores it and uses /var/cache/bkt.)
     pub cache: PathBuf,
     pub path_env: String,
     pub extra_env: Vec<(String, String)>,
+    /// Runs bkt and the tools as this user (owning the world's files) instead of the test's.
+    pub user: Option<u32>,
+}
+
+/// The unprivileged user tests run user-scope effects as when the tests run as root: bkt
+/// never changes user settings as root.
+pub const NOBODY: u32 = 65534;
+
+/// The folders bkt looks programs up in.
+pub const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The user the tests run as.
+pub fn test_uid() -> u32 {
+    std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self"))
 }
 
 pub const SCHEMA: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -39,12 +56,24 @@ impl World {
             cache,
             path_env: std::env::var("PATH").unwrap_or_default(),
             extra_env: vec![],
+            user: None,
         }
     }
 
-    /// A world with the test schema compiled and the keyfile backend.
+    /// A world whose bkt runs as an unprivileged user when the tests run as root, with its
+    /// own compiled-code cache (a cache is used only by the user who owns it).
+    pub fn unprivileged() -> World {
+        let mut w = World::new();
+        if test_uid() == 0 {
+            w.user = Some(NOBODY);
+            w.cache = w.path("cache");
+        }
+        w
+    }
+
+    /// A world with the test schema compiled and the keyfile backend, as a user.
     pub fn with_schema() -> World {
-        let w = World::new();
+        let w = World::unprivileged();
         std::fs::write(w.path("schemas/org.bkt.test.gschema.xml"), SCHEMA).expect("schema");
         let st = Command::new("glib-compile-schemas")
             .arg(w.path("schemas"))
@@ -71,6 +100,12 @@ impl World {
     }
 
     fn env(&self, cmd: &mut Command) {
+        if let Some(uid) = self.user {
+            // Files the test made since the last run are root's: hand the world over.
+            chown_all(self.dir.path(), uid);
+            std::os::unix::process::CommandExt::uid(cmd, uid);
+            std::os::unix::process::CommandExt::gid(cmd, uid);
+        }
         cmd.env_clear()
             .env("PATH", &self.path_env)
             .env("HOME", self.path("home"))
@@ -112,6 +147,31 @@ impl World {
         Out(cmd
             .output()
             .unwrap_or_else(|e| panic!("running {program}: {e}")))
+    }
+
+    /// Runs rpm or dnf the way bkt runs them: with only PATH and the locale. (Debian's rpm
+    /// keeps its database under `$HOME`, so a HOME here would make it another database.)
+    pub fn system_tool(&self, program: &str, args: &[&str]) -> Out {
+        let out = Command::new(program)
+            .args(args)
+            .env_clear()
+            .env("PATH", SYSTEM_PATH)
+            .env("LC_ALL", "C.UTF-8")
+            .current_dir(self.repo())
+            .output()
+            .unwrap_or_else(|e| panic!("running {program}: {e}"));
+        Out(out)
+    }
+
+    /// A `BKT_PROGRAM_PATH` with test doubles for programs Debian lacks before the system
+    /// folders: an `rpm-ostree` that replays `status` (the recorded fixture) and appends
+    /// every other call to `log`. bkt runs programs with a cleared environment, so the
+    /// double's settings are written into a wrapper rather than passed as variables.
+    pub fn program_path_with_doubles(&self, log: &Path) -> String {
+        let bin = self.path("bin");
+        std::fs::create_dir_all(&bin).expect("mkdir bin");
+        rpm_ostree_double(&bin, log);
+        format!("{}:{SYSTEM_PATH}", bin.display())
     }
 
     pub fn gsettings_get(&self, schema: &str, key: &str) -> String {
@@ -167,6 +227,16 @@ impl Out {
     pub fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(self.code(), code, "exit code; output:\n{}", self.all());
         self
+    }
+}
+
+/// `dir` and everything in it (symlinks themselves, not their targets) owned by `uid`.
+pub fn chown_all(dir: &Path, uid: u32) {
+    std::os::unix::fs::lchown(dir, Some(uid), Some(uid)).expect("chown");
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            chown_all(&entry.path(), uid);
+        }
     }
 }
 
@@ -242,14 +312,14 @@ impl World {
             args.push(&installroot);
             args.push("install");
             args.extend(installed);
-            let out = self.tool("dnf", &args);
+            let out = self.system_tool("dnf", &args);
             assert!(out.ok(), "dnf install: {}", out.all());
         }
         root
     }
 
     pub fn installed(&self, root: &Path) -> Vec<String> {
-        let out = self.tool(
+        let out = self.system_tool(
             "rpm",
             &["-qa", "--root", root.to_str().unwrap(), "--qf", "%{NAME}\n"],
         );
@@ -265,4 +335,27 @@ impl World {
     pub fn write_containerfile(&self, text: &str) {
         std::fs::write(self.repo().join("Containerfile"), text).expect("write Containerfile");
     }
+}
+
+/// Writes `bin/rpm-ostree`: the double in tests/doubles with its fixture and `log` set.
+pub fn rpm_ostree_double(bin: &Path, log: &Path) {
+    let doubles = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/doubles");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/rpm-ostree-status-staged.json"
+    );
+    let wrapper = bin.join("rpm-ostree");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nRPM_OSTREE_STATUS='{fixture}' RPM_OSTREE_LOG='{}' exec '{doubles}/rpm-ostree' \"$@\"\n",
+            log.display()
+        ),
+    )
+    .expect("write the rpm-ostree wrapper");
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod the rpm-ostree wrapper");
 }

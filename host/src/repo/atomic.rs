@@ -4,7 +4,7 @@
 
 use anyhow::{Context as _, Result};
 use cap_std::ambient_authority;
-use cap_std::fs::{Dir, OpenOptions, Permissions, PermissionsExt};
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt, Permissions, PermissionsExt};
 use std::io::Write;
 use std::path::Path;
 
@@ -35,23 +35,38 @@ pub enum Mode {
 }
 
 /// Writes `name` (relative to `dir`) to a temp file beside it and returns the temp's name.
+///
+/// The temp file is created new (never opened through an existing name, which could be a
+/// symlink planted there) with its final mode, and the mode is set again through the open
+/// handle, since the umask may have narrowed it: no name is looked up twice.
 pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<String> {
-    let mode = match (mode, dir.metadata(name)) {
+    let mode = match (mode, dir.symlink_metadata(name)) {
         (Mode::Exactly(m), _) => m,
-        (Mode::Keep, Ok(m)) => m.permissions().mode() & 0o7777,
-        (Mode::Keep, Err(_)) => 0o644,
+        // A symlink's own mode means nothing; the file replacing it gets the default.
+        (Mode::Keep, Ok(m)) if !m.is_symlink() => m.permissions().mode() & 0o7777,
+        (Mode::Keep, _) => 0o644,
     };
     let tmp = temp_name(name);
-    let mut file = dir
-        .open_with(
+    let create = || {
+        dir.open_with(
             &tmp,
-            OpenOptions::new().write(true).create(true).truncate(true),
+            OpenOptions::new().write(true).create_new(true).mode(mode),
         )
-        .with_context(|| format!("creating a temporary file beside {name}"))?;
+    };
+    let mut file = match create() {
+        // Left behind by a run that was killed (the name has bkt's pid in it): remove the
+        // entry itself, whatever it is, and create the file anew.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let _ = dir.remove_file(&tmp);
+            create()
+        }
+        other => other,
+    }
+    .with_context(|| format!("creating a temporary file beside {name}"))?;
     let written = file
-        .write_all(bytes)
-        .and_then(|_| file.sync_all())
-        .and_then(|_| dir.set_permissions(&tmp, Permissions::from_mode(mode)));
+        .set_permissions(Permissions::from_mode(mode))
+        .and_then(|_| file.write_all(bytes))
+        .and_then(|_| file.sync_all());
     if let Err(e) = written {
         let _ = dir.remove_file(&tmp);
         return Err(e).with_context(|| format!("writing {name}"));
@@ -283,5 +298,59 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(left.len(), 2, "{left:?}");
+    }
+}
+
+#[cfg(test)]
+mod mode_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn dir(t: &tempfile::TempDir) -> Dir {
+        Dir::open_ambient_dir(t.path(), ambient_authority()).unwrap()
+    }
+
+    fn mode_of(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn the_file_gets_exactly_its_mode() {
+        let t = tempfile::tempdir().unwrap();
+        write_in(&dir(&t), "a", b"x", Mode::Exactly(0o640)).unwrap();
+        assert_eq!(mode_of(&t.path().join("a")), 0o640);
+        // Kept on rewrite.
+        write_in(&dir(&t), "a", b"y", Mode::Keep).unwrap();
+        assert_eq!(mode_of(&t.path().join("a")), 0o640);
+    }
+
+    #[test]
+    fn a_symlink_at_the_name_is_replaced_not_followed() {
+        let t = tempfile::tempdir().unwrap();
+        let victim = t.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        std::os::unix::fs::symlink(&victim, t.path().join("conf")).unwrap();
+        write_in(&dir(&t), "conf", b"new", Mode::Keep).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        let conf = t.path().join("conf");
+        assert!(!std::fs::symlink_metadata(&conf).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&conf).unwrap(), "new");
+        assert_eq!(mode_of(&conf), 0o644);
+    }
+
+    #[test]
+    fn a_symlink_planted_at_the_temp_name_is_not_written_through() {
+        let t = tempfile::tempdir().unwrap();
+        let victim = t.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let tmp = t.path().join(temp_name("conf"));
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        write_in(&dir(&t), "conf", b"new", Mode::Exactly(0o600)).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("conf")).unwrap(),
+            "new"
+        );
+        assert!(!tmp.exists());
     }
 }

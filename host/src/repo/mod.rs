@@ -34,6 +34,14 @@ impl Repo {
         if let Ok(cwd) = std::env::current_dir()
             && let Some(found) = cwd.ancestors().find(|a| a.join("manifests").is_dir())
         {
+            // Under sudo the working directory is a user's choice and root acts on it: say
+            // which repository that is, before anything is read from it.
+            if std::env::var_os("SUDO_USER").is_some_and(|u| !u.is_empty()) {
+                eprintln!(
+                    "bkt: using the repository at {} (found from the working directory)",
+                    found.display()
+                );
+            }
             return Repo::open(found, "the working directory", false);
         }
         if let Some(p) = config_repo {

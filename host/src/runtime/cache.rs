@@ -2,7 +2,10 @@
 //!
 //! Compiling a component with Cranelift takes tens to hundreds of milliseconds; loading the
 //! cached artifact maps it from disk in well under one. The folder is private to the user
-//! (0700) because a cached artifact is native code that bkt runs.
+//! (0700) because a cached artifact is native code that bkt runs: an artifact is loaded only
+//! from a folder and file that belong to bkt's user and that nobody else may write, else it
+//! is compiled again. Root's cache is `/var/cache/bkt`, never a folder a user's environment
+//! names (under `sudo -E`, XDG_CACHE_HOME is the user's).
 
 use anyhow::{Context as _, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -32,17 +35,25 @@ impl Cache {
             return Ok(Component::new(engine, wasm)?);
         };
         let path = dir.join(format!("{hash}.cwasm"));
-        if path.is_file() {
-            // SAFETY: the artifact was written by bkt itself into a 0700 folder of the user's,
-            // for this engine configuration (the folder name is the engine's compatibility hash);
-            // wasmtime checks the header and refuses an artifact from another engine.
-            match unsafe { Component::deserialize_file(engine, &path) } {
-                Ok(component) => return Ok(component),
-                Err(e) => tracing::debug!(
-                    "cached {} does not load ({e:#}); recompiling",
-                    path.display()
-                ),
+        match private_artifact(dir, &path) {
+            Ok(()) => {
+                // SAFETY: the artifact is in a folder and file only bkt's user can write (checked
+                // just above), where bkt itself wrote it for this engine configuration (the
+                // folder name is the engine's compatibility hash); wasmtime checks the header
+                // and refuses an artifact from another engine.
+                match unsafe { Component::deserialize_file(engine, &path) } {
+                    Ok(component) => return Ok(component),
+                    Err(e) => tracing::debug!(
+                        "cached {} does not load ({e:#}); recompiling",
+                        path.display()
+                    ),
+                }
             }
+            Err(Unusable::Missing) => {}
+            Err(Unusable::NotPrivate(why)) => tracing::warn!(
+                "not loading compiled code from {}: {why}; compiling the plugin again",
+                path.display()
+            ),
         }
         let component = Component::new(engine, wasm)
             .map_err(anyhow::Error::from)
@@ -57,6 +68,28 @@ impl Cache {
     }
 }
 
+enum Unusable {
+    Missing,
+    NotPrivate(String),
+}
+
+/// Whether the artifact at `path` and its folder `dir` may be loaded: both exist, belong to
+/// the effective user, and are writable by nobody else. The artifact itself is not followed
+/// if it is a symlink.
+fn private_artifact(dir: &Path, path: &Path) -> Result<(), Unusable> {
+    let file = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(_) => return Err(Unusable::Missing),
+    };
+    if !file.is_file() {
+        return Err(Unusable::NotPrivate("it is not a plain file".into()));
+    }
+    let folder = std::fs::metadata(dir).map_err(|_| Unusable::Missing)?;
+    crate::owner::private_to_us(&folder)
+        .map_err(|why| Unusable::NotPrivate(format!("its folder {}: {why}", dir.display())))?;
+    crate::owner::private_to_us(&file).map_err(Unusable::NotPrivate)
+}
+
 fn store(dir: &Path, path: &Path, component: &Component) -> Result<()> {
     let bytes = component.serialize()?;
     crate::repo::atomic::write(path, &bytes, crate::repo::atomic::Mode::Exactly(0o600))?;
@@ -65,4 +98,47 @@ fn store(dir: &Path, path: &Path, component: &Component) -> Result<()> {
         std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chmod(p: &Path, mode: u32) {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn only_private_artifacts_load() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("engine");
+        std::fs::create_dir(&dir).unwrap();
+        chmod(&dir, 0o700);
+        let path = dir.join("x.cwasm");
+        assert!(matches!(
+            private_artifact(&dir, &path),
+            Err(Unusable::Missing)
+        ));
+        std::fs::write(&path, "code").unwrap();
+        chmod(&path, 0o600);
+        assert!(private_artifact(&dir, &path).is_ok());
+        chmod(&path, 0o666);
+        assert!(matches!(
+            private_artifact(&dir, &path),
+            Err(Unusable::NotPrivate(_))
+        ));
+        chmod(&path, 0o600);
+        chmod(&dir, 0o777);
+        assert!(
+            matches!(private_artifact(&dir, &path), Err(Unusable::NotPrivate(w)) if w.contains("folder"))
+        );
+        chmod(&dir, 0o700);
+        // A symlink to an artifact elsewhere is not followed.
+        let link = dir.join("y.cwasm");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(matches!(
+            private_artifact(&dir, &link),
+            Err(Unusable::NotPrivate(_))
+        ));
+    }
 }

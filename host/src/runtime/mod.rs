@@ -6,8 +6,10 @@
 pub mod bindings;
 mod cache;
 pub mod caps;
+pub mod program;
 pub mod query;
 mod session;
+mod shown;
 mod state;
 
 pub use session::Session;
@@ -95,6 +97,14 @@ impl Runtime {
             })?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        // WASI's monotonic clock again, replaced by the host's: its sleeps and polls return
+        // at once (see `State`), so no plugin can wait where the epoch deadline cannot reach.
+        linker.allow_shadowing(true);
+        wasmtime_wasi::p2::bindings::clocks::monotonic_clock::add_to_linker::<
+            State,
+            wasmtime::component::HasSelf<State>,
+        >(&mut linker, |s| s)?;
+        linker.allow_shadowing(false);
         Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)?;
         let cache = cache::Cache::new(&engine, cache_dir);
         Ok(Runtime {
@@ -141,7 +151,7 @@ impl Runtime {
         };
         let mut session = Session::new(self, &pre, name, empty, fixed)?;
         let info = session
-            .call(|p, s| p.bkt_subsystem_subsystem().call_info(s).map(Ok))
+            .info()
             .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))?;
         caps::check_declared(&info.capabilities)
             .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
@@ -161,11 +171,12 @@ impl Runtime {
     }
 }
 
-/// The home folder of the user bkt acts for.
-pub fn home_dir() -> PathBuf {
+/// The home folder of the user bkt acts for; `None` without an absolute HOME (a system
+/// service), never `/` in its place: `~/` paths then mean nothing.
+pub fn home_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/"))
+        .filter(|h| h.is_absolute())
 }
 
 /// Whether `root` is an ostree-based system.

@@ -2,13 +2,14 @@
 //! the calls into it with their errors made readable.
 
 use super::bindings::{
-    Capabilities, Context, EditResult, Plan, Plugin, PluginErrorValue, PluginPre, Section,
+    Capabilities, Context, EditResult, Plan, Plugin, PluginErrorValue, PluginInfo, PluginPre,
+    Section,
 };
-use super::state::{MemoryCap, State};
-use super::{CallError, Limits, Runtime, TICK, caps};
+use super::state::{InstanceLimits, LogBudget, State};
+use super::{CallError, Limits, Runtime, TICK, caps, shown};
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -20,7 +21,20 @@ pub struct Session {
     instance: Plugin,
     stderr: MemoryOutputPipe,
     limits: Limits,
+    /// The time limit of the call under way (shorter for `info`), for its error message.
+    timeout: Duration,
 }
+
+/// How long `info` may take: it only describes the plugin, and it runs for every plugin on
+/// every command, so a spinning `info` must not cost the full call limit each time.
+pub const INFO_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The most text `capture` may return: a manifest is a hand-edited JSON file, far smaller.
+pub const CAPTURE_CAP: usize = 16 << 20;
+
+/// The most host-side resources (open files, streams, pollables) a plugin may hold at once.
+/// They live in bkt's memory, outside the plugin's memory cap; a plugin needs a few dozen.
+const RESOURCES: usize = 10_000;
 
 struct FixedClock;
 
@@ -75,15 +89,18 @@ impl Session {
             caps,
             context,
             wasi: wasi.build(),
-            table: ResourceTable::new(),
-            memory: MemoryCap {
-                limit: rt.limits.memory_bytes,
-                hit: false,
+            table: {
+                let mut table = ResourceTable::new();
+                table.set_max_capacity(RESOURCES);
+                table
             },
+            limits: InstanceLimits::new(rt.limits.memory_bytes),
             refusals: Vec::new(),
+            deadline: Instant::now() + rt.limits.timeout,
+            log: LogBudget::default(),
         };
         let mut store = Store::new(&rt.engine, state);
-        store.limiter(|s| &mut s.memory);
+        store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(ticks(rt.limits.timeout));
         let instance = pre
             .instantiate(&mut store)
@@ -94,11 +111,21 @@ impl Session {
             instance,
             stderr,
             limits: rt.limits,
+            timeout: rt.limits.timeout,
         })
+    }
+
+    /// The plugin's description, with its own short time limit.
+    pub(super) fn info(&mut self) -> Result<PluginInfo, CallError> {
+        self.call_within(INFO_TIMEOUT.min(self.limits.timeout), |p, s| {
+            p.bkt_subsystem_subsystem().call_info(s).map(Ok)
+        })
+        .map(shown::info)
     }
 
     pub fn plan(&mut self, manifest: Option<&str>) -> Result<Plan, CallError> {
         self.call(|p, s| p.bkt_subsystem_subsystem().call_plan(s, manifest))
+            .map(shown::plan)
     }
 
     pub fn capture(
@@ -106,7 +133,28 @@ impl Session {
         manifest: Option<&str>,
         take: &[String],
     ) -> Result<String, CallError> {
-        self.call(|p, s| p.bkt_subsystem_subsystem().call_capture(s, manifest, take))
+        let text = self.call(|p, s| p.bkt_subsystem_subsystem().call_capture(s, manifest, take))?;
+        self.check_manifest("capture", text)
+    }
+
+    /// A manifest a plugin returned: bounded, and JSON (every manifest is), so that what is
+    /// written to the repository is never a plugin's arbitrary bytes.
+    fn check_manifest(&self, call: &str, text: String) -> Result<String, CallError> {
+        let id = &self.store.data().plugin;
+        if text.len() > CAPTURE_CAP {
+            return Err(CallError::Failed(format!(
+                "plugin {id}: {call} returned {} MiB, more than the {} MiB a manifest may be",
+                text.len() >> 20,
+                CAPTURE_CAP >> 20
+            )));
+        }
+        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+            return Err(CallError::Failed(format!(
+                "plugin {id}: {call} returned a manifest that is not valid JSON ({e}); nothing \
+                 was written"
+            )));
+        }
+        Ok(text)
     }
 
     pub fn render_section(&mut self, manifest: Option<&str>) -> Result<Vec<Section>, CallError> {
@@ -119,18 +167,46 @@ impl Session {
         verb: &str,
         args: &[String],
     ) -> Result<EditResult, CallError> {
-        self.call(|p, s| {
-            p.bkt_subsystem_subsystem()
-                .call_edit(s, manifest, verb, args)
-        })
+        let mut result = self
+            .call(|p, s| {
+                p.bkt_subsystem_subsystem()
+                    .call_edit(s, manifest, verb, args)
+            })
+            .map(shown::edit)?;
+        if let Some(text) = result.manifest.take() {
+            result.manifest = Some(self.check_manifest("edit", text)?);
+        }
+        Ok(result)
     }
 
-    pub(super) fn call<T>(
+    fn call<T>(
         &mut self,
         f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<Result<T, PluginErrorValue>>,
     ) -> Result<T, CallError> {
-        self.store.set_epoch_deadline(ticks(self.limits.timeout));
+        self.call_within(self.limits.timeout, f)
+    }
+
+    /// One call under `timeout`: the epoch deadline stops running code, and the same instant
+    /// bounds the queries it starts. Every error comes back printable.
+    fn call_within<T>(
+        &mut self,
+        timeout: Duration,
+        f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<Result<T, PluginErrorValue>>,
+    ) -> Result<T, CallError> {
+        self.timeout = timeout;
+        self.store.set_epoch_deadline(ticks(timeout));
+        let state = self.store.data_mut();
+        state.deadline = Instant::now() + timeout;
+        state.log = LogBudget::default();
+        state.limits.hit = false;
         let result = f(&self.instance, &mut self.store);
+        self.outcome(result).map_err(shown::error)
+    }
+
+    fn outcome<T>(
+        &mut self,
+        result: wasmtime::Result<Result<T, PluginErrorValue>>,
+    ) -> Result<T, CallError> {
         let state = self.store.data_mut();
         if !state.refusals.is_empty() {
             let tried = std::mem::take(&mut state.refusals);
@@ -152,18 +228,26 @@ impl Session {
     fn crash_message(&self, trap: &wasmtime::Error) -> String {
         let state = self.store.data();
         let id = &state.plugin;
-        if state.memory.hit {
+        if state.limits.hit {
             return format!(
                 "plugin {id} needed more than {} MiB of memory and was stopped (raise it with --plugin-memory)",
                 self.limits.memory_bytes >> 20
             );
         }
         if matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+            if self.timeout < self.limits.timeout {
+                return format!(
+                    "plugin {id}: info() ran longer than {} s and was stopped; describing a \
+                     plugin must not take longer",
+                    self.timeout.as_secs_f64()
+                );
+            }
             return format!(
                 "plugin {id} ran longer than {} s and was stopped (raise it with --plugin-timeout)",
-                self.limits.timeout.as_secs_f64()
+                self.timeout.as_secs_f64()
             );
         }
+        // Made printable with the rest of the error, after the panic is found in its lines.
         let stderr = String::from_utf8_lossy(&self.stderr.contents())
             .trim()
             .to_string();
@@ -203,6 +287,12 @@ fn ticks(timeout: Duration) -> u64 {
 /// are under the system root; `~/` paths under the user's home. Missing folders are skipped.
 fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, String)>, String> {
     let (base, rest, guest_base) = match read.strip_prefix("~/") {
+        // Without a home (a system service has no HOME) `~/` means nothing; joined to an
+        // empty base it would mean `/`. Not opened, quietly: the boot unit runs this way.
+        Some(_) if ctx.home.is_empty() || !ctx.home.starts_with('/') => {
+            tracing::debug!("read path {read:?} not opened: there is no home folder");
+            return Ok(None);
+        }
         Some(rest) => (PathBuf::from(&ctx.home), rest, ctx.home.clone()),
         None if caps::is_clean_absolute(read) => (
             PathBuf::from(&ctx.root),
@@ -237,4 +327,32 @@ fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, St
         rest.trim_end_matches('/')
     );
     Ok(Some((real, guest)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(root: &std::path::Path, home: &str) -> Context {
+        Context {
+            root: root.display().to_string(),
+            home: home.to_string(),
+            arch: "x86_64".into(),
+            ostree: false,
+        }
+    }
+
+    #[test]
+    fn home_reads_need_a_home() {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().join("home");
+        std::fs::create_dir_all(home.join(".config/x")).unwrap();
+        let with_home = ctx(t.path(), home.to_str().unwrap());
+        let (host, guest) = preopen(&with_home, "~/.config/x").unwrap().unwrap();
+        assert_eq!(host, home.join(".config/x").canonicalize().unwrap());
+        assert_eq!(guest, format!("{}/.config/x", home.display()));
+        // No HOME: nothing is opened, least of all `/.config/x` or `/`.
+        assert_eq!(preopen(&ctx(t.path(), ""), "~/.config/x"), Ok(None));
+        assert_eq!(preopen(&ctx(t.path(), "relative"), "~/.config/x"), Ok(None));
+    }
 }

@@ -1,6 +1,7 @@
 //! A plugin for testing the host: its manifest says what to try, and the host must allow or
-//! refuse it. It declares the queries `echo WORD`, the runs `true` (as root) and `echo WORD`
-//! (as the user), reads of `/etc/probe`, and writes under `/etc/probe/`.
+//! refuse it. It declares the queries `echo WORD`, `sleep WORD` and `yes`, the runs `true`
+//! (as root) and `echo WORD` (as the user), reads of `/etc/probe`, and writes under
+//! `/etc/probe/`.
 
 // The entry points are exported only in the wasm build; natively (unit tests) they are unused.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -35,6 +36,33 @@ struct Probe {
     /// Lines of the PROBE Containerfile section.
     #[serde(default)]
     section: Vec<String>,
+    /// paths to return as `remove-file` effects.
+    #[serde(default)]
+    removes: Vec<String>,
+    /// the mode of the `writes` files (0644 when absent).
+    #[serde(default)]
+    write_mode: Option<u32>,
+    /// seconds to sleep (WASI's clock) at the start of plan.
+    #[serde(default)]
+    sleep_secs: u64,
+    /// messages to log at warn level in plan.
+    #[serde(default)]
+    log: Vec<String>,
+    /// how many numbered lines to log at warn level in plan.
+    #[serde(default)]
+    log_lines: u32,
+    /// the summary of one extra change.
+    #[serde(default)]
+    summary: Option<String>,
+    /// ids of items only the machine has (so that capture has something to take).
+    #[serde(default)]
+    extra: Vec<String>,
+    /// text capture returns instead of the manifest.
+    #[serde(default)]
+    capture_text: Option<String>,
+    /// capture returns a JSON string this many MiB long.
+    #[serde(default)]
+    capture_mib: u32,
 }
 
 struct ProbePlugin;
@@ -66,7 +94,11 @@ impl Guest for ProbePlugin {
             phase: Phase::Configuration,
             verbs: vec![],
             capabilities: Capabilities {
-                queries: vec![shape(&["echo", "{word}"])],
+                queries: vec![
+                    shape(&["echo", "{word}"]),
+                    shape(&["sleep", "{word}"]),
+                    shape(&["yes"]),
+                ],
                 runs: vec![
                     run_shape(&["true"], Scope::System),
                     run_shape(&["echo", "{word}"], Scope::User),
@@ -78,6 +110,16 @@ impl Guest for ProbePlugin {
     }
 
     fn capture(text: Option<String>, _take: Vec<String>) -> Result<String, Error> {
+        let p: Probe = manifest::parse(text.as_deref().unwrap_or("{}"))?;
+        if let Some(returned) = p.capture_text {
+            return Ok(returned);
+        }
+        if p.capture_mib > 0 {
+            return Ok(format!(
+                "\"{}\"",
+                "a".repeat((p.capture_mib as usize) << 20)
+            ));
+        }
         Ok(text.unwrap_or_else(|| "{}\n".into()))
     }
 
@@ -85,6 +127,15 @@ impl Guest for ProbePlugin {
         let p: Probe = manifest::parse(text.as_deref().unwrap_or("{}"))?;
         if let Some(message) = p.panic {
             panic!("{message}");
+        }
+        if p.sleep_secs > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(p.sleep_secs));
+        }
+        for message in &p.log {
+            bkt_sdk::host::log(bkt_sdk::Level::Warn, message);
+        }
+        for i in 0..p.log_lines {
+            bkt_sdk::host::log(bkt_sdk::Level::Warn, &format!("probe log line {i}"));
         }
         if p.allocate_mib > 0 {
             let mut hold = Vec::new();
@@ -99,6 +150,9 @@ impl Guest for ProbePlugin {
         }
         let mut changes = Vec::new();
         let mut problems = Vec::new();
+        if let Some(summary) = &p.summary {
+            changes.push(wanted("summary".into(), summary, vec![]));
+        }
         for argv in &p.queries {
             match bkt_sdk::host::query(argv) {
                 Ok(out) => changes.push(wanted(argv.join(" "), out.stdout.trim(), vec![])),
@@ -128,9 +182,27 @@ impl Guest for ProbePlugin {
             let effect = Effect::WriteFile(WriteFile {
                 path: path.clone(),
                 contents: b"probe\n".to_vec(),
-                mode: 0o644,
+                mode: p.write_mode.unwrap_or(0o644),
             });
             changes.push(wanted(path.clone(), &format!("write {path}"), vec![effect]));
+        }
+        for id in &p.extra {
+            changes.push(change(
+                id.clone(),
+                format!("{id} is only on the machine"),
+                None,
+                Some("live".into()),
+                Scope::System,
+                vec![],
+            ));
+        }
+        for path in &p.removes {
+            let effect = Effect::RemoveFile(path.clone());
+            changes.push(wanted(
+                path.clone(),
+                &format!("remove {path}"),
+                vec![effect],
+            ));
         }
         Ok(Plan {
             items: changes.len() as u32,

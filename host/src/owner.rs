@@ -1,0 +1,107 @@
+//! Who may change a file or folder: the rules bkt applies before it runs a program from a
+//! folder or loads native code from its cache. Either would let whoever can write there run
+//! code as bkt, which at boot is root.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Mode bits that let users other than the owner change a file or a folder's entries.
+const GROUP_OR_WORLD_WRITABLE: u32 = 0o022;
+/// The sticky bit: in such a folder only an entry's owner may rename or remove it.
+const STICKY: u32 = 0o1000;
+
+/// The effective user id bkt runs as.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Why a folder (or file) with this owner and mode cannot be trusted by a process running as
+/// `euid`, or `None` when only root or that user can change it. `sticky_ok` allows a
+/// world-writable sticky folder (`/tmp`) as an ancestor: nobody else can rename or replace
+/// an entry in it that they do not own.
+pub fn refusal(uid: u32, mode: u32, euid: u32, sticky_ok: bool) -> Option<String> {
+    if uid != 0 && uid != euid {
+        return Some(format!(
+            "it belongs to user {uid}, not to root or user {euid}"
+        ));
+    }
+    if mode & GROUP_OR_WORLD_WRITABLE != 0 && !(sticky_ok && mode & STICKY != 0) {
+        return Some(format!("others may write to it (mode {:o})", mode & 0o7777));
+    }
+    None
+}
+
+/// `dir` made absolute and canonical, if it and every folder above it up to `/` can be
+/// changed only by root or the effective user; else why not, naming the folder at fault.
+pub fn trusted_folder(dir: &Path) -> Result<PathBuf, String> {
+    let real = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let euid = euid();
+    for (i, folder) in real.ancestors().enumerate() {
+        let meta = std::fs::metadata(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        if i == 0 && !meta.is_dir() {
+            return Err(format!("{} is not a folder", folder.display()));
+        }
+        if let Some(why) = refusal(meta.uid(), meta.mode(), euid, i > 0) {
+            return Err(format!("{}: {why}", folder.display()));
+        }
+    }
+    Ok(real)
+}
+
+/// Whether a file or folder belongs to the effective user and nobody else may write to it:
+/// the rule for bkt's own private files (compiled native code).
+pub fn private_to_us(meta: &std::fs::Metadata) -> Result<(), String> {
+    let euid = euid();
+    if meta.uid() != euid {
+        return Err(format!(
+            "it belongs to user {}, not to user {euid}",
+            meta.uid()
+        ));
+    }
+    refusal(meta.uid(), meta.mode(), euid, false).map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn only_root_or_the_user_and_nobody_else_writing() {
+        assert_eq!(refusal(0, 0o40755, 1000, false), None);
+        assert_eq!(refusal(1000, 0o40700, 1000, false), None);
+        assert!(refusal(1001, 0o40755, 1000, false).is_some_and(|w| w.contains("user 1001")));
+        assert!(refusal(1000, 0o40775, 1000, false).is_some_and(|w| w.contains("775")));
+        assert!(refusal(0, 0o40757, 1000, false).is_some());
+        // /tmp: world-writable but sticky; fine above a folder, never as the folder itself.
+        assert_eq!(refusal(0, 0o41777, 1000, true), None);
+        assert!(refusal(0, 0o41777, 1000, false).is_some());
+    }
+
+    #[test]
+    fn a_writable_folder_or_parent_is_named() {
+        let t = tempfile::tempdir().unwrap();
+        let inner = t.path().join("a/b");
+        std::fs::create_dir_all(&inner).unwrap();
+        assert!(trusted_folder(&inner).is_ok());
+        std::fs::set_permissions(t.path().join("a"), std::fs::Permissions::from_mode(0o777))
+            .unwrap();
+        let why = trusted_folder(&inner).unwrap_err();
+        assert!(why.contains("/a: others may write"), "{why}");
+        assert!(trusted_folder(&t.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn private_files_belong_to_us_alone() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        std::fs::write(&f, "x").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(private_to_us(&std::fs::metadata(&f).unwrap()).is_ok());
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(private_to_us(&std::fs::metadata(&f).unwrap()).is_err());
+    }
+}

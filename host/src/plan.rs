@@ -101,12 +101,15 @@ pub fn check(plugin: &Loaded, mut plan: Plan, root: &str) -> Result<Plan, CallEr
             match grant.effect(effect) {
                 Ok(()) => {}
                 Err(Refusal::Undeclared(why)) => {
+                    // The refusal quotes the plugin's argv or path: escaped like all its text.
+                    let why = crate::style::printable(&why);
                     return Err(CallError::Refused(format!(
                         "plugin {} {why}; its plan was refused and nothing of it runs",
                         plugin.info.id
                     )));
                 }
                 Err(Refusal::OutsideRoot(why)) => {
+                    let why = crate::style::printable(&why);
                     outside.push(Problem {
                         id: change.id.clone(),
                         message: format!("not applied: {why}"),

@@ -79,7 +79,18 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded, untracked: bool) 
         .session(plugin)
         .map_err(|e| CallError::Crashed(format!("{e:#}")))
         .and_then(|mut s| s.plan(manifest.as_deref()))
-        .and_then(|plan| check(plugin, plan, &rt.context.root));
+        .and_then(|plan| {
+            let started = std::time::Instant::now();
+            let effects: usize = plan.changes.iter().map(|c| c.effects.len()).sum();
+            let checked = check(plugin, plan, &rt.context.root);
+            tracing::debug!(
+                target: "bkt::timing",
+                "plugin {}: capability checks of {effects} effects in {} µs",
+                plugin.info.id,
+                started.elapsed().as_micros()
+            );
+            checked
+        });
     PluginPlan {
         plugin,
         manifest,

@@ -9,6 +9,7 @@ mod globals;
 mod plugin;
 mod pun;
 mod status;
+mod steps;
 
 use crate::app::{App, Format, Options};
 use crate::exec::{Elevator, ScopeFilter};

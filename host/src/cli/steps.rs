@@ -1,0 +1,196 @@
+//! Running the steps of a plan: each change's effects in order, batches of the same command
+//! merged into one process and retried one by one when that process fails, progress shown
+//! before each runs.
+
+use crate::app::{App, Format};
+use crate::exec::Executor;
+use crate::runtime::bindings::{Change, Effect, Run};
+use crate::sync::Drift;
+use std::io::Write;
+
+/// One change to make, with the effects that pass the scope filter.
+pub struct Step<'a> {
+    pub plugin: &'a str,
+    pub change: &'a Change,
+    pub effects: Vec<&'a Effect>,
+    pub drift: Option<Drift>,
+}
+
+/// Runs each step's effects in order; a failed effect ends its step, not the run.
+/// Consecutive steps whose single effect is a batchable run with the same command merge into
+/// one process (`dnf install -y a b c`); when that process fails, each step is retried alone,
+/// so one bad package does not keep the others off the machine.
+pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), String>> {
+    let total = steps.len();
+    let human = app.format == Format::Human;
+    let mut outcomes: Vec<Result<(), String>> = Vec::new();
+    let mut i = 0;
+    while i < steps.len() {
+        let end = batch_end(steps, i);
+        let group = &steps[i..end];
+        if end > i + 1 {
+            announce(human, &format!("{}-{end}", i + 1), total, group);
+            match exec.run(&merge(group)) {
+                Ok(()) => {
+                    report(app, &Ok(()));
+                    outcomes.extend(group.iter().map(|_| Ok(())));
+                }
+                Err(e) => {
+                    if human {
+                        println!(
+                            "{}",
+                            app.style.yellow(&format!("failed ({e:#}); one at a time:"))
+                        );
+                    }
+                    for (k, step) in group.iter().enumerate() {
+                        announce(
+                            human,
+                            &(i + k + 1).to_string(),
+                            total,
+                            std::slice::from_ref(step),
+                        );
+                        let outcome = run_step(exec, step);
+                        report(app, &outcome);
+                        outcomes.push(outcome);
+                    }
+                }
+            }
+        } else {
+            announce(human, &(i + 1).to_string(), total, group);
+            let outcome = run_step(exec, &group[0]);
+            report(app, &outcome);
+            outcomes.push(outcome);
+        }
+        i = end;
+    }
+    outcomes
+}
+
+fn run_step(exec: &Executor, step: &Step) -> Result<(), String> {
+    step.effects
+        .iter()
+        .try_for_each(|effect| exec.run(effect))
+        .map_err(|e| format!("{e:#}"))
+}
+
+/// Says what is running before it runs: an install can take a while.
+fn announce(human: bool, place: &str, total: usize, group: &[Step]) {
+    if !human {
+        return;
+    }
+    let ids: Vec<&str> = group.iter().map(|s| s.change.id.as_str()).collect();
+    print!(
+        "[{place}/{total}] {} {} … ",
+        group[0].plugin,
+        ids.join(", ")
+    );
+    let _ = std::io::stdout().flush();
+}
+
+fn report(app: &App, outcome: &Result<(), String>) {
+    if app.format != Format::Human {
+        return;
+    }
+    match outcome {
+        Ok(()) => println!("{}", app.style.green("ok")),
+        Err(e) => println!("{}", app.style.red(&format!("failed: {e}"))),
+    }
+}
+
+/// What makes two steps mergeable: same plugin, same program, scope and leading arguments.
+fn batch_key<'a>(step: &'a Step) -> Option<(&'a str, &'a Run)> {
+    match step.effects.as_slice() {
+        [Effect::Run(run)] if run.batch && !run.args.is_empty() => Some((step.plugin, run)),
+        _ => None,
+    }
+}
+
+fn batch_end(steps: &[Step], start: usize) -> usize {
+    let Some((plugin, first)) = batch_key(&steps[start]) else {
+        return start + 1;
+    };
+    let prefix = &first.args[..first.args.len() - 1];
+    let mut end = start + 1;
+    while let Some((p, run)) = steps.get(end).and_then(batch_key) {
+        if p != plugin
+            || run.program != first.program
+            || run.scope != first.scope
+            || run.args[..run.args.len() - 1] != *prefix
+        {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
+
+fn merge(steps: &[Step]) -> Effect {
+    let runs: Vec<&Run> = steps
+        .iter()
+        .filter_map(|s| batch_key(s).map(|(_, r)| r))
+        .collect();
+    let first = runs[0];
+    let mut args = first.args[..first.args.len() - 1].to_vec();
+    args.extend(runs.iter().filter_map(|r| r.args.last().cloned()));
+    Effect::Run(Run {
+        program: first.program.clone(),
+        args,
+        scope: first.scope,
+        batch: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::bindings::Scope;
+
+    fn change(id: &str, argv: &[&str], batch: bool) -> Change {
+        Change {
+            id: id.into(),
+            kind: crate::runtime::bindings::ChangeKind::Missing,
+            summary: id.into(),
+            effects: vec![Effect::Run(Run {
+                program: argv[0].into(),
+                args: argv[1..].iter().map(|s| s.to_string()).collect(),
+                scope: Scope::System,
+                batch,
+            })],
+            wanted: Some("installed".into()),
+            live: None,
+            live_is_default: false,
+            scope: Scope::System,
+        }
+    }
+
+    fn steps<'a>(changes: &'a [Change], plugin: &'a str) -> Vec<Step<'a>> {
+        changes
+            .iter()
+            .map(|c| Step {
+                plugin,
+                change: c,
+                effects: c.effects.iter().collect(),
+                drift: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_only_runs_that_differ_in_their_last_argument() {
+        let changes = [
+            change("a", &["dnf", "install", "-y", "a"], true),
+            change("b", &["dnf", "install", "-y", "b"], true),
+            change("c", &["dnf", "remove", "-y", "c"], true),
+            change("d", &["gsettings", "set", "s", "k", "1"], false),
+            change("e", &["gsettings", "set", "s", "k", "2"], false),
+        ];
+        let steps = steps(&changes, "dnf");
+        assert_eq!(batch_end(&steps, 0), 2);
+        assert_eq!(batch_end(&steps, 2), 3);
+        assert_eq!(batch_end(&steps, 3), 4, "unbatchable runs stay alone");
+        match merge(&steps[0..2]) {
+            Effect::Run(r) => assert_eq!(r.args, ["install", "-y", "a", "b"]),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -4,15 +4,7 @@
 mod common;
 use common::World;
 
-const CONTAINERFILE: &str = "FROM quay.io/fedora/fedora-bootc:42\n\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n\n# === SYSTEM_PACKAGES (managed by bkt) ===\n# === END SYSTEM_PACKAGES ===\n\nRUN bootc container lint\n";
-
-fn world(manifest: &str, installed: &[&str]) -> (World, String) {
-    let w = World::new();
-    w.write_manifest("system-packages.json", manifest);
-    w.write_containerfile(CONTAINERFILE);
-    let root = w.rpm_root(installed).display().to_string();
-    (w, root)
-}
+use common::dnf_world as world;
 
 fn dnf_status(w: &World, root: &str) -> serde_json::Value {
     let out = w.bkt(&["status", "--root", root, "-s", "dnf", "--format", "json"]);

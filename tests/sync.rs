@@ -229,15 +229,7 @@ fn user_settings_are_refused_on_a_mounted_root() {
 mod packages {
     use super::common::World;
 
-    const CONTAINERFILE: &str = "FROM x\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n# === SYSTEM_PACKAGES (managed by bkt) ===\n# === END SYSTEM_PACKAGES ===\n";
-
-    fn world(manifest: &str, installed: &[&str]) -> (World, String) {
-        let w = World::new();
-        w.write_manifest("system-packages.json", manifest);
-        w.write_containerfile(CONTAINERFILE);
-        let root = w.rpm_root(installed).display().to_string();
-        (w, root)
-    }
+    use super::common::dnf_world as world;
 
     fn dnf_json(w: &World, root: &str) -> serde_json::Value {
         let out = w.bkt(&["status", "--root", root, "-s", "dnf", "--format", "json"]);

@@ -291,6 +291,19 @@ pub fn rpm_repo() -> &'static Path {
     })
 }
 
+/// A Containerfile with the dnf plugin's two sections, empty.
+pub const DNF_CONTAINERFILE: &str = "FROM quay.io/fedora/fedora-bootc:42\n\n# === COPR_REPOS (managed by bkt) ===\n# === END COPR_REPOS ===\n\n# === SYSTEM_PACKAGES (managed by bkt) ===\n# === END SYSTEM_PACKAGES ===\n\nRUN bootc container lint\n";
+
+/// A world with a dnf manifest, [`DNF_CONTAINERFILE`] and a root with `installed` installed;
+/// returns the root as text for `--root`.
+pub fn dnf_world(manifest: &str, installed: &[&str]) -> (World, String) {
+    let w = World::new();
+    w.write_manifest("system-packages.json", manifest);
+    w.write_containerfile(DNF_CONTAINERFILE);
+    let root = w.rpm_root(installed).display().to_string();
+    (w, root)
+}
+
 impl World {
     /// A system root whose dnf uses the test repository, with `installed` installed by hand.
     pub fn rpm_root(&self, installed: &[&str]) -> PathBuf {

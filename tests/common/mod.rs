@@ -24,6 +24,13 @@ pub const NOBODY: u32 = 65534;
 /// The folders bkt looks programs up in.
 pub const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Whether any user may run `file`: it and every folder above it are open to others.
+fn reachable_by_others(file: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    file.ancestors()
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+}
+
 /// The user the tests run as.
 pub fn test_uid() -> u32 {
     std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self"))
@@ -122,8 +129,40 @@ impl World {
         }
     }
 
+    /// The bkt binary this world runs: cargo's, or, when it runs as another user who cannot
+    /// reach cargo's target folder (a checkout in a private folder), a copy that user can run.
+    pub fn bkt_exe(&self) -> PathBuf {
+        let built = PathBuf::from(env!("CARGO_BIN_EXE_bkt"));
+        if self.user.is_none() || reachable_by_others(&built) {
+            return built;
+        }
+        static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        COPY.get_or_init(|| {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            // One copy per build of bkt, shared by every test binary and run.
+            let meta = std::fs::metadata(&built).expect("bkt");
+            let dir = std::env::temp_dir().join("bkt-test-exe");
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            let copy = dir.join(format!("bkt-{}-{}", meta.mtime(), meta.size()));
+            if !copy.exists() {
+                let tmp = dir.join(format!(".bkt-{}", std::process::id()));
+                std::fs::copy(&built, &tmp).expect("copying bkt");
+                std::fs::rename(&tmp, &copy).expect("placing the copy of bkt");
+                // Copies of earlier builds are of no more use.
+                for old in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+                    if old.path() != copy && !old.file_name().to_string_lossy().starts_with('.') {
+                        let _ = std::fs::remove_file(old.path());
+                    }
+                }
+            }
+            copy
+        })
+        .clone()
+    }
+
     pub fn bkt(&self, args: &[&str]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bkt"));
+        let mut cmd = Command::new(self.bkt_exe());
         cmd.args(args);
         self.env(&mut cmd);
         Out(cmd.output().expect("running bkt"))
@@ -131,7 +170,7 @@ impl World {
 
     /// Starts bkt without waiting for it (output discarded).
     pub fn spawn_bkt(&self, args: &[&str]) -> std::process::Child {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bkt"));
+        let mut cmd = Command::new(self.bkt_exe());
         cmd.args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());

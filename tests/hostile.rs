@@ -261,3 +261,59 @@ fn a_spinning_info_is_stopped_after_its_own_short_limit() {
     assert_ne!(out.code(), 0, "{}", out.all());
     out.assert_all_has("info() ran longer than 2 s and was stopped");
 }
+
+#[test]
+fn a_trap_is_a_clear_error_and_the_others_still_report() {
+    let (w, _) = with_probe(r#"{"trap": true}"#);
+    let out = w.bkt(&["status", "--format", "json"]);
+    out.assert_code(1);
+    let json = out.json();
+    let plugins = json["plugins"].as_array().unwrap();
+    let probe = plugins.iter().find(|p| p["id"] == "probe").unwrap();
+    let error = probe["error"].as_str().unwrap_or("");
+    assert!(error.starts_with("plugin probe crashed"), "{json}");
+    assert!(plugins.iter().any(|p| p["id"] == "dnf"), "{json}");
+}
+
+#[test]
+fn a_plan_too_large_is_refused_not_swallowed() {
+    let (w, _) = with_probe(r#"{"changes": 250000}"#);
+    let out = w.bkt(&["status", "-s", "probe"]);
+    out.assert_code(1);
+    out.assert_stdout_has("plugin probe returned a plan of 250000 items; bkt takes at most");
+}
+
+#[test]
+fn a_million_changes_are_refused_not_swallowed() {
+    let (w, _) = with_probe(r#"{"changes": 1000000}"#);
+    let (out, took) = timed(&w, &["status", "-s", "probe"]);
+    out.assert_code(1);
+    out.assert_stdout_has("plugin probe returned more data in one call than bkt takes");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+#[test]
+fn files_that_are_not_plugins_for_this_bkt_are_refused_with_the_reason() {
+    let w = World::new();
+    let dir = w.path("data/bkt/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.wasm");
+    std::fs::write(&garbage, b"\0asm not really").unwrap();
+    let out = w.bkt(&["plugin", "trust", garbage.to_str().unwrap(), "--yes"]);
+    out.assert_code(2);
+    out.assert_stderr_has("loading plugin garbage");
+
+    let future = dir.join("future.wasm");
+    std::fs::copy(
+        PathBuf::from(env!("BKT_TEST_PLUGIN_DIR")).join("bkt_plugin_future.wasm"),
+        &future,
+    )
+    .unwrap();
+    let out = w.bkt(&["plugin", "trust", future.to_str().unwrap(), "--yes"]);
+    out.assert_code(2);
+    out.assert_stderr_has("plugin future does not");
+    out.assert_stderr_has("bkt:subsystem@1.0.0 contract");
+    // Neither was trusted, and bkt still works.
+    w.bkt(&["plugin", "list"]).assert_code(0);
+    assert!(!w.path("home/.config/bkt/trusted-plugins.json").exists());
+}

@@ -15,6 +15,9 @@ use wasmtime::{Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
+/// More items than any manifest a person keeps: a plan this large is a runaway plugin.
+const MAX_PLAN_ITEMS: usize = 200_000;
+
 /// One store and instance: the plugin's calls for one command.
 pub struct Session {
     store: Store<State>,
@@ -124,8 +127,15 @@ impl Session {
     }
 
     pub fn plan(&mut self, manifest: Option<&str>) -> Result<Plan, CallError> {
-        self.call(|p, s| p.bkt_subsystem_subsystem().call_plan(s, manifest))
-            .map(shown::plan)
+        let plan = self.call(|p, s| p.bkt_subsystem_subsystem().call_plan(s, manifest))?;
+        let items = plan.changes.len() + plan.agreed.len() + plan.problems.len();
+        if items > MAX_PLAN_ITEMS {
+            return Err(CallError::Refused(format!(
+                "plugin {} returned a plan of {items} items; bkt takes at most {MAX_PLAN_ITEMS}",
+                self.store.data().plugin
+            )));
+        }
+        Ok(shown::plan(plan))
     }
 
     pub fn capture(
@@ -245,6 +255,12 @@ impl Session {
             return format!(
                 "plugin {id} ran longer than {} s and was stopped (raise it with --plugin-timeout)",
                 self.timeout.as_secs_f64()
+            );
+        }
+        // wasmtime bounds what one call may copy out of a plugin (its hostcall fuel).
+        if format!("{trap:#}").contains("fuel allocated for hostcalls") {
+            return format!(
+                "plugin {id} returned more data in one call than bkt takes from a plugin, and was stopped"
             );
         }
         // Made printable with the rest of the error, after the panic is found in its lines.

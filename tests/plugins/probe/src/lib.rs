@@ -63,6 +63,12 @@ struct Probe {
     /// capture returns a JSON string this many MiB long.
     #[serde(default)]
     capture_mib: u32,
+    /// executes `unreachable` in plan: a trap without a panic message.
+    #[serde(default)]
+    trap: bool,
+    /// how many numbered changes plan returns.
+    #[serde(default)]
+    changes: u32,
 }
 
 struct ProbePlugin;
@@ -148,7 +154,13 @@ impl Guest for ProbePlugin {
         while std::hint::black_box(p.spin) {
             spins = std::hint::black_box(spins.wrapping_add(1));
         }
-        let mut changes = Vec::new();
+        if p.trap {
+            #[cfg(target_arch = "wasm32")]
+            core::arch::wasm32::unreachable();
+        }
+        let mut changes: Vec<_> = (0..p.changes)
+            .map(|i| wanted(i.to_string(), "x", vec![]))
+            .collect();
         let mut problems = Vec::new();
         if let Some(summary) = &p.summary {
             changes.push(wanted("summary".into(), summary, vec![]));

@@ -160,6 +160,7 @@ mod tests {
             live: None,
             live_is_default: false,
             scope: Scope::System,
+            next_boot: false,
         }
     }
 

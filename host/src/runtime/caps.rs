@@ -79,7 +79,11 @@ impl Grant<'_> {
                 self.root
             )));
         }
-        if !shape.argv.iter().any(|a| matches!(a, Arg::Root(_))) {
+        if !shape
+            .argv
+            .iter()
+            .any(|a| matches!(a, Arg::Root(_) | Arg::UnderRoot(_)))
+        {
             return Err(Refusal::OutsideRoot(format!(
                 "`{}` acts on the running system, not inside the mounted root {}; run it without --root",
                 argv.join(" "),
@@ -130,6 +134,19 @@ fn fits_arg(arg: &Arg, word: &str, root: &str) -> bool {
         Arg::Word => plain(word),
         Arg::Value => !word.chars().any(char::is_control),
         Arg::Root(prefix) => word.strip_prefix(prefix.as_str()) == Some(root),
+        Arg::UnderRoot(path) => is_clean_absolute(path) && word == under_root(root, path),
+        Arg::Prefixed(prefix) => word.strip_prefix(prefix.as_str()).is_some_and(|v| {
+            !v.is_empty() && !v.chars().any(|c| c.is_control() || c.is_whitespace())
+        }),
+    }
+}
+
+/// `path` (absolute) under `root`: itself when the root is `/`.
+fn under_root(root: &str, path: &str) -> String {
+    if root == "/" {
+        path.to_string()
+    } else {
+        format!("{}{path}", root.trim_end_matches('/'))
     }
 }
 
@@ -199,6 +216,8 @@ pub fn describe(shape: &[Arg]) -> String {
             Arg::Word => "WORD".into(),
             Arg::Value => "VALUE".into(),
             Arg::Root(prefix) => format!("{}ROOT", crate::exec::quote(prefix)),
+            Arg::UnderRoot(path) => format!("ROOT{}", crate::exec::quote(path)),
+            Arg::Prefixed(prefix) => format!("{}VALUE", crate::exec::quote(prefix)),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -329,6 +348,24 @@ mod tests {
         let mounted = grant(&c, "/mnt/img");
         assert!(mounted.query(&argv("rpm -qa --root /mnt/img")).is_ok());
         assert!(mounted.query(&argv("rpm -qa --root /")).is_err());
+    }
+
+    #[test]
+    fn paths_under_the_root_and_prefixed_values() {
+        let mut c = caps();
+        c.queries
+            .push(vec![lit("cat"), Arg::UnderRoot("/proc/cmdline".into())]);
+        c.queries
+            .push(vec![lit("k"), Arg::Prefixed("--append-if-missing=".into())]);
+        let g = grant(&c, "/");
+        assert!(g.query(&argv("cat /proc/cmdline")).is_ok());
+        assert!(g.query(&argv("cat /etc/shadow")).is_err());
+        assert!(g.query(&argv("k --append-if-missing=quiet")).is_ok());
+        assert!(g.query(&argv("k --append-if-missing=")).is_err());
+        assert!(g.query(&argv("k --delete-if-present=quiet")).is_err());
+        let mounted = grant(&c, "/mnt/img/");
+        assert!(mounted.query(&argv("cat /mnt/img/proc/cmdline")).is_ok());
+        assert!(mounted.query(&argv("cat /proc/cmdline")).is_err());
     }
 
     #[test]

@@ -63,6 +63,47 @@ impl Grant<'_> {
             }
             Effect::WriteFile(w) => self.path(&w.path, "writes"),
             Effect::RemoveFile(path) => self.path(path, "removes"),
+            Effect::Fetch(f) => {
+                if !(f.url.starts_with("https://") || f.url.starts_with("file:///"))
+                    || f.url.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
+                    return Err(Refusal::Undeclared(format!(
+                        "fetches {:?}: only https:// and file:/// URLs are fetched",
+                        f.url
+                    )));
+                }
+                if f.sha256.len() != 64
+                    || !f.sha256.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+                {
+                    return Err(Refusal::Undeclared(format!(
+                        "fetches {} with {:?}, which is not a sha256 in lowercase hex",
+                        f.url, f.sha256
+                    )));
+                }
+                match f.path.strip_prefix("~/") {
+                    Some(rest) => self.home_path(rest),
+                    None => self.path(&f.path, "writes"),
+                }
+            }
+        }
+    }
+
+    /// A `~/` path (given without the `~/`) inside a declared `~/` write folder.
+    fn home_path(&self, rest: &str) -> Result<(), Refusal> {
+        let clean = is_clean_absolute(&format!("/{rest}"));
+        let allowed = clean
+            && self.caps.writes.iter().any(|w| {
+                w.strip_prefix("~/").is_some_and(|prefix| {
+                    is_clean_absolute(&format!("/{prefix}")) && Path::new(rest).starts_with(prefix)
+                })
+            });
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::Undeclared(format!(
+                "writes ~/{rest}, outside its declared write paths ({})",
+                list(self.caps.writes.iter().cloned())
+            )))
         }
     }
 
@@ -196,6 +237,14 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), String> {
         }
     }
     for path in caps.writes.iter() {
+        if let Some(rest) = path.strip_prefix("~/") {
+            if rest.is_empty() || !is_clean_absolute(&format!("/{rest}")) {
+                return Err(format!(
+                    "write path {path:?} must name a folder below ~/, without `.` or `..`"
+                ));
+            }
+            continue;
+        }
         if !is_clean_absolute(path) || path == "/" {
             return Err(format!(
                 "write path {path:?} must be an absolute folder below /, without `.` or `..`"

@@ -14,7 +14,7 @@ wit_bindgen::generate!({
 
 pub use bkt::subsystem::host::{self, Level};
 pub use bkt::subsystem::types::{
-    Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error,
+    Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error, Fetch,
     HostContext as Context, InvalidManifest, Output, Phase, PlanResult as Plan, PluginInfo,
     Problem, QueryError, Run, RunShape, Scope, Section, Severity, Verb, WriteFile,
 };

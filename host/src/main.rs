@@ -3,6 +3,7 @@
 //! subsystem is a sandboxed WebAssembly plugin.
 
 mod app;
+mod boot;
 mod cli;
 mod containerfile;
 mod exec;

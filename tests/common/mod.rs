@@ -161,11 +161,16 @@ impl World {
         .clone()
     }
 
-    pub fn bkt(&self, args: &[&str]) -> Out {
+    /// bkt with `args` in this world's environment, to adjust before running.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(self.bkt_exe());
         cmd.args(args);
         self.env(&mut cmd);
-        Out(cmd.output().expect("running bkt"))
+        cmd
+    }
+
+    pub fn bkt(&self, args: &[&str]) -> Out {
+        Out(self.command(args).output().expect("running bkt"))
     }
 
     /// Starts bkt without waiting for it (output discarded).

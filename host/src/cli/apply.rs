@@ -4,6 +4,7 @@
 use super::drift::{self, count};
 pub use super::steps::{Step, execute};
 use crate::app::{App, Format};
+use crate::boot::Failure;
 use crate::exec::{Executor, ScopeFilter, effect_scope, euid};
 use crate::plan::{self, PluginPlan, describe_error, kind_name};
 use crate::runtime::CallError;
@@ -34,6 +35,63 @@ struct Decided<'a> {
 }
 
 pub fn run(app: &App, args: &Args) -> Result<i32> {
+    run_collect(app, args).map(|o| o.code)
+}
+
+/// What a run did, for the boot-time apply's record.
+pub struct Outcome {
+    pub code: i32,
+    pub applied: usize,
+    pub failures: Vec<Failure>,
+}
+
+/// Every plugin error and failed change of a run, with the plugin, item and effect.
+fn failures_of(
+    plans: &[PluginPlan],
+    ran: &[Step],
+    outcomes: &[Result<(), String>],
+) -> Vec<Failure> {
+    let mut out: Vec<Failure> = plans
+        .iter()
+        .filter_map(|p| match &p.result {
+            Err(CallError::Unavailable(_)) | Ok(_) => None,
+            Err(e) => Some(Failure {
+                plugin: p.id().to_string(),
+                item: String::new(),
+                effect: String::new(),
+                error: describe_error(&p.manifest_path(), e),
+            }),
+        })
+        .collect();
+    for p in plans {
+        if let Ok(plan) = &p.result {
+            out.extend(plan::errors(plan).map(|pr| Failure {
+                plugin: p.id().to_string(),
+                item: pr.id.clone(),
+                effect: String::new(),
+                error: pr.message.clone(),
+            }));
+        }
+    }
+    for (step, outcome) in ran.iter().zip(outcomes) {
+        if let Err(e) = outcome {
+            out.push(Failure {
+                plugin: step.plugin.to_string(),
+                item: step.change.id.clone(),
+                effect: step
+                    .effects
+                    .iter()
+                    .map(|e| Executor::describe(e))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                error: e.clone(),
+            });
+        }
+    }
+    out
+}
+
+pub fn run_collect(app: &App, args: &Args) -> Result<Outcome> {
     let repo = app.repo()?;
     if !args.dry_run {
         repo.lock()?;
@@ -62,14 +120,22 @@ pub fn run(app: &App, args: &Args) -> Result<i32> {
         if app.format == Format::Json {
             print_json(&plans, &decided, None);
         }
-        return Ok(code(errors));
+        return Ok(Outcome {
+            code: code(errors),
+            applied: 0,
+            failures: failures_of(&plans, &[], &[]),
+        });
     }
     if !args.yes {
         if !decided.run.is_empty()
             && !confirm(&format!("Apply {}?", count(decided.run.len(), "change")))?
         {
             println!("Nothing was changed.");
-            return Ok(1);
+            return Ok(Outcome {
+                code: 1,
+                applied: 0,
+                failures: vec![],
+            });
         }
         if !decided.ask.is_empty()
             && confirm(&format!(
@@ -87,7 +153,11 @@ pub fn run(app: &App, args: &Args) -> Result<i32> {
         println!("Nothing was changed.");
         settle(&mut records, &plans, &[], &[]);
         records.save();
-        return Ok(code(errors));
+        return Ok(Outcome {
+            code: code(errors),
+            applied: 0,
+            failures: failures_of(&plans, &[], &[]),
+        });
     }
     let exec = Executor::new(app.elevator, &app.root);
     let outcomes = execute(app, &exec, &decided.run);
@@ -134,7 +204,11 @@ pub fn run(app: &App, args: &Args) -> Result<i32> {
             }
         }
     }
-    Ok(code(errors))
+    Ok(Outcome {
+        code: code(errors),
+        applied: outcomes.iter().filter(|o| o.is_ok()).count(),
+        failures: failures_of(&plans, &decided.run, &outcomes),
+    })
 }
 
 /// Records, per plugin, what agrees after the run: the items that already did, and the

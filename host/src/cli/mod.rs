@@ -1,6 +1,7 @@
 //! The command line: arguments, help text, and one module per command.
 
 mod apply;
+mod boot;
 mod capture;
 mod containerfile;
 mod diff;
@@ -128,6 +129,11 @@ enum Command {
         /// deployment; a reboot is still needed
         #[arg(long)]
         now: bool,
+        /// Once per deployment, as the boot units run it: nothing when the booted deployment
+        /// was already applied, else apply without asking (changes made by hand are reported,
+        /// not reverted) and mark the deployment when every change succeeded
+        #[arg(long, conflicts_with_all = ["dry_run", "prune", "overwrite", "now"])]
+        boot: bool,
         /// Only these subsystems (repeatable)
         #[arg(short = 's', long = "subsystem", value_name = "ID")]
         only: Vec<String>,
@@ -190,14 +196,26 @@ pub fn main() -> Result<i32> {
 }
 
 fn dispatch(cli: Cli) -> Result<i32> {
-    let app = App::new(Options {
+    let opts = Options {
         repo: cli.repo,
         root: cli.root,
         format: cli.format,
         plugin_timeout: cli.plugin_timeout,
         plugin_memory: cli.plugin_memory,
         elevator: cli.elevator,
-    })?;
+    };
+    // The boot-time check comes before any plugin loads: a deployment already applied costs
+    // one status call.
+    if let Command::Apply {
+        boot: true,
+        only,
+        scope,
+        ..
+    } = cli.command
+    {
+        return boot::run(opts, only, scope);
+    }
+    let app = App::new(opts)?;
     match cli.command {
         Command::Status { only } => status::run(&app, &only),
         Command::Apply {
@@ -208,6 +226,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             now,
             only,
             scope,
+            ..
         } => apply::run(
             &app,
             &apply::Args {

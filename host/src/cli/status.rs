@@ -3,8 +3,9 @@
 
 use super::drift::{self, count};
 use crate::app::{App, Format};
+use crate::boot::{self, Half, LastRun};
 use crate::containerfile::{self, FILE, Rendered};
-use crate::exec::euid;
+use crate::exec::{ScopeFilter, euid};
 use crate::plan::{self, PluginPlan, counts, describe_error, kind_name};
 use crate::runtime::CallError;
 use crate::runtime::bindings::{Change, Severity};
@@ -37,6 +38,7 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
                 "plugins": plans.iter().zip(&drifts).map(|(p, d)| to_json(p, d)).collect::<Vec<_>>(),
                 "containerfile": containerfile_json(&containerfile),
                 "skipped_plugins": app.skipped().iter().map(|(path, why)| json!({"file": path, "reason": why})).collect::<Vec<_>>(),
+                "boot_apply": boot_json(app),
             });
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
@@ -53,6 +55,7 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
                 print_human(app, p, d);
             }
             print_containerfile(app, &containerfile);
+            print_boot(app);
             for (path, why) in app.skipped() {
                 println!("{} {}: {why}", app.style.yellow("skipped"), path.display());
             }
@@ -243,4 +246,50 @@ fn containerfile_json(result: &Result<Option<Rendered>>) -> serde_json::Value {
             "missing_sections": r.missing.iter().map(|(p, s)| json!({"plugin": p, "section": s})).collect::<Vec<_>>(),
         }),
     }
+}
+
+/// The boot-time apply's last runs, system half then user half.
+fn boot_runs(app: &App) -> Vec<(&'static str, LastRun)> {
+    [ScopeFilter::System, ScopeFilter::User]
+        .into_iter()
+        .filter_map(|scope| {
+            let half = Half::new(scope, &app.root).ok()?;
+            Some((half.name(), half.last_run()?))
+        })
+        .collect()
+}
+
+fn print_boot(app: &App) {
+    let s = app.style;
+    for (half, run) in boot_runs(app) {
+        let name = s.bold(&format!("{:<12}", format!("boot ({half})")));
+        let when = format!("{} for deployment {}", boot::utc(run.at), run.short);
+        if run.ok {
+            println!(
+                "{name} {} · {when}",
+                s.green(&format!("applied {}", count(run.applied, "change")))
+            );
+        } else {
+            println!(
+                "{name} {} · {when}",
+                s.red(&format!("{} failed", count(run.failures.len(), "change")))
+            );
+            for f in &run.failures {
+                println!("    {} {}: {}", f.plugin, f.item, f.error);
+            }
+            println!("    → the next boot (or login) tries again; `bkt apply` now shows the rest");
+        }
+    }
+}
+
+fn boot_json(app: &App) -> serde_json::Value {
+    let mut obj = serde_json::Map::new();
+    for (half, run) in boot_runs(app) {
+        obj.insert(
+            half.into(),
+            json!({"at": run.at, "at_utc": boot::utc(run.at), "deployment": run.deployment,
+                   "short": run.short, "ok": run.ok, "applied": run.applied, "failures": run.failures}),
+        );
+    }
+    serde_json::Value::Object(obj)
 }

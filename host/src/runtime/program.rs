@@ -43,6 +43,10 @@ const TOOL_ENV: &[(&str, &[&str])] = &[
     ("gnome-extensions", GNOME),
     ("flatpak", &["HOME", "XDG_DATA_HOME", "XDG_DATA_DIRS"]),
     (
+        "notify-send",
+        &["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"],
+    ),
+    (
         "systemctl",
         &["HOME", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS"],
     ),

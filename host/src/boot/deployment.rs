@@ -1,0 +1,196 @@
+//! Which deployment is booted: `bootc status --format=json` (`status.booted`), or, where bootc
+//! is missing, `rpm-ostree status --json` (the entry with `"booted": true`, never the first
+//! one, which can be a staged deployment).
+
+use crate::runtime::program;
+use anyhow::{Context as _, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::process::{Command, Stdio};
+
+/// The booted deployment, as both tools name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// The image's digest (`sha256:…`), when it came from a container image.
+    pub digest: Option<String>,
+    /// The ostree commit.
+    pub checksum: String,
+    /// Tells apart deployments of the same commit (a redeploy with other kernel arguments).
+    pub serial: i64,
+}
+
+impl Deployment {
+    /// The marker's text: one line naming the deployment.
+    pub fn id(&self) -> String {
+        format!(
+            "{} {}.{}",
+            self.digest.as_deref().unwrap_or("-"),
+            self.checksum,
+            self.serial
+        )
+    }
+
+    /// Short, for people: the digest's first 12 hex digits (or the commit's).
+    pub fn short(&self) -> String {
+        let hex = self
+            .digest
+            .as_deref()
+            .map(|d| d.trim_start_matches("sha256:"))
+            .unwrap_or(&self.checksum);
+        hex.chars().take(12).collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct BootcHost {
+    status: BootcStatus,
+}
+
+#[derive(Deserialize)]
+struct BootcStatus {
+    booted: Option<BootEntry>,
+}
+
+#[derive(Deserialize)]
+struct BootEntry {
+    image: Option<ImageStatus>,
+    ostree: Option<OstreeStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageStatus {
+    image_digest: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OstreeStatus {
+    checksum: String,
+    deploy_serial: i64,
+}
+
+/// The booted deployment of `bootc status --format=json`.
+pub fn from_bootc(json: &str) -> Result<Deployment> {
+    let host: BootcHost =
+        serde_json::from_str(json).context("bootc status --format=json is not what bkt reads")?;
+    let booted = host
+        .status
+        .booted
+        .context("bootc status lists no booted deployment")?;
+    let ostree = booted
+        .ostree
+        .context("bootc status: the booted deployment has no ostree commit")?;
+    Ok(Deployment {
+        digest: booted.image.and_then(|i| i.image_digest),
+        checksum: ostree.checksum,
+        serial: ostree.deploy_serial,
+    })
+}
+
+#[derive(Deserialize)]
+struct RpmOstree {
+    deployments: Vec<RpmOstreeDeployment>,
+}
+
+#[derive(Deserialize)]
+struct RpmOstreeDeployment {
+    #[serde(default)]
+    booted: bool,
+    checksum: String,
+    #[serde(default)]
+    serial: i64,
+    #[serde(rename = "container-image-reference-digest", default)]
+    digest: Option<String>,
+}
+
+/// The booted deployment of `rpm-ostree status --json`.
+pub fn from_rpm_ostree(json: &str) -> Result<Deployment> {
+    let status: RpmOstree =
+        serde_json::from_str(json).context("rpm-ostree status --json is not what bkt reads")?;
+    let booted = status
+        .deployments
+        .into_iter()
+        .find(|d| d.booted)
+        .context("rpm-ostree status lists no booted deployment")?;
+    Ok(Deployment {
+        digest: booted.digest,
+        checksum: booted.checksum,
+        serial: booted.serial,
+    })
+}
+
+/// Runs a status command the way bkt runs every program: resolved from the system folders,
+/// in a cleared environment. `None` when the program is not installed.
+fn status_of(program_name: &str, args: &[&str]) -> Result<Option<String>> {
+    let Ok(path) = program::resolve(program_name) else {
+        return Ok(None);
+    };
+    let out = Command::new(&path)
+        .args(args)
+        .env_clear()
+        .envs(program::environment(
+            program_name,
+            program::folders(),
+            |v| std::env::var_os(v),
+        ))
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {}", path.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{program_name} {} failed: {}",
+            args.join(" "),
+            crate::exec::failure_detail(&out.stderr, &out.stdout)
+        );
+    }
+    Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+/// The booted deployment, from bootc, else rpm-ostree.
+pub fn booted() -> Result<Deployment> {
+    if let Some(json) = status_of("bootc", &["status", "--format=json"])? {
+        return from_bootc(&json);
+    }
+    if let Some(json) = status_of("rpm-ostree", &["status", "--json"])? {
+        return from_rpm_ostree(&json);
+    }
+    bail!(
+        "neither bootc nor rpm-ostree is installed here: `apply --boot` runs on an image-based \
+         (bootc) system; use `bkt apply` elsewhere"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn the_booted_deployment_not_the_staged_one() {
+        let d = from_bootc(&fixture("bootc-status-staged.json")).unwrap();
+        assert_eq!(
+            d.digest.as_deref(),
+            Some("sha256:0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d")
+        );
+        assert_eq!(d.serial, 0);
+        assert_eq!(d.short(), "0c1d2e3f4a5b");
+        let r = from_rpm_ostree(&fixture("rpm-ostree-status-staged.json")).unwrap();
+        assert_eq!(r.digest, d.digest);
+        assert_eq!(r.checksum, d.checksum);
+        assert_eq!(r.id(), d.id());
+    }
+
+    #[test]
+    fn a_redeploy_with_other_kernel_arguments_is_another_deployment() {
+        let before = from_bootc(&fixture("bootc-status-staged.json")).unwrap();
+        let after = from_bootc(&fixture("bootc-status-kargs-redeploy.json")).unwrap();
+        assert_eq!(before.digest, after.digest);
+        assert_ne!(before.id(), after.id());
+    }
+}

@@ -1,0 +1,184 @@
+//! Boot-time apply: once per deployment, identified from recorded `bootc status` and
+//! `rpm-ostree status` output (doubles replaying it), with the real dnf in a throwaway root;
+//! and the units themselves, checked by the real systemd tools in a throwaway root.
+
+mod common;
+use common::{SYSTEM_PATH, World, dnf_world};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
+}
+
+/// A folder of doubles: `bootc` replaying `bootc_status` (none: bootc is not installed) and
+/// `rpm-ostree` replaying its recorded status. Returns the BKT_PROGRAM_PATH.
+fn doubles(w: &World, bootc_status: Option<&str>) -> String {
+    let bin = w.path("bin");
+    let _ = std::fs::remove_dir_all(&bin);
+    std::fs::create_dir_all(&bin).unwrap();
+    common::rpm_ostree_double(&bin, &w.path("rpm-ostree.log"));
+    if let Some(status) = bootc_status {
+        let double = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/doubles/bootc");
+        let wrapper = bin.join("bootc");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nBOOTC_STATUS='{}' BOOTC_LOG='{}' exec '{}' \"$@\"\n",
+                fixture(status).display(),
+                w.path("bootc.log").display(),
+                double.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    format!("{}:{SYSTEM_PATH}", bin.display())
+}
+
+fn boot(w: &World, path: &str, root: &str, extra: &[&str]) -> common::Out {
+    let mut args = vec!["apply", "--boot", "--scope", "system", "--root", root];
+    args.extend(extra);
+    let mut cmd = w.command(&args);
+    cmd.env("BKT_PROGRAM_PATH", path);
+    common::Out(cmd.output().expect("bkt"))
+}
+
+#[test]
+fn once_per_deployment_and_again_for_a_new_one() {
+    let (w, root) = dnf_world(r#"{"packages": ["alpha"]}"#, &[]);
+    let path = doubles(&w, Some("bootc-status-staged.json"));
+    let out = boot(&w, &path, &root, &[]);
+    out.assert_code(0);
+    out.assert_stdout_has("Applying the system half for deployment 0c1d2e3f4a5b");
+    assert_eq!(w.installed(root.as_ref()), ["alpha"]);
+    let marker = Path::new(&root).join("var/lib/bkt/last-applied-deployment");
+    let first = std::fs::read_to_string(&marker).expect("marker written");
+    assert!(
+        first.starts_with("sha256:0c1d2e3f4a5b"),
+        "the booted one, not the staged: {first}"
+    );
+
+    // The same deployment: nothing runs, not even a plugin query.
+    let out = boot(&w, &path, &root, &["-v"]);
+    out.assert_code(0);
+    out.assert_stdout_has("already applied for deployment 0c1d2e3f4a5b; nothing to do");
+    assert!(!out.stderr().contains("query:"), "{}", out.stderr());
+
+    // rpm-ostree names the same booted deployment when bootc is missing.
+    let without_bootc = doubles(&w, None);
+    boot(&w, &without_bootc, &root, &[])
+        .assert_stdout_has("already applied for deployment 0c1d2e3f4a5b");
+
+    // A redeploy that only changed kernel arguments is a new deployment.
+    let redeploy = doubles(&w, Some("bootc-status-kargs-redeploy.json"));
+    let out = boot(&w, &redeploy, &root, &[]);
+    out.assert_code(0);
+    out.assert_stdout_has("Applying the system half");
+    assert_ne!(std::fs::read_to_string(&marker).unwrap(), first);
+
+    let status = w.bkt(&["status", "--root", &root, "-s", "dnf", "--format", "json"]);
+    let run = &status.json()["boot_apply"]["system"];
+    assert_eq!(run["ok"], true, "{run}");
+    assert_eq!(run["short"], "0c1d2e3f4a5b");
+}
+
+#[test]
+fn a_failure_leaves_the_marker_so_the_next_boot_retries() {
+    let (w, root) = dnf_world(r#"{"packages": ["alpha", "nosuchpkg"]}"#, &[]);
+    let path = doubles(&w, Some("bootc-status-staged.json"));
+    let out = boot(&w, &path, &root, &[]);
+    out.assert_code(1);
+    out.assert_stderr_has("bkt: boot-time apply failed: dnf nosuchpkg");
+    out.assert_stderr_has("stays unmarked for deployment 0c1d2e3f4a5b");
+    assert_eq!(
+        w.installed(root.as_ref()),
+        ["alpha"],
+        "the others still ran"
+    );
+    let marker = Path::new(&root).join("var/lib/bkt/last-applied-deployment");
+    assert!(!marker.exists());
+
+    let status = w.bkt(&["status", "--root", &root, "-s", "dnf"]);
+    status.assert_stdout_has("boot (system) 1 change failed");
+    status.assert_stdout_has("dnf nosuchpkg: dnf exited with 1");
+
+    w.write_manifest("system-packages.json", r#"{"packages": ["alpha"]}"#);
+    boot(&w, &path, &root, &[]).assert_code(0);
+    assert!(marker.exists());
+}
+
+/// Both units pass the real `systemd-analyze verify` in a root with bkt and the standard
+/// targets, and enable offline there with `systemctl --root`.
+#[test]
+fn the_units_verify_and_enable_offline() {
+    let w = World::new();
+    let root = w.path("sysroot");
+    let system = root.join("usr/lib/systemd/system");
+    let user = root.join("usr/lib/systemd/user");
+    for dir in [&system, &user, &root.join("usr/bin"), &root.join("etc")] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::copy(env!("CARGO_BIN_EXE_bkt"), root.join("usr/bin/bkt")).unwrap();
+    for dir in ["/usr/lib/systemd/system", "/usr/lib/systemd/user"] {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            if e.file_name().to_string_lossy().ends_with(".target") {
+                let _ = std::fs::copy(e.path(), system.join(e.file_name()));
+            }
+        }
+    }
+    let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd");
+    std::fs::copy(
+        units.join("bkt-apply.service"),
+        system.join("bkt-apply.service"),
+    )
+    .unwrap();
+    std::fs::copy(
+        units.join("bkt-apply-user.service"),
+        user.join("bkt-apply-user.service"),
+    )
+    .unwrap();
+    // systemd-analyze cannot verify user units under --root; the user unit's directives are
+    // checked in the system tree, where every one of them is valid too.
+    std::fs::copy(
+        units.join("bkt-apply-user.service"),
+        system.join("bkt-apply-user.service"),
+    )
+    .unwrap();
+    for unit in ["bkt-apply.service", "bkt-apply-user.service"] {
+        let out = w.system_tool(
+            "systemd-analyze",
+            &[
+                "verify",
+                &format!("--root={}", root.display()),
+                &format!("/usr/lib/systemd/system/{unit}"),
+            ],
+        );
+        assert!(
+            out.ok() && out.stderr().trim().is_empty(),
+            "{unit}: {}",
+            out.all()
+        );
+    }
+    std::fs::remove_file(system.join("bkt-apply-user.service")).unwrap();
+    let root_flag = format!("--root={}", root.display());
+    let out = w.system_tool("systemctl", &[&root_flag, "enable", "bkt-apply.service"]);
+    assert!(out.ok(), "{}", out.all());
+    let out = w.system_tool(
+        "systemctl",
+        &[&root_flag, "--global", "enable", "bkt-apply-user.service"],
+    );
+    assert!(out.ok(), "{}", out.all());
+    // The links point into the root's own /usr: look at them, not through them.
+    for link in [
+        "etc/systemd/system/multi-user.target.wants/bkt-apply.service",
+        "etc/systemd/user/graphical-session.target.wants/bkt-apply-user.service",
+    ] {
+        assert!(std::fs::symlink_metadata(root.join(link)).is_ok(), "{link}");
+    }
+}

@@ -128,7 +128,7 @@ mod tests {
     #[test]
     fn dates_read_as_utc() {
         assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_795_795_320), "2026-11-27 14:02 UTC");
+        assert_eq!(utc(1_795_788_120), "2026-11-27 14:02 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
     }
 

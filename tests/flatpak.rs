@@ -292,7 +292,7 @@ fn an_override_set_by_hand_is_captured_and_reapplied_after_a_reset() {
     w.override_app(&app(1), &["--filesystem=home", "--env=FOO=bar"]);
     let (code, plugin) = status(&w);
     assert_eq!(code, 1, "{plugin:#}");
-    assert_eq!(change_ids(&plugin), [id.clone()]);
+    assert_eq!(change_ids(&plugin), std::slice::from_ref(&id));
     let c = change(&plugin, &id);
     // Made on the machine, after a sync that had no override: capture's to take.
     assert!(

@@ -1,0 +1,444 @@
+//! The flatpak subsystem: remotes, apps and their overrides, in the user and the system
+//! installation.
+//!
+//! Live state comes from one `flatpak list` and one `flatpak remotes` (every installation at
+//! once, through `query-all`) and the override files, read through preopened folders: two
+//! processes, whatever the number of apps. It renders no Containerfile section.
+
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+pub mod live;
+pub mod manifest;
+pub mod overrides;
+pub mod plan;
+
+use bkt_sdk::{
+    Capabilities, Change, EditResult, Error, Guest, Phase, Plan, PluginInfo, RunShape, Section,
+    change, edited, host, query_all, run_shape, shape, strings, usage, verb,
+};
+use live::Live;
+use manifest::{App, Installation, Manifest};
+
+pub const MANIFEST: &str = "flatpak-apps.json";
+
+struct Flatpak;
+
+#[cfg(target_arch = "wasm32")]
+bkt_sdk::export!(Flatpak);
+
+fn read_live() -> Result<Live, Error> {
+    let mut results = query_all(vec![strings(live::LIST), strings(live::REMOTES)]).into_iter();
+    let (Some(list), Some(remotes)) = (results.next(), results.next()) else {
+        return Err(Error::Failed("the host returned too few results".into()));
+    };
+    let (list, remotes) = (list?, remotes?);
+    for (out, what) in [(&list, "flatpak list"), (&remotes, "flatpak remotes")] {
+        if out.status != 0 {
+            return Err(Error::Failed(format!(
+                "{what} failed: {}",
+                out.stderr.trim()
+            )));
+        }
+    }
+    Ok(Live {
+        apps: live::parse_list(&list.stdout),
+        remotes: live::parse_remotes(&remotes.stdout),
+        overrides: live::read_overrides(&host::context().home),
+    })
+}
+
+/// Every command this plugin runs, for both installations: user ones as the user, system
+/// ones as root.
+fn run_shapes() -> Vec<RunShape> {
+    let mut shapes = Vec::new();
+    for inst in [Installation::User, Installation::System] {
+        let (flag, scope) = (inst.flag(), inst.scope());
+        for words in [
+            &[
+                "flatpak",
+                "remote-add",
+                "--if-not-exists",
+                flag,
+                "{word}",
+                "{word}",
+            ][..],
+            &[
+                "flatpak",
+                "remote-modify",
+                flag,
+                "--url",
+                "{word}",
+                "{word}",
+            ],
+            &["flatpak", "remote-delete", flag, "{word}"],
+            &[
+                "flatpak",
+                "install",
+                "--noninteractive",
+                "-y",
+                flag,
+                "{word}",
+                "{word}",
+            ],
+            &[
+                "flatpak",
+                "install",
+                "--reinstall",
+                "--noninteractive",
+                "-y",
+                flag,
+                "{word}",
+                "{word}",
+            ],
+            &[
+                "flatpak",
+                "uninstall",
+                "--noninteractive",
+                "-y",
+                flag,
+                "{word}",
+            ],
+            &["flatpak", "override", flag, "--reset", "{word}"],
+            &["flatpak", "override", flag, "{value}", "{word}"],
+        ] {
+            shapes.push(run_shape(words, scope));
+        }
+    }
+    shapes
+}
+
+impl Guest for Flatpak {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            id: "flatpak".into(),
+            command: "flatpak".into(),
+            summary: "Flatpak remotes, apps and overrides (user and system installations)".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            manifest: MANIFEST.into(),
+            sections: vec![],
+            phase: Phase::Packages,
+            verbs: vec![
+                verb(
+                    "add",
+                    "ID [--remote R] [--user|--system] [--branch B]",
+                    "Track an app and install it now (--no-apply: later)",
+                    true,
+                ),
+                verb(
+                    "remove",
+                    "ID [--user|--system]",
+                    "Stop tracking an app and uninstall it here",
+                    true,
+                ),
+                verb(
+                    "override",
+                    "ID [--user|--system] --filesystem=... --env=VAR=VALUE ...",
+                    "Add overrides to a tracked app (flatpak override's own options) and set them now",
+                    true,
+                ),
+                verb(
+                    "list",
+                    "",
+                    "Show tracked remotes and apps, and which are not on this machine",
+                    false,
+                ),
+            ],
+            capabilities: Capabilities {
+                queries: vec![shape(live::LIST), shape(live::REMOTES)],
+                runs: run_shapes(),
+                reads: strings(&[live::USER_OVERRIDES, live::SYSTEM_OVERRIDES]),
+                writes: vec![],
+            },
+        }
+    }
+
+    fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
+        let m = manifest::parse(text.as_deref())?;
+        let (m, warnings) = plan::capture(m, &read_live()?, &take);
+        for w in warnings {
+            host::log(bkt_sdk::Level::Warn, &w);
+        }
+        Ok(m.render())
+    }
+
+    fn plan(text: Option<String>) -> Result<Plan, Error> {
+        let m = manifest::parse(text.as_deref())?;
+        let c = plan::compare(&m, &read_live()?);
+        Ok(Plan {
+            items: (m.remotes.len() + m.apps.len()) as u32,
+            changes: c.changes,
+            agreed: c.agreed,
+            problems: c.problems,
+        })
+    }
+
+    fn render_section(text: Option<String>) -> Result<Vec<Section>, Error> {
+        manifest::parse(text.as_deref())?;
+        Ok(vec![])
+    }
+
+    fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
+        let m = manifest::parse(text.as_deref())?;
+        match verb.as_str() {
+            "add" => add(m, &args),
+            "remove" => remove(m, &args),
+            "override" => set_override(m, &args),
+            "list" if args.is_empty() => Ok(edited(None, list(&m))),
+            other => Err(usage(format!(
+                "`flatpak {other}` takes other arguments; see `bkt flatpak --help`"
+            ))),
+        }
+    }
+}
+
+/// A verb's arguments: the app id, the installation flag, named options, and the rest.
+struct Args {
+    id: String,
+    installation: Option<Installation>,
+    remote: Option<String>,
+    branch: Option<String>,
+    rest: Vec<String>,
+}
+
+fn parse_args(args: &[String], named: &[&str]) -> Result<Args, Error> {
+    let mut out = Args {
+        id: String::new(),
+        installation: None,
+        remote: None,
+        branch: None,
+        rest: vec![],
+    };
+    let mut words = args.iter();
+    while let Some(w) = words.next() {
+        let (name, inline) = match w.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+            _ => (w.as_str(), None),
+        };
+        match name {
+            "--user" => out.installation = Some(Installation::User),
+            "--system" => out.installation = Some(Installation::System),
+            "--remote" | "--branch" if named.contains(&name) => {
+                let value = inline
+                    .or_else(|| words.next().cloned())
+                    .ok_or_else(|| usage(format!("{name} needs a value")))?;
+                if name == "--remote" {
+                    out.remote = Some(value);
+                } else {
+                    out.branch = Some(value);
+                }
+            }
+            _ if !w.starts_with('-') && out.id.is_empty() => out.id = w.clone(),
+            _ => out.rest.push(w.clone()),
+        }
+    }
+    if out.id.is_empty() {
+        return Err(usage("name the application, e.g. org.gnome.Maps"));
+    }
+    manifest::check_app_id(&out.id).map_err(usage)?;
+    for (what, value) in [("remote name", &out.remote), ("branch", &out.branch)] {
+        if let Some(v) = value {
+            manifest::check_word(what, v).map_err(usage)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The installation an app is in: the one named, else the only one the manifest has it in.
+fn which(m: &Manifest, a: &Args) -> Result<Installation, Error> {
+    if let Some(i) = a.installation {
+        return Ok(i);
+    }
+    let found: Vec<Installation> = m
+        .apps
+        .iter()
+        .filter(|x| x.id == a.id)
+        .map(|x| x.scope)
+        .collect();
+    match found[..] {
+        [one] => Ok(one),
+        [] => Err(usage(format!("{} is not in {MANIFEST}", a.id))),
+        _ => Err(usage(format!(
+            "{} is in both installations; say which with --user or --system",
+            a.id
+        ))),
+    }
+}
+
+fn add(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
+    let a = parse_args(args, &["--remote", "--branch"])?;
+    if let Some(extra) = a.rest.first() {
+        return Err(usage(format!("`flatpak add` does not take {extra:?}")));
+    }
+    let inst = a.installation.unwrap_or_default();
+    let remote = match a.remote {
+        Some(r) => r,
+        None => {
+            let names: Vec<&str> = m
+                .remotes
+                .iter()
+                .filter(|r| r.scope == inst)
+                .map(|r| r.name.as_str())
+                .collect();
+            match names[..] {
+                [one] => one.to_string(),
+                _ => {
+                    return Err(usage(format!(
+                        "name the remote with --remote ({} remotes in the manifest: {})",
+                        inst.name(),
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    )));
+                }
+            }
+        }
+    };
+    let app = App {
+        id: a.id.clone(),
+        remote,
+        scope: inst,
+        branch: a.branch,
+        overrides: Default::default(),
+    };
+    let mut changes: Vec<Change> = Vec::new();
+    // A remote the manifest declares but this machine lacks is added first.
+    if let Some(r) = m.remote(inst, &app.remote) {
+        changes.push(change(
+            plan::remote_id(inst, &r.name),
+            format!("add the remote {}", r.name),
+            Some(r.url.clone()),
+            None,
+            inst.scope(),
+            vec![plan::add_remote(r)],
+        ));
+    }
+    changes.push(change(
+        plan::app_id(inst, &app.id),
+        format!("install {}", app.id),
+        Some(match &app.branch {
+            Some(b) => format!("{}//{b}", app.remote),
+            None => app.remote.clone(),
+        }),
+        None,
+        inst.scope(),
+        vec![plan::install(&app, false)],
+    ));
+    match m.app_mut(inst, &app.id) {
+        Some(existing) => {
+            existing.remote = app.remote;
+            existing.branch = app.branch;
+        }
+        None => m.apps.push(app),
+    }
+    Ok(EditResult {
+        manifest: Some(m.render()),
+        output: vec![],
+        changes,
+    })
+}
+
+fn remove(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
+    let a = parse_args(args, &[])?;
+    if let Some(extra) = a.rest.first() {
+        return Err(usage(format!("`flatpak remove` does not take {extra:?}")));
+    }
+    let inst = which(&m, &a)?;
+    if m.app(inst, &a.id).is_none() {
+        return Err(usage(format!(
+            "{} is not in {MANIFEST} for the {} installation",
+            a.id,
+            inst.name()
+        )));
+    }
+    m.apps.retain(|x| !(x.scope == inst && x.id == a.id));
+    let live = read_live().unwrap_or_default();
+    let changes = live
+        .apps
+        .get(&(inst, a.id.clone()))
+        .map(|rows| {
+            rows.iter()
+                .map(|row| {
+                    change(
+                        plan::app_id(inst, &a.id),
+                        format!("uninstall {}//{}", a.id, row.branch),
+                        None,
+                        Some(format!("{}//{}", row.origin, row.branch)),
+                        inst.scope(),
+                        vec![plan::uninstall(inst, &a.id, &row.branch)],
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(EditResult {
+        manifest: Some(m.render()),
+        output: vec![],
+        changes,
+    })
+}
+
+fn set_override(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
+    let a = parse_args(args, &[])?;
+    if a.rest.is_empty() {
+        return Err(usage(
+            "name what to override with flatpak's options, e.g. --filesystem=home --env=VAR=VALUE",
+        ));
+    }
+    let inst = which(&m, &a)?;
+    let Some(app) = m.app_mut(inst, &a.id) else {
+        return Err(usage(format!(
+            "{} is not in {MANIFEST} for the {} installation; `bkt flatpak add` it first",
+            a.id,
+            inst.name()
+        )));
+    };
+    overrides::apply_flags(&mut app.overrides, &a.rest).map_err(usage)?;
+    let wanted = overrides::to_keyfile(&app.overrides);
+    let effects = plan::set_overrides(inst, &a.id, &app.overrides);
+    let changes = vec![change(
+        plan::override_id(inst, &a.id),
+        format!("override {}", a.id),
+        Some(wanted),
+        None,
+        inst.scope(),
+        effects,
+    )];
+    Ok(EditResult {
+        manifest: Some(m.render()),
+        output: vec![],
+        changes,
+    })
+}
+
+fn list(m: &Manifest) -> Vec<String> {
+    let live = read_live().ok();
+    let mut out = vec![format!("remotes ({}):", m.remotes.len())];
+    for r in &m.remotes {
+        let note = match &live {
+            Some(l) if !l.remotes.contains_key(&(r.scope, r.name.clone())) => "   (not added here)",
+            _ => "",
+        };
+        out.push(format!("  {} {} ({}){note}", r.name, r.url, r.scope.name()));
+    }
+    out.push(format!("apps ({}):", m.apps.len()));
+    for a in &m.apps {
+        let note = match &live {
+            Some(l) if !l.apps.contains_key(&(a.scope, a.id.clone())) => "   (not installed here)",
+            _ => "",
+        };
+        let branch = a
+            .branch
+            .as_deref()
+            .map(|b| format!("//{b}"))
+            .unwrap_or_default();
+        out.push(format!(
+            "  {}{branch} from {} ({}){note}",
+            a.id,
+            a.remote,
+            a.scope.name()
+        ));
+    }
+    out
+}

@@ -25,9 +25,19 @@ fn user_app(n: usize) -> Value {
     json!({"id": app(n), "remote": REMOTE, "scope": "user"})
 }
 
-/// An unprivileged world whose manifest holds `apps` from the test remote.
+/// An unprivileged world whose user installation exists and is empty: flatpak has run there
+/// once. (A HOME where it never ran is its own test.)
+fn fresh_world() -> World {
+    let w = common::flatpak::world();
+    w.flatpak_ok(&["remotes", "--user"]);
+    w
+}
+
+/// An unprivileged world whose manifest holds `apps` from the test remote, which is added by
+/// hand as the manifest declares it (bkt adding it is its own test).
 fn world(apps: Value) -> World {
-    let w = World::unprivileged();
+    let w = fresh_world();
+    w.add_remote(REMOTE, &repo(APPS).url());
     w.write_manifest(FILE, &manifest(apps));
     w
 }
@@ -141,7 +151,7 @@ fn the_fixture_repository_installs_into_a_world_home() {
     assert_eq!(installed[0].installation, "user");
     assert_eq!(installed[1].id, app(APPS));
     // The installation is the world's, not the user's running the tests.
-    assert!(w.path("data/flatpak/app").join(app(1)).is_dir());
+    assert!(w.flatpak_user_dir().join("app").join(app(1)).is_dir());
 
     w.override_app(&app(1), &["--filesystem=home", "--env=FOO=bar"]);
     let file = w.override_file(&app(1)).expect("an override file");
@@ -164,7 +174,8 @@ fn the_fixture_repository_installs_into_a_world_home() {
 fn apply_adds_the_missing_remote_and_installs_the_missing_apps_in_one_call() {
     let mut two = user_app(2);
     two["branch"] = json!(BRANCH);
-    let w = world(json!([user_app(1), two]));
+    let w = fresh_world();
+    w.write_manifest(FILE, &manifest(json!([user_app(1), two])));
     let (code, plugin) = status(&w);
     assert_eq!(code, 1, "{plugin:#}");
     for id in [
@@ -217,7 +228,6 @@ fn apply_adds_the_missing_remote_and_installs_the_missing_apps_in_one_call() {
 #[test]
 fn an_app_installed_by_hand_is_extra_and_first_contact_capture_takes_it_whole() {
     let w = world(json!([user_app(1)]));
-    w.add_remote(REMOTE, &repo(APPS).url());
     w.install_apps(REMOTE, &[&app(1), &app(3)]);
     w.override_app(&app(3), &["--filesystem=home", "--env=FOO=bar"]);
 
@@ -385,7 +395,7 @@ fn apply_prune_removes_an_untracked_app() {
 
 #[test]
 fn an_app_from_a_remote_that_does_not_exist_is_a_clear_error_and_nothing_comes_from_it() {
-    let w = World::unprivileged();
+    let w = fresh_world();
     w.write_manifest(
         FILE,
         &serde_json::to_string_pretty(&json!({
@@ -405,11 +415,11 @@ fn an_app_from_a_remote_that_does_not_exist_is_a_clear_error_and_nothing_comes_f
     assert!(w.remotes().is_empty());
 }
 
-/// `text` as the manifest: status and apply refuse it with exit 2, name the file and every
-/// word of `names`, and change nothing.
+/// `text` as the manifest: status, apply and capture refuse it with exit 2, name the file and
+/// every word of `names`, and change nothing. (status reports it in its table, on stdout.)
 #[track_caller]
 fn refused(text: &str, names: &[&str]) {
-    let w = World::unprivileged();
+    let w = fresh_world();
     w.write_manifest(FILE, text);
     for args in [
         &["status", "-s", "flatpak"][..],
@@ -418,9 +428,9 @@ fn refused(text: &str, names: &[&str]) {
     ] {
         let out = w.bkt(args);
         out.assert_code(2);
-        out.assert_stderr_has("manifests/flatpak-apps.json");
+        out.assert_all_has("manifests/flatpak-apps.json");
         for name in names {
-            out.assert_stderr_has(name);
+            out.assert_all_has(name);
         }
     }
     assert_eq!(w.manifest(FILE), text);
@@ -466,10 +476,16 @@ fn invalid_app_ids_are_refused_before_anything_runs() {
     }
     let w = world(json!([user_app(1)]));
     let before = w.manifest(FILE);
-    for bad in ["-oops", "org..x", "1org.x", "--system"] {
-        let out = w.bkt(&["flatpak", "add", "--remote", REMOTE, "--user", "--", bad]);
+    for bad in ["org..x", "1org.x"] {
+        let out = w.bkt(&["flatpak", "add", bad, "--remote", REMOTE, "--user"]);
         out.assert_code(2);
         out.assert_stderr_has(bad);
+    }
+    // After `--` a word is the app id, whatever it starts with.
+    for bad in ["-oops", "--system"] {
+        let out = w.bkt(&["flatpak", "add", "--remote", REMOTE, "--user", "--", bad]);
+        out.assert_code(2);
+        out.assert_stderr_has(&format!("{bad:?}"));
     }
     assert_eq!(w.manifest(FILE), before);
     assert!(w.installed_apps().is_empty());
@@ -559,4 +575,33 @@ fn adding_an_app_the_remote_lacks_leaves_the_manifest_as_it_was() {
     assert_eq!(w.manifest(FILE), before, "byte for byte");
     assert_eq!(w.installed_ids(), ids(&[1]));
     assert_in_step(&w);
+}
+
+#[test]
+fn status_works_in_a_home_where_flatpak_never_ran() {
+    // flatpak makes the user installation on first use: bkt's two queries are the first.
+    for _ in 0..10 {
+        let mut w = World::unprivileged();
+        common::flatpak::share_cache(&mut w);
+        w.write_manifest(FILE, "{\n  \"remotes\": [],\n  \"apps\": []\n}\n");
+        w.bkt(&["status", "-s", "flatpak"]).assert_code(0);
+    }
+}
+
+#[test]
+fn overrides_are_read_where_flatpak_keeps_them_under_xdg_data_home() {
+    // bkt hands flatpak XDG_DATA_HOME, so flatpak keeps the user installation and its
+    // overrides in $XDG_DATA_HOME/flatpak, here not ~/.local/share: status reads them there.
+    let mut w = World::unprivileged();
+    common::flatpak::share_cache(&mut w);
+    w.add_remote(REMOTE, &repo(APPS).url());
+    w.install_app(REMOTE, &app(1));
+    assert!(w.path("data/flatpak/app").join(app(1)).is_dir());
+    w.write_manifest(FILE, &manifest(json!([user_app(1)])));
+    assert_in_step(&w);
+    w.override_app(&app(1), &["--filesystem=home"]);
+    assert!(w.path("data/flatpak/overrides").join(app(1)).is_file());
+    let (code, plugin) = status(&w);
+    assert_eq!(code, 1, "the override is seen: {plugin:#}");
+    change(&plugin, &format!("override:user:{}", app(1)));
 }

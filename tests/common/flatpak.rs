@@ -39,7 +39,7 @@ impl Repo {
 /// says how many) in a folder of its own.
 pub fn repo(apps: usize) -> &'static Repo {
     static REPO: OnceLock<Repo> = OnceLock::new();
-    let repo = REPO.get_or_init(|| build(&base_dir(), apps));
+    let repo = REPO.get_or_init(|| build(&base_dir_for("flatpak-repo-"), apps));
     assert!(
         repo.apps >= apps,
         "the repository of this binary was built with {} apps, not {apps}",
@@ -48,9 +48,10 @@ pub fn repo(apps: usize) -> &'static Repo {
     repo
 }
 
-/// Where this binary builds: under cargo's temp folder, or, when the tests run as root and
-/// another user could not read it there (a checkout in a private folder), the system's.
-fn base_dir() -> PathBuf {
+/// A folder of this process named `prefix` + its id: under cargo's temp folder, or, when the
+/// tests run as root and another user could not reach it there (a checkout in a private
+/// folder), under the system's. Folders of earlier processes that are gone are removed.
+fn base_dir_for(prefix: &str) -> PathBuf {
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let base = if test_uid() != 0 || reachable_by_others(&target) {
         target
@@ -61,7 +62,7 @@ fn base_dir() -> PathBuf {
     if let Ok(entries) = std::fs::read_dir(&base) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = name.strip_prefix("flatpak-repo-")
+            if let Some(pid) = name.strip_prefix(prefix)
                 && pid.parse::<u32>().is_ok()
                 && !Path::new("/proc").join(pid).exists()
             {
@@ -69,7 +70,7 @@ fn base_dir() -> PathBuf {
             }
         }
     }
-    base.join(format!("flatpak-repo-{}", std::process::id()))
+    base.join(format!("{prefix}{}", std::process::id()))
 }
 
 /// Runs a flatpak build command as the test's user with a HOME of the build's own, so no
@@ -188,6 +189,38 @@ fn build(dir: &Path, apps: usize) -> Repo {
         apps,
         took,
     }
+}
+
+/// An unprivileged world for flatpak, its data home where flatpak's is when XDG_DATA_HOME is
+/// not set (`~/.local/share`), with a compiled-code cache shared by the worlds of this binary
+/// that run as the same user.
+pub fn world() -> World {
+    let mut w = World::unprivileged();
+    let data = w.path("home/.local/share");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    w.extra_env
+        .push(("XDG_DATA_HOME".into(), data.display().to_string()));
+    share_cache(&mut w);
+    w
+}
+
+/// Gives `w` a compiled-code cache shared with the other worlds of this binary (owned by the
+/// world's user, 0700, as bkt wants its cache), so each world does not compile the plugins.
+pub fn share_cache(w: &mut World) {
+    let Some(uid) = w.user else {
+        return;
+    };
+    static CACHE: OnceLock<PathBuf> = OnceLock::new();
+    w.cache = CACHE
+        .get_or_init(|| {
+            let dir = base_dir_for("flatpak-cache-");
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .expect("chmod");
+            super::chown_all(&dir, uid);
+            dir
+        })
+        .clone();
 }
 
 /// Where flatpak looks for the system bus.
@@ -316,9 +349,19 @@ impl World {
         self.flatpak_ok(&["override", "--user", "--reset", id]);
     }
 
+    /// The folder flatpak keeps the user's installation in: `$XDG_DATA_HOME/flatpak`.
+    pub fn flatpak_user_dir(&self) -> PathBuf {
+        self.extra_env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "XDG_DATA_HOME")
+            .map_or_else(|| self.path("data"), |(_, v)| PathBuf::from(v))
+            .join("flatpak")
+    }
+
     /// The user's override keyfile of `id`, if there is one.
     pub fn override_file(&self, id: &str) -> Option<String> {
-        std::fs::read_to_string(self.path("data/flatpak/overrides").join(id)).ok()
+        std::fs::read_to_string(self.flatpak_user_dir().join("overrides").join(id)).ok()
     }
 
     /// Installed apps of every installation, sorted by id.

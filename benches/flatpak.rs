@@ -13,7 +13,6 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::World;
 use common::flatpak::{BRANCH, REMOTE, app, repo};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -30,7 +29,7 @@ const REMOTES: &[&str] = &["remotes", "--columns=name,url,options"];
 
 fn main() {
     let r = repo(APPS);
-    let w = World::unprivileged();
+    let w = common::flatpak::world();
     w.add_remote(REMOTE, &r.url());
     let ids: Vec<String> = (1..=APPS).map(app).collect();
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -86,7 +85,10 @@ fn main() {
     let queries: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("query: "))
-        .map(|l| l.split("query: ").nth(1).unwrap_or(l).trim())
+        .map(|l| {
+            let query = l.split("query: ").nth(1).unwrap_or(l);
+            query.split(" plugin=").next().unwrap_or(query).trim()
+        })
         .collect();
 
     let status = || {
@@ -105,7 +107,10 @@ fn main() {
             .env("PATH", common::SYSTEM_PATH)
             .env("LC_ALL", "C.UTF-8")
             .env("HOME", w.path("home"))
-            .env("XDG_DATA_HOME", w.path("data"))
+            .env(
+                "XDG_DATA_HOME",
+                w.flatpak_user_dir().parent().expect("the data home"),
+            )
             .args(args)
             .stdout(Stdio::null());
         cmd

@@ -304,11 +304,10 @@ fn an_override_set_by_hand_is_captured_and_reapplied_after_a_reset() {
     assert_eq!(code, 1, "{plugin:#}");
     assert_eq!(change_ids(&plugin), std::slice::from_ref(&id));
     let c = change(&plugin, &id);
-    // Made on the machine, after a sync that had no override: capture's to take.
-    assert!(
-        c["side"] == "new-on-machine" || c["side"] == "machine",
-        "{c:#}"
-    );
+    // Made on the machine after a sync that had no override: new there, capture's to take.
+    assert_eq!(c["kind"], "extra", "{c:#}");
+    assert_eq!(c["side"], "new-on-machine", "{c:#}");
+    assert_eq!(c["wanted"], Value::Null, "{c:#}");
     w.bkt(&["capture", "-s", "flatpak"]).assert_code(0);
     assert_eq!(
         manifest_app(&w, &app(1)).map(|a| a["overrides"].clone()),
@@ -325,7 +324,8 @@ fn an_override_set_by_hand_is_captured_and_reapplied_after_a_reset() {
     assert_eq!(code, 1, "{plugin:#}");
     let c = change(&plugin, &id);
     assert_eq!(c["side"], "machine", "{c:#}");
-    assert_ne!(c["kind"], "extra", "{c:#}");
+    assert_eq!(c["kind"], "missing", "{c:#}");
+    assert_eq!(c["live"], Value::Null, "{c:#}");
     w.bkt(&["apply", "--yes", "-s", "flatpak"]).assert_code(0);
     assert!(
         w.override_file(&app(1))

@@ -605,3 +605,164 @@ fn overrides_are_read_where_flatpak_keeps_them_under_xdg_data_home() {
     assert_eq!(code, 1, "the override is seen: {plugin:#}");
     change(&plugin, &format!("override:user:{}", app(1)));
 }
+
+/// The system installation, which only root changes: a remote of the test's own, emptied
+/// before and after (also when the test fails), one test at a time across processes.
+struct SystemInstallation {
+    _lock: std::fs::File,
+    remote: &'static str,
+}
+
+impl SystemInstallation {
+    fn take() -> SystemInstallation {
+        let lock = std::fs::File::create(std::env::temp_dir().join("bkt-test-flatpak-system.lock"))
+            .expect("lock file");
+        lock.lock().expect("locking the system installation");
+        let s = SystemInstallation {
+            _lock: lock,
+            remote: "bkt-test-system",
+        };
+        s.clean();
+        s
+    }
+
+    /// Uninstalls whatever came from the test's remote, then removes the remote.
+    fn clean(&self) {
+        let run = |args: &[&str]| {
+            std::process::Command::new("flatpak")
+                .args(args)
+                .env_clear()
+                .env("PATH", common::SYSTEM_PATH)
+                .output()
+                .expect("running flatpak")
+        };
+        let list = run(&["list", "--system", "--columns=ref,origin"]);
+        for line in String::from_utf8_lossy(&list.stdout).lines() {
+            if let Some((reference, origin)) = line.split_once('\t')
+                && origin.trim() == self.remote
+            {
+                run(&[
+                    "uninstall",
+                    "--system",
+                    "-y",
+                    "--noninteractive",
+                    reference.trim(),
+                ]);
+            }
+        }
+        for n in 1..=APPS {
+            run(&["override", "--system", "--reset", &app(n)]);
+        }
+        run(&["remote-delete", "--system", "--force", self.remote]);
+    }
+}
+
+impl Drop for SystemInstallation {
+    fn drop(&mut self) {
+        self.clean();
+    }
+}
+
+#[test]
+fn as_root_the_system_installation_is_applied_and_captured() {
+    if common::test_uid() != 0 {
+        eprintln!("skipped: only root changes the system installation");
+        return;
+    }
+    let system = SystemInstallation::take();
+    let w = World::new();
+    w.flatpak_ok(&[
+        "remote-add",
+        "--system",
+        "--no-gpg-verify",
+        system.remote,
+        &repo(APPS).url(),
+    ]);
+    let entry = |n: usize| json!({"id": app(n), "remote": system.remote, "scope": "system"});
+    let text = serde_json::to_string_pretty(&json!({
+        "remotes": [{"name": system.remote, "url": repo(APPS).url(), "scope": "system"}],
+        "apps": [entry(5)],
+    }))
+    .expect("JSON")
+        + "\n";
+    w.write_manifest(FILE, &text);
+
+    let (code, plugin) = status(&w);
+    assert_eq!(code, 1, "{plugin:#}");
+    assert_eq!(change_ids(&plugin), [format!("system:{}", app(5))]);
+    w.bkt(&["apply", "--yes", "-s", "flatpak"]).assert_code(0);
+    let installed = w.installed_apps();
+    assert_eq!(installed.len(), 1, "{installed:?}");
+    assert_eq!(
+        (installed[0].id.as_str(), installed[0].installation.as_str()),
+        (app(5).as_str(), "system")
+    );
+    assert_in_step(&w);
+
+    // By hand: an override and another app, both system-wide.
+    w.flatpak_ok(&["override", "--system", "--filesystem=home", &app(5)]);
+    w.flatpak_ok(&[
+        "install",
+        "--system",
+        "-y",
+        "--noninteractive",
+        system.remote,
+        &app(6),
+    ]);
+    let (code, plugin) = status(&w);
+    assert_eq!(code, 1, "{plugin:#}");
+    assert_eq!(
+        change(&plugin, &format!("override:system:{}", app(5)))["side"],
+        "new-on-machine"
+    );
+    assert_eq!(
+        change(&plugin, &format!("system:{}", app(6)))["side"],
+        "new-on-machine"
+    );
+    w.bkt(&["capture", "-s", "flatpak"]).assert_code(0);
+    assert_eq!(
+        manifest_app(&w, &app(5)).map(|a| a["overrides"].clone()),
+        Some(json!({"Context": {"filesystems": ["home"]}})),
+        "{}",
+        w.manifest(FILE)
+    );
+    assert_eq!(
+        manifest_app(&w, &app(6)),
+        Some(json!({"id": app(6), "remote": system.remote, "scope": "system", "branch": BRANCH})),
+        "{}",
+        w.manifest(FILE)
+    );
+    assert_in_step(&w);
+
+    w.bkt(&["flatpak", "remove", &app(6), "--system"])
+        .assert_code(0);
+    assert_eq!(w.installed_ids(), ids(&[5]));
+    assert_eq!(manifest_ids(&w), ids(&[5]));
+    assert_in_step(&w);
+}
+
+#[test]
+fn capture_takes_a_remote_added_by_hand_with_the_app_installed_from_it() {
+    let w = fresh_world();
+    w.write_manifest(FILE, "{\n  \"remotes\": [],\n  \"apps\": []\n}\n");
+    w.add_remote(REMOTE, &repo(APPS).url());
+    w.install_app(REMOTE, &app(5));
+    let (code, plugin) = status(&w);
+    assert_eq!(code, 1, "{plugin:#}");
+    assert_eq!(
+        change(&plugin, &format!("remote:user:{REMOTE}"))["kind"],
+        "extra"
+    );
+    let out = w.bkt(&["capture", "-s", "flatpak"]);
+    out.assert_code(0);
+    assert_eq!(
+        manifest_doc(&w),
+        json!({
+            "remotes": [{"name": REMOTE, "url": repo(APPS).url(), "scope": "user"}],
+            "apps": [{"id": app(5), "remote": REMOTE, "scope": "user", "branch": BRANCH}],
+        }),
+        "{}",
+        out.all()
+    );
+    assert_in_step(&w);
+}

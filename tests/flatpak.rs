@@ -404,13 +404,22 @@ fn an_app_from_a_remote_that_does_not_exist_is_a_clear_error_and_nothing_comes_f
         }))
         .expect("JSON"),
     );
-    let out = w.bkt(&["status", "-s", "flatpak"]);
-    assert!(matches!(out.code(), 1 | 2), "{}", out.all());
-    out.assert_all_has("nowhere");
+    // A problem of that entry, not a failed install.
+    let (code, plugin) = status(&w);
+    assert_eq!(code, 1, "{plugin:#}");
+    assert_eq!(change_ids(&plugin), Vec::<String>::new(), "{plugin:#}");
+    let problem = &plugin["problems"][0];
+    assert_eq!(problem["id"], format!("user:{}", app(1)), "{plugin:#}");
+    let message = problem["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("\"nowhere\"") && message.contains("remotes"),
+        "says which remote and where to add it: {message}"
+    );
 
-    let out = w.bkt(&["apply", "--yes", "-s", "flatpak"]);
-    assert!(matches!(out.code(), 1 | 2), "{}", out.all());
-    out.assert_all_has("nowhere");
+    let out = w.bkt(&["apply", "--yes", "-s", "flatpak", "-v"]);
+    out.assert_code(1);
+    out.assert_stderr_has("\"nowhere\"");
+    assert!(!out.stderr().contains("run: flatpak"), "{}", out.all());
     assert!(w.installed_apps().is_empty());
     assert!(w.remotes().is_empty());
 }

@@ -579,8 +579,9 @@ fn adding_an_app_the_remote_lacks_leaves_the_manifest_as_it_was() {
         REMOTE,
         "--user",
     ]);
-    assert!(matches!(out.code(), 1 | 2), "{}", out.all());
-    out.assert_all_has("org.bkt.Nope");
+    out.assert_code(1);
+    out.assert_stdout_has("Nothing matches org.bkt.Nope in remote bkt-test");
+    out.assert_all_has("was restored");
     assert_eq!(w.manifest(FILE), before, "byte for byte");
     assert_eq!(w.installed_ids(), ids(&[1]));
     assert_in_step(&w);

@@ -25,17 +25,45 @@ fn user_app(n: usize) -> Value {
     json!({"id": app(n), "remote": REMOTE, "scope": "user"})
 }
 
+/// The system installation is every world's: `flatpak list` and `flatpak remotes` show it
+/// to all. Tests of user installations hold this lock shared; the one test that changes the
+/// system installation holds it alone (across test processes too).
+fn system_lock() -> std::fs::File {
+    std::fs::File::create(std::env::temp_dir().join("bkt-test-flatpak-system.lock"))
+        .expect("lock file")
+}
+
+fn system_unchanged() -> std::fs::File {
+    let lock = system_lock();
+    lock.lock_shared().expect("locking the system installation");
+    lock
+}
+
+/// A world (below) while the system installation stays as it is.
+struct Fp {
+    w: World,
+    _system: std::fs::File,
+}
+
+impl std::ops::Deref for Fp {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.w
+    }
+}
+
 /// An unprivileged world whose user installation exists and is empty: flatpak has run there
 /// once. (A HOME where it never ran is its own test.)
-fn fresh_world() -> World {
+fn fresh_world() -> Fp {
+    let _system = system_unchanged();
     let w = common::flatpak::world();
     w.flatpak_ok(&["remotes", "--user"]);
-    w
+    Fp { w, _system }
 }
 
 /// An unprivileged world whose manifest holds `apps` from the test remote, which is added by
 /// hand as the manifest declares it (bkt adding it is its own test).
-fn world(apps: Value) -> World {
+fn world(apps: Value) -> Fp {
     let w = fresh_world();
     w.add_remote(REMOTE, &repo(APPS).url());
     w.write_manifest(FILE, &manifest(apps));
@@ -132,6 +160,7 @@ fn the_fixture_repository_installs_into_a_world_home() {
         "no summary in {:?}",
         r.path
     );
+    let _system = system_unchanged();
     let w = World::unprivileged();
     assert!(w.installed_apps().is_empty());
     w.add_remote(REMOTE, &r.url());
@@ -612,6 +641,7 @@ fn adding_an_app_the_remote_lacks_leaves_the_manifest_as_it_was() {
 #[test]
 fn status_works_in_a_home_where_flatpak_never_ran() {
     // flatpak makes the user installation on first use: bkt's two queries are the first.
+    let _system = system_unchanged();
     for _ in 0..10 {
         let mut w = World::unprivileged();
         common::flatpak::share_cache(&mut w);
@@ -624,6 +654,7 @@ fn status_works_in_a_home_where_flatpak_never_ran() {
 fn overrides_are_read_where_flatpak_keeps_them_under_xdg_data_home() {
     // bkt hands flatpak XDG_DATA_HOME, so flatpak keeps the user installation and its
     // overrides in $XDG_DATA_HOME/flatpak, here not ~/.local/share: status reads them there.
+    let _system = system_unchanged();
     let mut w = World::unprivileged();
     common::flatpak::share_cache(&mut w);
     w.add_remote(REMOTE, &repo(APPS).url());
@@ -647,8 +678,7 @@ struct SystemInstallation {
 
 impl SystemInstallation {
     fn take() -> SystemInstallation {
-        let lock = std::fs::File::create(std::env::temp_dir().join("bkt-test-flatpak-system.lock"))
-            .expect("lock file");
+        let lock = system_lock();
         lock.lock().expect("locking the system installation");
         let s = SystemInstallation {
             _lock: lock,

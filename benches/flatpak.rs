@@ -79,7 +79,9 @@ fn main() {
     );
     let drift = first.code() == 1;
     let mut logged = w.command(w.bkt_exe());
-    logged.args(STATUS).env("RUST_LOG", "bkt::query=debug");
+    logged
+        .args(STATUS)
+        .env("RUST_LOG", "bkt::query=debug,bkt::timing=debug");
     let log = logged.output().expect("running bkt");
     let log = String::from_utf8_lossy(&log.stderr);
     let queries: Vec<&str> = log
@@ -89,6 +91,12 @@ fn main() {
             let query = l.split("query: ").nth(1).unwrap_or(l);
             query.split(" plugin=").next().unwrap_or(query).trim()
         })
+        .collect();
+
+    let timings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("bkt::timing") || l.contains("loaded and instantiated"))
+        .map(|l| l.split("plugin ").nth(1).unwrap_or(l).trim())
         .collect();
 
     let status = || {
@@ -163,6 +171,9 @@ fn main() {
     );
     for q in &queries {
         println!("    {q}");
+    }
+    for t in &timings {
+        println!("  {t}");
     }
 }
 

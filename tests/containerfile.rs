@@ -138,3 +138,50 @@ fn a_failed_containerfile_write_leaves_both_files_untouched() {
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
 }
+
+/// This repository's own Containerfile: in step with its manifests (COPR_REPOS,
+/// SYSTEM_PACKAGES, KERNEL_ARGUMENTS), and the whole file, unmanaged parts included, passes
+/// hadolint (installed by scripts/deps) with only the rules .hadolint.yaml explains left out.
+#[test]
+fn this_repository_s_containerfile_is_in_step_and_passes_hadolint() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let w = World::new();
+    let check = w.bkt(&["--repo", repo.to_str().unwrap(), "containerfile", "check"]);
+    check.assert_code(0);
+    let text = std::fs::read_to_string(repo.join("Containerfile")).unwrap();
+    for section in ["COPR_REPOS", "SYSTEM_PACKAGES", "KERNEL_ARGUMENTS"] {
+        assert!(
+            text.contains(&format!("# === {section} (managed by bkt) ===")),
+            "{section}"
+        );
+    }
+    let hadolint = repo.join(".venv/bin/hadolint");
+    assert!(
+        hadolint.exists(),
+        "{} is missing: run scripts/deps",
+        hadolint.display()
+    );
+    let out = std::process::Command::new(&hadolint)
+        .arg("--config")
+        .arg(repo.join(".hadolint.yaml"))
+        .arg("--no-color")
+        .arg(repo.join("Containerfile"))
+        .output()
+        .expect("running hadolint");
+    assert!(
+        out.status.success(),
+        "hadolint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And it would catch a bad line: the same linter fails a `cd` in a RUN.
+    let bad = w.path("Containerfile.bad");
+    std::fs::write(&bad, format!("{text}RUN cd /tmp && ls\n")).unwrap();
+    let out = std::process::Command::new(&hadolint)
+        .arg("--config")
+        .arg(repo.join(".hadolint.yaml"))
+        .arg(&bad)
+        .output()
+        .expect("running hadolint");
+    assert!(!out.status.success(), "hadolint accepted a cd in RUN");
+}

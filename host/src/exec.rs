@@ -1,7 +1,7 @@
 //! Running effects: argv without a shell, privilege by scope, files through the root `Dir`.
 
 use crate::repo::atomic;
-use crate::runtime::bindings::{Effect, Run, Scope};
+use crate::runtime::bindings::{Effect, Fetch, Run, Scope};
 use crate::runtime::program::{self, Unresolved};
 use crate::style::printable;
 use anyhow::{Context as _, Result};
@@ -62,6 +62,8 @@ pub fn effect_scope(effect: &Effect) -> Scope {
     match effect {
         Effect::Run(r) => r.scope,
         Effect::WriteFile(_) | Effect::RemoveFile(_) => Scope::System,
+        Effect::Fetch(f) if f.path.starts_with("~/") => Scope::User,
+        Effect::Fetch(_) => Scope::System,
     }
 }
 
@@ -108,6 +110,12 @@ impl Executor {
                 safe_mode(w.mode)
             ),
             Effect::RemoveFile(p) => format!("remove {}", printable(p)),
+            Effect::Fetch(f) => format!(
+                "fetch {} to {} (sha256 {})",
+                printable(&f.url),
+                printable(&f.path),
+                printable(&f.sha256)
+            ),
         }
     }
 
@@ -116,6 +124,7 @@ impl Executor {
             Effect::Run(r) => return self.run_program(r),
             Effect::WriteFile(w) => (&w.path, self.write_file(w)),
             Effect::RemoveFile(path) => (path, self.remove_file(path)),
+            Effect::Fetch(f) => (&f.path, self.fetch(f)),
         };
         // File effects are not elevated: bkt would have to run itself through the elevator to
         // keep the checks above. Say so instead of a bare "permission denied".
@@ -165,20 +174,88 @@ impl Executor {
         }
     }
 
-    fn run_program(&self, r: &Run) -> Result<()> {
-        if r.scope == Scope::User && self.euid == 0 {
-            // User settings belong to a user: as root they would land in root's home, or make
-            // root-owned files in the user's.
-            match self.invoked_by.as_deref() {
-                Some(user) => anyhow::bail!(
-                    "skipped: user settings are not changed as root; run `bkt apply --scope user` as {user}"
-                ),
-                None => anyhow::bail!(
-                    "skipped: user settings are not changed as root, and no invoking user is known \
-                     (neither SUDO_USER nor PKEXEC_UID is set); run `bkt apply --scope user` as the \
-                     user whose settings these are"
-                ),
+    /// Downloads with curl (resolved like every program, in a cleared environment) into a temp
+    /// file beside the target, checks the sha256, then renames it into place.
+    fn fetch(&self, f: &Fetch) -> Result<()> {
+        let target = match f.path.strip_prefix("~/") {
+            Some(rest) => {
+                self.refuse_user_scope_as_root()?;
+                crate::runtime::home_dir()
+                    .context("the user's home is not known (HOME is not set)")?
+                    .join(rest)
             }
+            None => self.root.join(f.path.trim_start_matches('/')),
+        };
+        let dir = target.parent().context("a fetched file needs a folder")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let name = target
+            .file_name()
+            .context("a fetched file needs a name")?
+            .to_string_lossy()
+            .into_owned();
+        let tmp = dir.join(format!(".{name}.bkt-{}", std::process::id()));
+        let curl = resolve("curl")?;
+        let out = Command::new(&curl)
+            .args(["--fail", "--silent", "--show-error", "--location"])
+            .args(["--proto", "=https,file", "--max-filesize", "268435456"])
+            .arg("--output")
+            .arg(&tmp)
+            .arg(&f.url)
+            .env_clear()
+            .envs(program::environment("curl", program::folders(), |v| {
+                std::env::var_os(v)
+            }))
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", curl.display()))?;
+        let checked = if !out.status.success() {
+            Err(anyhow::anyhow!(
+                "fetching {} failed: {}",
+                printable(&f.url),
+                printable(&failure_detail(&out.stderr, &out.stdout))
+            ))
+        } else {
+            let bytes =
+                std::fs::read(&tmp).with_context(|| format!("reading {}", tmp.display()))?;
+            let got = crate::plugins::sha256_hex(&bytes);
+            if got == f.sha256 {
+                std::fs::rename(&tmp, &target)
+                    .with_context(|| format!("placing {}", target.display()))
+            } else {
+                Err(anyhow::anyhow!(
+                    "{} has sha256 {got}, not the {} the manifest names; it was not kept",
+                    printable(&f.url),
+                    printable(&f.sha256)
+                ))
+            }
+        };
+        if checked.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        checked
+    }
+
+    /// User settings belong to a user: as root they would land in root's home, or make
+    /// root-owned files in the user's.
+    fn refuse_user_scope_as_root(&self) -> Result<()> {
+        if self.euid != 0 {
+            return Ok(());
+        }
+        match self.invoked_by.as_deref() {
+            Some(user) => anyhow::bail!(
+                "skipped: user settings are not changed as root; run `bkt apply --scope user` as {user}"
+            ),
+            None => anyhow::bail!(
+                "skipped: user settings are not changed as root, and no invoking user is known \
+                 (neither SUDO_USER nor PKEXEC_UID is set); run `bkt apply --scope user` as the \
+                 user whose settings these are"
+            ),
+        }
+    }
+
+    fn run_program(&self, r: &Run) -> Result<()> {
+        if r.scope == Scope::User {
+            self.refuse_user_scope_as_root()?;
         }
         let program = resolve(&r.program)?;
         let mut cmd = if r.scope == Scope::System && self.euid != 0 {

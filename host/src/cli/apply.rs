@@ -18,6 +18,8 @@ pub struct Args {
     pub yes: bool,
     pub prune: bool,
     pub overwrite: bool,
+    /// Also apply changes that otherwise wait for the next image (kernel arguments).
+    pub now: bool,
     pub only: Vec<String>,
     pub scope: ScopeFilter,
 }
@@ -118,6 +120,18 @@ pub fn run(app: &App, args: &Args) -> Result<i32> {
                     count(kept, "change")
                 );
             }
+            let reboot = decided
+                .run
+                .iter()
+                .zip(&outcomes)
+                .filter(|(s, o)| s.change.next_boot && o.is_ok())
+                .count();
+            if reboot > 0 {
+                println!(
+                    "{} set on this deployment take effect after a reboot.",
+                    count(reboot, "change")
+                );
+            }
         }
     }
     Ok(code(errors))
@@ -194,6 +208,9 @@ fn report_problems(app: &App, plans: &[PluginPlan]) -> usize {
     errors
 }
 
+/// Why a change waits: it is part of the next image.
+const NEXT_BOOT: &str = "takes effect when the next image boots";
+
 fn decide<'a>(plans: &'a [PluginPlan], records: &Records, args: &Args) -> Decided<'a> {
     let mut d = Decided {
         run: vec![],
@@ -207,15 +224,22 @@ fn decide<'a>(plans: &'a [PluginPlan], records: &Records, args: &Args) -> Decide
                 .iter()
                 .filter(|e| args.scope.allows(effect_scope(e)))
                 .collect();
-            if effects.is_empty() {
-                continue;
-            }
             let step = Step {
                 plugin: p.id(),
                 change,
                 effects,
                 drift: Some(drift),
             };
+            // Named even where nothing can set it now (not an ostree system): it still waits.
+            if change.next_boot && !args.now {
+                if args.scope.allows(change.scope) {
+                    d.skipped.push((step, NEXT_BOOT));
+                }
+                continue;
+            }
+            if step.effects.is_empty() {
+                continue;
+            }
             match apply_decision(drift, change, args.prune, args.overwrite) {
                 ApplyDecision::Run => d.run.push(step),
                 ApplyDecision::Ask => d.ask.push(step),
@@ -301,10 +325,25 @@ fn print_plan(app: &App, d: &Decided) {
             );
         }
     }
+    let waiting = d
+        .skipped
+        .iter()
+        .filter(|(_, why)| *why == NEXT_BOOT)
+        .count();
+    if waiting > 0 {
+        println!(
+            "{}",
+            app.style.dim(&format!(
+                "{} {} when the next image boots (`bkt apply --now` also sets them on this deployment; they still need a reboot)",
+                count(waiting, "change"),
+                if waiting == 1 { "takes effect" } else { "take effect" }
+            ))
+        );
+    }
     let extras = d
         .skipped
         .iter()
-        .filter(|(s, _)| s.drift != Some(Drift::Conflict))
+        .filter(|(s, why)| s.drift != Some(Drift::Conflict) && *why != NEXT_BOOT)
         .count();
     if extras > 0 {
         println!(

@@ -39,7 +39,12 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
     let mut capture = 0;
     let mut conflicts = 0;
     let mut prune = 0;
+    let mut next_boot = 0;
     for (change, drift) in drifts {
+        if change.next_boot {
+            next_boot += 1;
+            continue;
+        }
         let takes = sync::capture_takes(*drift, change, false);
         match (*drift, sync::apply_decision(*drift, change, false, false)) {
             (Drift::Conflict, _) => conflicts += 1,
@@ -68,6 +73,13 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         steps.push(format!(
             "{} changed on both sides: bkt apply --overwrite -s {id} keeps the manifest's, bkt capture --overwrite -s {id} this machine's",
             count(conflicts, "item")
+        ));
+    }
+    if next_boot > 0 {
+        steps.push(format!(
+            "{} {} when the next image boots; bkt apply --now -s {id} also sets them on this deployment",
+            count(next_boot, "change"),
+            if next_boot == 1 { "takes effect" } else { "take effect" }
         ));
     }
     if prune > 0 {

@@ -124,6 +124,10 @@ enum Command {
         /// The manifest wins: also revert changes made on this machine and settle conflicts
         #[arg(long)]
         overwrite: bool,
+        /// Also set what otherwise waits for the next image (kernel arguments) on the running
+        /// deployment; a reboot is still needed
+        #[arg(long)]
+        now: bool,
         /// Only these subsystems (repeatable)
         #[arg(short = 's', long = "subsystem", value_name = "ID")]
         only: Vec<String>,
@@ -201,6 +205,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             yes,
             prune,
             overwrite,
+            now,
             only,
             scope,
         } => apply::run(
@@ -210,6 +215,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 yes,
                 prune,
                 overwrite,
+                now,
                 only,
                 scope,
             },

@@ -68,6 +68,11 @@ fn help(plugin: &Loaded) -> String {
 }
 
 pub fn run(app: &App, words: &[String]) -> Result<i32> {
+    // `bkt admin kargs …`, as the earlier bkt spelled some commands, is `bkt kargs …`.
+    let words = match words.split_first() {
+        Some((admin, rest)) if admin == "admin" && !rest.is_empty() => rest,
+        _ => words,
+    };
     let Some((word, rest)) = words.split_first() else {
         bail!("no command given")
     };
@@ -332,7 +337,8 @@ fn introduced<'a>(before: Option<&Plan>, after: &'a Plan) -> Vec<&'a Change> {
     after
         .changes
         .iter()
-        .filter(|c| c.kind != ChangeKind::Extra && !existed(c))
+        // Changes that wait for the next image are for `apply --now`, not for a verb.
+        .filter(|c| c.kind != ChangeKind::Extra && !c.next_boot && !existed(c))
         .collect()
 }
 

@@ -24,6 +24,9 @@ pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), Str
     let total = steps.len();
     let human = app.format == Format::Human;
     let mut outcomes: Vec<Result<(), String>> = Vec::new();
+    // Effects that already ran successfully: several changes may share one (a key written
+    // once with the whole new list), and it runs once.
+    let mut done: Vec<String> = Vec::new();
     let mut i = 0;
     while i < steps.len() {
         let end = batch_end(steps, i);
@@ -49,7 +52,7 @@ pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), Str
                             total,
                             std::slice::from_ref(step),
                         );
-                        let outcome = run_step(exec, step);
+                        let outcome = run_step(exec, step, &mut done);
                         report(app, &outcome);
                         outcomes.push(outcome);
                     }
@@ -57,7 +60,7 @@ pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), Str
             }
         } else {
             announce(human, &(i + 1).to_string(), total, group);
-            let outcome = run_step(exec, &group[0]);
+            let outcome = run_step(exec, &group[0], &mut done);
             report(app, &outcome);
             outcomes.push(outcome);
         }
@@ -66,11 +69,16 @@ pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), Str
     outcomes
 }
 
-fn run_step(exec: &Executor, step: &Step) -> Result<(), String> {
-    step.effects
-        .iter()
-        .try_for_each(|effect| exec.run(effect))
-        .map_err(|e| format!("{e:#}"))
+fn run_step(exec: &Executor, step: &Step, done: &mut Vec<String>) -> Result<(), String> {
+    for effect in &step.effects {
+        let key = format!("{effect:?}");
+        if done.contains(&key) {
+            continue;
+        }
+        exec.run(effect).map_err(|e| format!("{e:#}"))?;
+        done.push(key);
+    }
+    Ok(())
 }
 
 /// Says what is running before it runs: an install can take a while.
@@ -160,6 +168,7 @@ mod tests {
             live: None,
             live_is_default: false,
             scope: Scope::System,
+            next_boot: false,
         }
     }
 

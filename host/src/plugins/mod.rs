@@ -128,6 +128,7 @@ pub const RESERVED_COMMANDS: &[&str] = &[
     "completions",
     "help",
     "local",
+    "admin",
 ];
 
 /// Loads the builtin plugins and the trusted third-party ones, in parallel. Untrusted files

@@ -51,6 +51,8 @@ fn arg_key(a: &Arg) -> String {
         Arg::Word => "<word>".into(),
         Arg::Value => "<value>".into(),
         Arg::Root(prefix) => format!("<root:{prefix}>"),
+        Arg::UnderRoot(path) => format!("<under-root:{path}>"),
+        Arg::Prefixed(prefix) => format!("<prefixed:{prefix}>"),
     }
 }
 

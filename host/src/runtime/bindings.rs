@@ -11,6 +11,6 @@ wasmtime::component::bindgen!({
 pub use bkt::subsystem::host::Level;
 pub use bkt::subsystem::types::{
     Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error as PluginErrorValue,
-    HostContext as Context, InvalidManifest as InvalidManifestValue, Output, PlanResult as Plan,
-    PluginInfo, Problem, QueryError, Run, RunShape, Scope, Section, Severity,
+    Fetch, HostContext as Context, InvalidManifest as InvalidManifestValue, Output,
+    PlanResult as Plan, PluginInfo, Problem, QueryError, Run, RunShape, Scope, Section, Severity,
 };

@@ -63,6 +63,47 @@ impl Grant<'_> {
             }
             Effect::WriteFile(w) => self.path(&w.path, "writes"),
             Effect::RemoveFile(path) => self.path(path, "removes"),
+            Effect::Fetch(f) => {
+                if !(f.url.starts_with("https://") || f.url.starts_with("file:///"))
+                    || f.url.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
+                    return Err(Refusal::Undeclared(format!(
+                        "fetches {:?}: only https:// and file:/// URLs are fetched",
+                        f.url
+                    )));
+                }
+                if f.sha256.len() != 64
+                    || !f.sha256.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+                {
+                    return Err(Refusal::Undeclared(format!(
+                        "fetches {} with {:?}, which is not a sha256 in lowercase hex",
+                        f.url, f.sha256
+                    )));
+                }
+                match f.path.strip_prefix("~/") {
+                    Some(rest) => self.home_path(rest),
+                    None => self.path(&f.path, "writes"),
+                }
+            }
+        }
+    }
+
+    /// A `~/` path (given without the `~/`) inside a declared `~/` write folder.
+    fn home_path(&self, rest: &str) -> Result<(), Refusal> {
+        let clean = is_clean_absolute(&format!("/{rest}"));
+        let allowed = clean
+            && self.caps.writes.iter().any(|w| {
+                w.strip_prefix("~/").is_some_and(|prefix| {
+                    is_clean_absolute(&format!("/{prefix}")) && Path::new(rest).starts_with(prefix)
+                })
+            });
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::Undeclared(format!(
+                "writes ~/{rest}, outside its declared write paths ({})",
+                list(self.caps.writes.iter().cloned())
+            )))
         }
     }
 
@@ -79,7 +120,11 @@ impl Grant<'_> {
                 self.root
             )));
         }
-        if !shape.argv.iter().any(|a| matches!(a, Arg::Root(_))) {
+        if !shape
+            .argv
+            .iter()
+            .any(|a| matches!(a, Arg::Root(_) | Arg::UnderRoot(_)))
+        {
             return Err(Refusal::OutsideRoot(format!(
                 "`{}` acts on the running system, not inside the mounted root {}; run it without --root",
                 argv.join(" "),
@@ -130,6 +175,19 @@ fn fits_arg(arg: &Arg, word: &str, root: &str) -> bool {
         Arg::Word => plain(word),
         Arg::Value => !word.chars().any(char::is_control),
         Arg::Root(prefix) => word.strip_prefix(prefix.as_str()) == Some(root),
+        Arg::UnderRoot(path) => is_clean_absolute(path) && word == under_root(root, path),
+        Arg::Prefixed(prefix) => word.strip_prefix(prefix.as_str()).is_some_and(|v| {
+            !v.is_empty() && !v.chars().any(|c| c.is_control() || c.is_whitespace())
+        }),
+    }
+}
+
+/// `path` (absolute) under `root`: itself when the root is `/`.
+fn under_root(root: &str, path: &str) -> String {
+    if root == "/" {
+        path.to_string()
+    } else {
+        format!("{}{path}", root.trim_end_matches('/'))
     }
 }
 
@@ -179,6 +237,14 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), String> {
         }
     }
     for path in caps.writes.iter() {
+        if let Some(rest) = path.strip_prefix("~/") {
+            if rest.is_empty() || !is_clean_absolute(&format!("/{rest}")) {
+                return Err(format!(
+                    "write path {path:?} must name a folder below ~/, without `.` or `..`"
+                ));
+            }
+            continue;
+        }
         if !is_clean_absolute(path) || path == "/" {
             return Err(format!(
                 "write path {path:?} must be an absolute folder below /, without `.` or `..`"
@@ -199,6 +265,8 @@ pub fn describe(shape: &[Arg]) -> String {
             Arg::Word => "WORD".into(),
             Arg::Value => "VALUE".into(),
             Arg::Root(prefix) => format!("{}ROOT", crate::exec::quote(prefix)),
+            Arg::UnderRoot(path) => format!("ROOT{}", crate::exec::quote(path)),
+            Arg::Prefixed(prefix) => format!("{}VALUE", crate::exec::quote(prefix)),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -329,6 +397,24 @@ mod tests {
         let mounted = grant(&c, "/mnt/img");
         assert!(mounted.query(&argv("rpm -qa --root /mnt/img")).is_ok());
         assert!(mounted.query(&argv("rpm -qa --root /")).is_err());
+    }
+
+    #[test]
+    fn paths_under_the_root_and_prefixed_values() {
+        let mut c = caps();
+        c.queries
+            .push(vec![lit("cat"), Arg::UnderRoot("/proc/cmdline".into())]);
+        c.queries
+            .push(vec![lit("k"), Arg::Prefixed("--append-if-missing=".into())]);
+        let g = grant(&c, "/");
+        assert!(g.query(&argv("cat /proc/cmdline")).is_ok());
+        assert!(g.query(&argv("cat /etc/shadow")).is_err());
+        assert!(g.query(&argv("k --append-if-missing=quiet")).is_ok());
+        assert!(g.query(&argv("k --append-if-missing=")).is_err());
+        assert!(g.query(&argv("k --delete-if-present=quiet")).is_err());
+        let mounted = grant(&c, "/mnt/img/");
+        assert!(mounted.query(&argv("cat /mnt/img/proc/cmdline")).is_ok());
+        assert!(mounted.query(&argv("cat /proc/cmdline")).is_err());
     }
 
     #[test]

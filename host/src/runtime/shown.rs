@@ -130,6 +130,7 @@ mod tests {
                 live: None,
                 live_is_default: false,
                 scope: Scope::System,
+                next_boot: false,
             }],
             agreed: vec![],
             problems: vec![Problem {

@@ -149,6 +149,7 @@ mod tests {
             live: live.map(String::from),
             live_is_default: default,
             scope: Scope::User,
+            next_boot: false,
         }
     }
 

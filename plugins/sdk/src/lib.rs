@@ -14,7 +14,7 @@ wit_bindgen::generate!({
 
 pub use bkt::subsystem::host::{self, Level};
 pub use bkt::subsystem::types::{
-    Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error,
+    Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error, Fetch,
     HostContext as Context, InvalidManifest, Output, Phase, PlanResult as Plan, PluginInfo,
     Problem, QueryError, Run, RunShape, Scope, Section, Severity, Verb, WriteFile,
 };
@@ -92,6 +92,7 @@ pub fn change(
         live,
         live_is_default: false,
         scope,
+        next_boot: false,
     }
 }
 
@@ -124,7 +125,9 @@ pub fn warning(id: impl Into<String>, message: impl Into<String>) -> Problem {
 
 /// An argv shape written as words: `{package}`, `{schema}`, `{word}` and `{value}` are
 /// placeholders, a word ending in `{root}` is the system root after that prefix
-/// (`--installroot={root}`), anything else is literal.
+/// (`--installroot={root}`), a word starting with `{root}/` a path under the root
+/// (`{root}/proc/cmdline`), a word ending in `{word}` after a prefix a prefixed value
+/// (`--append-if-missing={word}`), anything else is literal.
 pub fn shape(words: &[&str]) -> Vec<Arg> {
     words
         .iter()
@@ -133,10 +136,17 @@ pub fn shape(words: &[&str]) -> Vec<Arg> {
             "{schema}" => Arg::Schema,
             "{word}" => Arg::Word,
             "{value}" => Arg::Value,
-            w => match w.strip_suffix("{root}") {
-                Some(prefix) => Arg::Root(prefix.to_string()),
-                None => Arg::Literal(w.to_string()),
-            },
+            w => {
+                if let Some(prefix) = w.strip_suffix("{root}") {
+                    Arg::Root(prefix.to_string())
+                } else if let Some(path) = w.strip_prefix("{root}").filter(|p| p.starts_with('/')) {
+                    Arg::UnderRoot(path.to_string())
+                } else if let Some(prefix) = w.strip_suffix("{word}") {
+                    Arg::Prefixed(prefix.to_string())
+                } else {
+                    Arg::Literal(w.to_string())
+                }
+            }
         })
         .collect()
 }

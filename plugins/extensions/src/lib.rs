@@ -1,0 +1,398 @@
+//! The GNOME extensions subsystem: which extensions are installed and enabled.
+//!
+//! Live state without a running Shell: the `org.gnome.shell` keys from one `gsettings
+//! list-recursively`, the extension folders (read-only preopens), and the installed Shell's
+//! version from rpm. Enabling and disabling write each key once with the whole new list: one
+//! `gsettings set` per key, shared by every change (the host runs an identical effect once).
+
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
+pub mod live;
+pub mod manifest;
+
+use bkt_sdk::{
+    Agreed, Capabilities, Change, Context, EditResult, Effect, Error, Fetch, Guest, Phase, Plan,
+    PluginInfo, Problem, Scope, Section, agreed, change, edited, host, query_all, run, run_shape,
+    shape, strings, usage, verb, warning,
+};
+use live::{Keys, Metadata};
+use manifest::{Extension, Manifest};
+use std::collections::BTreeMap;
+
+pub const MANIFEST: &str = "gnome-extensions.json";
+const SCHEMA: &str = "org.gnome.shell";
+
+struct Extensions;
+
+#[cfg(target_arch = "wasm32")]
+bkt_sdk::export!(Extensions);
+
+struct Live {
+    keys: Keys,
+    installed: BTreeMap<String, Metadata>,
+    /// The installed GNOME Shell's version, when rpm knows it.
+    shell: Option<String>,
+}
+
+fn read_live(ctx: &Context) -> Result<Live, Error> {
+    let mut rpm = strings(&["rpm", "-q", "--qf", "%{VERSION}", "gnome-shell"]);
+    if ctx.root != "/" {
+        rpm.extend(strings(&["--root", &ctx.root]));
+    }
+    let mut results = query_all(vec![
+        strings(&["gsettings", "list-recursively", SCHEMA]),
+        rpm,
+    ])
+    .into_iter();
+    let (Some(keys), Some(version)) = (results.next(), results.next()) else {
+        return Err(Error::Failed("the host returned too few results".into()));
+    };
+    let keys = keys?;
+    if keys.status != 0 {
+        return Err(if keys.stderr.contains("No such schema") {
+            Error::Unavailable(format!(
+                "GNOME Shell's settings ({SCHEMA}) are not installed here"
+            ))
+        } else {
+            Error::Failed(format!("gsettings failed: {}", keys.stderr.trim()))
+        });
+    }
+    let shell = match version {
+        Ok(out) if out.status == 0 && !out.stdout.trim().is_empty() => {
+            Some(out.stdout.trim().to_string())
+        }
+        _ => None,
+    };
+    Ok(Live {
+        keys: live::parse_keys(&keys.stdout),
+        installed: live::installed(&ctx.home),
+        shell,
+    })
+}
+
+/// The two keys as they should be for the manifest: each extension it names moved to the
+/// list its `enabled` says, everything else left as it is. Extras are dropped from the
+/// enabled list only with `prune`.
+fn desired(m: &Manifest, keys: &Keys, drop: &[String]) -> Vec<Effect> {
+    let mut enabled: Vec<String> = keys.enabled.clone();
+    let mut disabled: Vec<String> = keys.disabled.clone();
+    for x in &m.extensions {
+        enabled.retain(|u| *u != x.uuid);
+        disabled.retain(|u| *u != x.uuid);
+        if x.enabled {
+            enabled.push(x.uuid.clone());
+        } else {
+            disabled.push(x.uuid.clone());
+        }
+    }
+    enabled.retain(|u| !drop.contains(u));
+    vec![
+        run(
+            "gsettings",
+            &[
+                "set",
+                SCHEMA,
+                "enabled-extensions",
+                &live::strv_text(&enabled),
+            ],
+            Scope::User,
+        ),
+        run(
+            "gsettings",
+            &[
+                "set",
+                SCHEMA,
+                "disabled-extensions",
+                &live::strv_text(&disabled),
+            ],
+            Scope::User,
+        ),
+    ]
+}
+
+fn state(on: bool) -> String {
+    if on { "enabled" } else { "disabled" }.to_string()
+}
+
+/// Downloads the zip (checked against its sha256) and unpacks it into the user's folder.
+fn install(ctx: &Context, x: &Extension, source: &manifest::Source) -> Vec<Effect> {
+    let home = ctx.home.trim_end_matches('/');
+    let zip_rel = format!(".local/share/gnome-shell/extensions/.bkt-{}.zip", x.uuid);
+    vec![
+        Effect::Fetch(Fetch {
+            url: source.zip.clone(),
+            sha256: source.sha256.clone(),
+            path: format!("~/{zip_rel}"),
+        }),
+        run(
+            "unzip",
+            &[
+                "-o",
+                "-q",
+                &format!("{home}/{zip_rel}"),
+                "-d",
+                &format!("{home}/.local/share/gnome-shell/extensions/{}", x.uuid),
+            ],
+            Scope::User,
+        ),
+    ]
+}
+
+fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed>, Vec<Problem>) {
+    let mut changes = Vec::new();
+    let mut agreed_items = Vec::new();
+    let mut problems = Vec::new();
+    let extras: Vec<String> = live
+        .installed
+        .iter()
+        .filter(|(uuid, meta)| {
+            live::runs(uuid, meta, &live.keys) && !m.extensions.iter().any(|x| x.uuid == **uuid)
+        })
+        .map(|(uuid, _)| uuid.clone())
+        .collect();
+    let lists = desired(m, &live.keys, &[]);
+    let mentioned = live::mentioned(&live.keys);
+    for x in &m.extensions {
+        let wanted = state(x.enabled);
+        let Some(meta) = live.installed.get(&x.uuid) else {
+            if !x.enabled {
+                agreed_items.push(agreed(x.uuid.clone(), wanted, Scope::User));
+                continue;
+            }
+            match &x.source {
+                Some(source) => {
+                    let mut effects = install(ctx, x, source);
+                    effects.extend(lists.clone());
+                    changes.push(change(
+                        x.uuid.clone(),
+                        format!("{} is not installed (from {})", x.uuid, source.zip),
+                        Some(wanted),
+                        None,
+                        Scope::User,
+                        effects,
+                    ));
+                }
+                None => problems.push(bkt_sdk::problem(
+                    x.uuid.clone(),
+                    format!(
+                        "{} is not installed (looked in {} and {}) and has no source to install it from",
+                        x.uuid,
+                        live::USER_DIR,
+                        live::SYSTEM_DIR
+                    ),
+                )),
+            }
+            continue;
+        };
+        if x.enabled
+            && let Some(shell) = &live.shell
+            && !live::supports(meta, shell)
+        {
+            problems.push(warning(
+                x.uuid.clone(),
+                format!(
+                    "{} supports GNOME Shell {} but this system has {shell}: the Shell will not load it",
+                    x.uuid,
+                    meta.shell_version.join(", ")
+                ),
+            ));
+        }
+        let now = state(live::runs(&x.uuid, meta, &live.keys));
+        if now == wanted {
+            agreed_items.push(agreed(x.uuid.clone(), wanted, Scope::User));
+            continue;
+        }
+        let mut c = change(
+            x.uuid.clone(),
+            format!("{} is {now}, wanted {wanted}", x.uuid),
+            Some(wanted),
+            Some(now),
+            Scope::User,
+            lists.clone(),
+        );
+        c.live_is_default = !mentioned.contains(x.uuid.as_str());
+        changes.push(c);
+    }
+    let pruned = desired(m, &live.keys, &extras);
+    for uuid in &extras {
+        changes.push(change(
+            uuid.clone(),
+            format!("{uuid} is enabled but not in the manifest"),
+            None,
+            Some(state(true)),
+            Scope::User,
+            pruned.clone(),
+        ));
+    }
+    (changes, agreed_items, problems)
+}
+
+impl Guest for Extensions {
+    fn info() -> PluginInfo {
+        let set = |key: &str| run_shape(&["gsettings", "set", SCHEMA, key, "{value}"], Scope::User);
+        PluginInfo {
+            id: "extensions".into(),
+            command: "extension".into(),
+            summary: "GNOME Shell extensions: installed and enabled".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            manifest: MANIFEST.into(),
+            sections: vec![],
+            phase: Phase::Configuration,
+            verbs: vec![
+                verb(
+                    "add",
+                    "UUID",
+                    "Track an extension as enabled and enable it now",
+                    true,
+                ),
+                verb(
+                    "remove",
+                    "UUID",
+                    "Stop tracking an extension (it stays as it is)",
+                    true,
+                ),
+                verb("enable", "UUID", "Enable a tracked extension", true),
+                verb("disable", "UUID", "Disable a tracked extension", true),
+                verb(
+                    "list",
+                    "",
+                    "Show tracked extensions, their state here and the Shell versions they support",
+                    false,
+                ),
+            ],
+            capabilities: Capabilities {
+                queries: vec![
+                    shape(&["gsettings", "list-recursively", SCHEMA]),
+                    shape(&["rpm", "-q", "--qf", "%{VERSION}", "gnome-shell"]),
+                    shape(&[
+                        "rpm",
+                        "-q",
+                        "--qf",
+                        "%{VERSION}",
+                        "gnome-shell",
+                        "--root",
+                        "{root}",
+                    ]),
+                ],
+                runs: vec![
+                    set("enabled-extensions"),
+                    set("disabled-extensions"),
+                    run_shape(
+                        &["unzip", "-o", "-q", "{word}", "-d", "{word}"],
+                        Scope::User,
+                    ),
+                ],
+                reads: strings(&[live::USER_DIR, live::SYSTEM_DIR]),
+                writes: strings(&["~/.local/share/gnome-shell/extensions/"]),
+            },
+        }
+    }
+
+    fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
+        let mut m = manifest::parse(text.as_deref())?;
+        let live = read_live(&host::context())?;
+        for uuid in &take {
+            let Some(meta) = live.installed.get(uuid) else {
+                m.extensions.retain(|x| x.uuid != *uuid);
+                continue;
+            };
+            let on = live::runs(uuid, meta, &live.keys);
+            match m.get_mut(uuid) {
+                Some(x) => x.enabled = on,
+                None => m.extensions.push(Extension {
+                    uuid: uuid.clone(),
+                    enabled: on,
+                    source: None,
+                    url: meta.url.clone().filter(|u| u.starts_with("http")),
+                }),
+            }
+        }
+        Ok(m.render())
+    }
+
+    fn plan(text: Option<String>) -> Result<Plan, Error> {
+        let m = manifest::parse(text.as_deref())?;
+        let ctx = host::context();
+        let live = read_live(&ctx)?;
+        let (changes, agreed, problems) = compare(&ctx, &m, &live);
+        Ok(Plan {
+            items: m.extensions.len() as u32,
+            changes,
+            agreed,
+            problems,
+        })
+    }
+
+    fn render_section(text: Option<String>) -> Result<Vec<Section>, Error> {
+        manifest::parse(text.as_deref())?;
+        Ok(vec![])
+    }
+
+    fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
+        let mut m = manifest::parse(text.as_deref())?;
+        match (verb.as_str(), args.as_slice()) {
+            ("add" | "enable" | "disable", [uuid]) => {
+                manifest::check_uuid(uuid).map_err(usage)?;
+                let on = verb != "disable";
+                match m.get_mut(uuid) {
+                    Some(x) => x.enabled = on,
+                    None if verb == "add" => m.extensions.push(Extension {
+                        uuid: uuid.clone(),
+                        enabled: true,
+                        source: None,
+                        url: None,
+                    }),
+                    None => {
+                        return Err(usage(format!(
+                            "{uuid} is not in {MANIFEST}; `bkt extension add {uuid}` tracks it"
+                        )));
+                    }
+                }
+                // What applying this manifest means for this one extension.
+                let ctx = host::context();
+                let live = read_live(&ctx)?;
+                let (changes, _, problems) = compare(&ctx, &m, &live);
+                let changes = changes.into_iter().filter(|c| c.id == *uuid).collect();
+                let output = problems
+                    .into_iter()
+                    .filter(|p| p.id == *uuid)
+                    .map(|p| p.message)
+                    .collect();
+                Ok(EditResult {
+                    manifest: Some(m.render()),
+                    output,
+                    changes,
+                })
+            }
+            ("remove", [uuid]) => {
+                if !m.extensions.iter().any(|x| x.uuid == *uuid) {
+                    return Err(usage(format!("{uuid} is not in {MANIFEST}")));
+                }
+                m.extensions.retain(|x| x.uuid != *uuid);
+                Ok(edited(Some(m.render()), vec![]))
+            }
+            ("list", []) => {
+                let live = read_live(&host::context()).ok();
+                let mut out = vec![format!("extensions ({}):", m.extensions.len())];
+                for x in &m.extensions {
+                    let here = match &live {
+                        None => String::new(),
+                        Some(l) => match l.installed.get(&x.uuid) {
+                            None => "   (not installed here)".into(),
+                            Some(meta) => format!(
+                                "   ({} here; shell {})",
+                                state(live::runs(&x.uuid, meta, &l.keys)),
+                                meta.shell_version.join(", ")
+                            ),
+                        },
+                    };
+                    out.push(format!("  {} {}{here}", x.uuid, state(x.enabled)));
+                }
+                Ok(edited(None, out))
+            }
+            (verb, _) => Err(usage(format!(
+                "`extension {verb}` takes other arguments; see `bkt extension --help`"
+            ))),
+        }
+    }
+}

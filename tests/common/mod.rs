@@ -1,6 +1,7 @@
 //! A throwaway world for one test: HOME, XDG folders, a repository, and the real tools.
 #![allow(dead_code)]
 
+pub mod flatpak;
 pub mod probe;
 
 use std::path::{Path, PathBuf};
@@ -181,6 +182,13 @@ impl World {
             .stderr(std::process::Stdio::null());
         self.env(&mut cmd);
         cmd.spawn().expect("starting bkt")
+    }
+
+    /// `program` set up to run as this world's user in its environment, not started.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        self.env(&mut cmd);
+        cmd
     }
 
     /// Runs a real tool in the same environment.

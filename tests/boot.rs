@@ -44,7 +44,7 @@ fn doubles(w: &World, bootc_status: Option<&str>) -> String {
 fn boot(w: &World, path: &str, root: &str, extra: &[&str]) -> common::Out {
     let mut args = vec!["apply", "--boot", "--scope", "system", "--root", root];
     args.extend(extra);
-    let mut cmd = w.command(&args);
+    let mut cmd = w.bkt_command(&args);
     cmd.env("BKT_PROGRAM_PATH", path);
     common::Out(cmd.output().expect("bkt"))
 }

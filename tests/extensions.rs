@@ -6,7 +6,8 @@ mod common;
 use common::World;
 use std::path::Path;
 
-const USER_DIR: &str = "home/.local/share/gnome-shell/extensions";
+/// The user's extension folder: `$XDG_DATA_HOME/gnome-shell/extensions`, as the Shell reads it.
+const USER_DIR: &str = "data/gnome-shell/extensions";
 
 /// An installed extension folder with its metadata.json.
 fn install_by_hand(dir: &Path, uuid: &str, shell: &[&str]) {

@@ -14,7 +14,7 @@ const FILE: &str = "flatpak-apps.json";
 /// A manifest with the test remote (user scope) and `apps`.
 fn manifest(apps: Value) -> String {
     let doc = json!({
-        "remotes": [{"name": REMOTE, "url": repo(APPS).url(), "scope": "user"}],
+        "remotes": [{"name": REMOTE, "url": repo(APPS).url(), "scope": "user", "gpg-verify": false}],
         "apps": apps,
     });
     serde_json::to_string_pretty(&doc).expect("JSON") + "\n"
@@ -541,8 +541,8 @@ fn invalid_app_ids_are_refused_before_anything_runs() {
         out.assert_code(2);
         out.assert_stderr_has(bad);
     }
-    // After `--` a word is the app id, whatever it starts with.
-    for bad in ["-oops", "--system"] {
+    // A word that looks like an option but is none is named, never taken as the id.
+    for bad in ["-oops", "--bogus"] {
         let out = w.bkt(&["flatpak", "add", "--remote", REMOTE, "--user", "--", bad]);
         out.assert_code(2);
         out.assert_stderr_has(&format!("{bad:?}"));
@@ -820,7 +820,7 @@ fn capture_takes_a_remote_added_by_hand_with_the_app_installed_from_it() {
     assert_eq!(
         manifest_doc(&w),
         json!({
-            "remotes": [{"name": REMOTE, "url": repo(APPS).url(), "scope": "user"}],
+            "remotes": [{"name": REMOTE, "url": repo(APPS).url(), "scope": "user", "gpg-verify": false}],
             "apps": [{"id": app(5), "remote": REMOTE, "scope": "user", "branch": BRANCH}],
         }),
         "{}",

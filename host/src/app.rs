@@ -106,6 +106,16 @@ impl App {
             home: crate::runtime::home_dir()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+            data_home: crate::runtime::home_dir()
+                .map(|h| {
+                    let (base, rest) =
+                        crate::runtime::xdg_base(&h.to_string_lossy(), ".local/share/");
+                    base.join(rest)
+                        .to_string_lossy()
+                        .trim_end_matches('/')
+                        .to_string()
+                })
+                .unwrap_or_default(),
             arch: std::env::consts::ARCH.to_string(),
             ostree: crate::runtime::is_ostree(&root),
         };

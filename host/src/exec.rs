@@ -180,9 +180,11 @@ impl Executor {
         let target = match f.path.strip_prefix("~/") {
             Some(rest) => {
                 self.refuse_user_scope_as_root()?;
-                crate::runtime::home_dir()
-                    .context("the user's home is not known (HOME is not set)")?
-                    .join(rest)
+                let home = crate::runtime::home_dir()
+                    .context("the user's home is not known (HOME is not set)")?;
+                // `~/.local/share/…` is the user's data folder, as for reads.
+                let (base, rest) = crate::runtime::xdg_base(&home.to_string_lossy(), rest);
+                base.join(rest)
             }
             None => self.root.join(f.path.trim_start_matches('/')),
         };

@@ -163,24 +163,21 @@ impl World {
     }
 
     /// bkt with `args` in this world's environment, to adjust before running.
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(self.bkt_exe());
+    pub fn bkt_command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(self.bkt_exe());
         cmd.args(args);
-        self.env(&mut cmd);
         cmd
     }
 
     pub fn bkt(&self, args: &[&str]) -> Out {
-        Out(self.command(args).output().expect("running bkt"))
+        Out(self.bkt_command(args).output().expect("running bkt"))
     }
 
     /// Starts bkt without waiting for it (output discarded).
     pub fn spawn_bkt(&self, args: &[&str]) -> std::process::Child {
-        let mut cmd = Command::new(self.bkt_exe());
-        cmd.args(args)
-            .stdout(std::process::Stdio::null())
+        let mut cmd = self.bkt_command(args);
+        cmd.stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
-        self.env(&mut cmd);
         cmd.spawn().expect("starting bkt")
     }
 

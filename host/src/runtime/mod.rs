@@ -12,7 +12,7 @@ mod session;
 mod shown;
 mod state;
 
-pub use session::Session;
+pub use session::{Session, xdg_base};
 
 use anyhow::{Context as _, Result};
 use bindings::{Context, InvalidManifestValue, Plugin, PluginInfo, PluginPre};
@@ -146,6 +146,7 @@ impl Runtime {
         let fixed = Context {
             root: "/".into(),
             home: "/home/user".into(),
+            data_home: "/home/user/.local/share".into(),
             arch: std::env::consts::ARCH.into(),
             ostree: false,
         };

@@ -302,18 +302,22 @@ fn ticks(timeout: Duration) -> u64 {
 /// Where a declared read path lives on the host, and the name the plugin sees. Absolute paths
 /// are under the system root; `~/` paths under the user's home. Missing folders are skipped.
 fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, String)>, String> {
-    let (base, rest, guest_base) = match read.strip_prefix("~/") {
+    let (base, rest, guest) = match read.strip_prefix("~/") {
         // Without a home (a system service has no HOME) `~/` means nothing; joined to an
         // empty base it would mean `/`. Not opened, quietly: the boot unit runs this way.
         Some(_) if ctx.home.is_empty() || !ctx.home.starts_with('/') => {
             tracing::debug!("read path {read:?} not opened: there is no home folder");
             return Ok(None);
         }
-        Some(rest) => (PathBuf::from(&ctx.home), rest, ctx.home.clone()),
+        Some(rest) => {
+            let guest = format!("{}/{}", ctx.home.trim_end_matches('/'), rest);
+            let (base, rest) = xdg_base(&ctx.home, rest);
+            (base, rest, guest)
+        }
         None if caps::is_clean_absolute(read) => (
             PathBuf::from(&ctx.root),
             read.trim_start_matches('/'),
-            String::new(),
+            read.to_string(),
         ),
         None => return Err("must be absolute or start with ~/".into()),
     };
@@ -337,12 +341,31 @@ fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, St
     if !real.is_dir() {
         return Err("read paths must be folders".into());
     }
-    let guest = format!(
-        "{}/{}",
-        guest_base.trim_end_matches('/'),
-        rest.trim_end_matches('/')
-    );
-    Ok(Some((real, guest)))
+    Ok(Some((real, guest.trim_end_matches('/').to_string())))
+}
+
+/// Where a `~/` read path lives on the host: `~/.local/share/…` and `~/.config/…` follow
+/// XDG_DATA_HOME and XDG_CONFIG_HOME, as the tools that write there do (flatpak keeps a
+/// user's overrides in `$XDG_DATA_HOME/flatpak/overrides`). The plugin still sees the
+/// `~/` path. A folder the variable names counts only if the user bkt runs as owns it.
+pub fn xdg_base<'a>(home: &str, rest: &'a str) -> (PathBuf, &'a str) {
+    for (prefix, var) in [
+        (".local/share/", "XDG_DATA_HOME"),
+        (".config/", "XDG_CONFIG_HOME"),
+    ] {
+        let Some(under) = rest.strip_prefix(prefix) else {
+            continue;
+        };
+        let Some(dir) = std::env::var_os(var).map(PathBuf::from) else {
+            continue;
+        };
+        let owned = std::fs::metadata(&dir)
+            .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == crate::owner::euid());
+        if dir.is_absolute() && owned {
+            return (dir, under);
+        }
+    }
+    (PathBuf::from(home), rest)
 }
 
 #[cfg(test)]
@@ -351,6 +374,7 @@ mod tests {
 
     fn ctx(root: &std::path::Path, home: &str) -> Context {
         Context {
+            data_home: String::new(),
             root: root.display().to_string(),
             home: home.to_string(),
             arch: "x86_64".into(),

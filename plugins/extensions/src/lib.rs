@@ -116,22 +116,22 @@ fn state(on: bool) -> String {
 
 /// Downloads the zip (checked against its sha256) and unpacks it into the user's folder.
 fn install(ctx: &Context, x: &Extension, source: &manifest::Source) -> Vec<Effect> {
-    let home = ctx.home.trim_end_matches('/');
-    let zip_rel = format!(".local/share/gnome-shell/extensions/.bkt-{}.zip", x.uuid);
+    let data = ctx.data_home.trim_end_matches('/');
+    let zip_rel = format!("gnome-shell/extensions/.bkt-{}.zip", x.uuid);
     vec![
         Effect::Fetch(Fetch {
             url: source.zip.clone(),
             sha256: source.sha256.clone(),
-            path: format!("~/{zip_rel}"),
+            path: format!("~/.local/share/{zip_rel}"),
         }),
         run(
             "unzip",
             &[
                 "-o",
                 "-q",
-                &format!("{home}/{zip_rel}"),
+                &format!("{data}/{zip_rel}"),
                 "-d",
-                &format!("{home}/.local/share/gnome-shell/extensions/{}", x.uuid),
+                &format!("{data}/gnome-shell/extensions/{}", x.uuid),
             ],
             Scope::User,
         ),

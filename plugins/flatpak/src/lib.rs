@@ -31,18 +31,26 @@ fn read_live() -> Result<Live, Error> {
     let (Some(list), Some(remotes)) = (results.next(), results.next()) else {
         return Err(Error::Failed("the host returned too few results".into()));
     };
-    let (list, remotes) = (list?, remotes?);
-    for (out, what) in [(&list, "flatpak list"), (&remotes, "flatpak remotes")] {
+    let mut outputs = [list?, remotes?];
+    for (out, argv) in outputs.iter_mut().zip([live::LIST, live::REMOTES]) {
+        // In a home where flatpak never ran, two flatpak processes both create the user
+        // installation and one can lose the race; alone, it succeeds.
+        if out.status != 0 {
+            *out = bkt_sdk::query(argv)?;
+        }
         if out.status != 0 {
             return Err(Error::Failed(format!(
-                "{what} failed: {}",
+                "{} failed: {}",
+                argv[..2].join(" "),
                 out.stderr.trim()
             )));
         }
     }
+    let [list, remotes] = outputs;
     Ok(Live {
         apps: live::parse_list(&list.stdout),
         remotes: live::parse_remotes(&remotes.stdout),
+        unverified: live::parse_unverified(&remotes.stdout),
         overrides: live::read_overrides(&host::context().home),
     })
 }
@@ -62,6 +70,15 @@ fn run_shapes() -> Vec<RunShape> {
                 "{word}",
                 "{word}",
             ][..],
+            &[
+                "flatpak",
+                "remote-add",
+                "--if-not-exists",
+                flag,
+                "--no-gpg-verify",
+                "{word}",
+                "{word}",
+            ],
             &[
                 "flatpak",
                 "remote-modify",
@@ -209,7 +226,20 @@ fn parse_args(args: &[String], named: &[&str]) -> Result<Args, Error> {
         rest: vec![],
     };
     let mut words = args.iter();
+    let mut literal = false;
     while let Some(w) = words.next() {
+        if literal {
+            if out.id.is_empty() {
+                out.id = w.clone();
+            } else {
+                out.rest.push(w.clone());
+            }
+            continue;
+        }
+        if w == "--" {
+            literal = true;
+            continue;
+        }
         let (name, inline) = match w.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
             _ => (w.as_str(), None),
@@ -228,7 +258,9 @@ fn parse_args(args: &[String], named: &[&str]) -> Result<Args, Error> {
                 }
             }
             _ if !w.starts_with('-') && out.id.is_empty() => out.id = w.clone(),
-            _ => out.rest.push(w.clone()),
+            // Not an option of this verb: said by name (`override` takes flatpak's own).
+            _ if named.contains(&"--override") || !w.starts_with('-') => out.rest.push(w.clone()),
+            _ => return Err(usage(format!("{w:?} is not an option of this command"))),
         }
     }
     if out.id.is_empty() {
@@ -380,7 +412,7 @@ fn remove(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
 }
 
 fn set_override(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
-    let a = parse_args(args, &[])?;
+    let a = parse_args(args, &["--override"])?;
     if a.rest.is_empty() {
         return Err(usage(
             "name what to override with flatpak's options, e.g. --filesystem=home --env=VAR=VALUE",

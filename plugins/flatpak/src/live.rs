@@ -30,6 +30,8 @@ pub struct Live {
     pub apps: BTreeMap<(Installation, String), Vec<Installed>>,
     /// (installation, remote name) → URL.
     pub remotes: BTreeMap<(Installation, String), String>,
+    /// The remotes added with `--no-gpg-verify`.
+    pub unverified: std::collections::BTreeSet<(Installation, String)>,
     /// (installation, app id) → overrides, for the apps that have an override file.
     pub overrides: BTreeMap<(Installation, String), Overrides>,
 }
@@ -55,6 +57,24 @@ pub fn parse_list(stdout: &str) -> BTreeMap<(Installation, String), Vec<Installe
             });
     }
     apps
+}
+
+/// Which remotes `flatpak remotes` marks `no-gpg-verify`.
+pub fn parse_unverified(stdout: &str) -> std::collections::BTreeSet<(Installation, String)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
+            let [name, _, options] = cols[..] else {
+                return None;
+            };
+            let options: Vec<&str> = options.split(',').map(str::trim).collect();
+            let inst = options.iter().find_map(|o| Installation::parse(o))?;
+            options
+                .contains(&"no-gpg-verify")
+                .then(|| (inst, name.to_string()))
+        })
+        .collect()
 }
 
 /// `flatpak remotes --columns=name,url,options`: the options say the installation (`user`,

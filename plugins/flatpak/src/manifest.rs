@@ -60,9 +60,27 @@ pub struct Manifest {
 #[serde(deny_unknown_fields)]
 pub struct Remote {
     pub name: String,
+    /// The repository, or a `.flatpakrepo` file describing it (with its signing key: the
+    /// way to add flathub, `https://dl.flathub.org/repo/flathub.flatpakrepo`).
     pub url: String,
     #[serde(default)]
     pub scope: Installation,
+    /// `false` adds the remote with `--no-gpg-verify` (a local or test repository without
+    /// signatures); signatures are checked otherwise.
+    #[serde(
+        rename = "gpg-verify",
+        default = "verify",
+        skip_serializing_if = "is_true"
+    )]
+    pub gpg_verify: bool,
+}
+
+fn verify() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

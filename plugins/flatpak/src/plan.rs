@@ -31,17 +31,12 @@ fn reference(id: &str, branch: Option<&str>) -> String {
 }
 
 pub fn add_remote(r: &Remote) -> Effect {
-    run(
-        "flatpak",
-        &[
-            "remote-add",
-            "--if-not-exists",
-            r.scope.flag(),
-            &r.name,
-            &r.url,
-        ],
-        r.scope.scope(),
-    )
+    let mut args = vec!["remote-add", "--if-not-exists", r.scope.flag()];
+    if !r.gpg_verify {
+        args.push("--no-gpg-verify");
+    }
+    args.extend([r.name.as_str(), r.url.as_str()]);
+    run("flatpak", &args, r.scope.scope())
 }
 
 pub fn install(app: &App, reinstall: bool) -> Effect {
@@ -175,8 +170,10 @@ fn remotes(m: &Manifest, live: &Live, c: &mut Compared) {
     }
 }
 
-fn same_url(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
+/// The live URL against the manifest's. A `.flatpakrepo` file names the repository inside
+/// it, which only flatpak reads: any URL of an existing remote of that name agrees with it.
+fn same_url(live: &str, wanted: &str) -> bool {
+    wanted.ends_with(".flatpakrepo") || live.trim_end_matches('/') == wanted.trim_end_matches('/')
 }
 
 fn apps(m: &Manifest, live: &Live, c: &mut Compared) {
@@ -278,6 +275,7 @@ pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<
                 name: name.clone(),
                 url: url.clone(),
                 scope: *inst,
+                gpg_verify: !live.unverified.contains(&(*inst, name.clone())),
             });
         }
     }
@@ -336,7 +334,7 @@ pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<
         }
         warnings.push(match live.remotes.get(&(app.scope, app.remote.clone())) {
             Some(url) => format!(
-                "{} comes from the remote {:?} ({}), which the manifest does not declare: add {{\"name\": {:?}, \"url\": {url:?}, \"scope\": {:?}}} under remotes",
+                "{} comes from the remote {:?} ({}), which the manifest does not declare: add {{\"name\": {:?}, \"url\": {url:?}, \"scope\": {:?}}} under remotes (or capture the remote too)",
                 app.id, app.remote, app.scope.name(), app.remote, app.scope.name()
             ),
             None => format!(

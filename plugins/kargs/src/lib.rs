@@ -275,6 +275,7 @@ mod tests {
         Context {
             root: "/".into(),
             home: "/home/u".into(),
+            data_home: "/home/u/.local/share".into(),
             arch: "x86_64".into(),
             ostree,
         }

@@ -111,10 +111,13 @@ impl Executor {
             ),
             Effect::RemoveFile(p) => format!("remove {}", printable(p)),
             Effect::Fetch(f) => format!(
-                "fetch {} to {} (sha256 {})",
+                "fetch {} to {} ({})",
                 printable(&f.url),
                 printable(&f.path),
-                printable(&f.sha256)
+                match &f.sha256 {
+                    Some(sha) => format!("sha256 {}", printable(sha)),
+                    None => "over https, unchecked".into(),
+                }
             ),
         }
     }
@@ -220,15 +223,14 @@ impl Executor {
             let bytes =
                 std::fs::read(&tmp).with_context(|| format!("reading {}", tmp.display()))?;
             let got = crate::plugins::sha256_hex(&bytes);
-            if got == f.sha256 {
-                std::fs::rename(&tmp, &target)
-                    .with_context(|| format!("placing {}", target.display()))
-            } else {
-                Err(anyhow::anyhow!(
+            match &f.sha256 {
+                Some(want) if *want != got => Err(anyhow::anyhow!(
                     "{} has sha256 {got}, not the {} the manifest names; it was not kept",
                     printable(&f.url),
-                    printable(&f.sha256)
-                ))
+                    printable(want)
+                )),
+                _ => std::fs::rename(&tmp, &target)
+                    .with_context(|| format!("placing {}", target.display())),
             }
         };
         if checked.is_err() {

@@ -72,13 +72,23 @@ impl Grant<'_> {
                         f.url
                     )));
                 }
-                if f.sha256.len() != 64
-                    || !f.sha256.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
-                {
-                    return Err(Refusal::Undeclared(format!(
-                        "fetches {} with {:?}, which is not a sha256 in lowercase hex",
-                        f.url, f.sha256
-                    )));
+                match &f.sha256 {
+                    Some(sha)
+                        if sha.len() != 64
+                            || !sha.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) =>
+                    {
+                        return Err(Refusal::Undeclared(format!(
+                            "fetches {} with {sha:?}, which is not a sha256 in lowercase hex",
+                            f.url
+                        )));
+                    }
+                    None if !f.url.starts_with("https://") => {
+                        return Err(Refusal::Undeclared(format!(
+                            "fetches {} without a sha256; only https URLs may go unchecked",
+                            f.url
+                        )));
+                    }
+                    _ => {}
                 }
                 match f.path.strip_prefix("~/") {
                     Some(rest) => self.home_path(rest),

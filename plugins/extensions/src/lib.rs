@@ -114,14 +114,36 @@ fn state(on: bool) -> String {
     if on { "enabled" } else { "disabled" }.to_string()
 }
 
+/// Where a source's download is: the zip, or extensions.gnome.org's build for this Shell
+/// (`None` when the Shell's version is not known, which picks the build).
+fn download(
+    x: &Extension,
+    source: &manifest::Source,
+    shell: Option<&str>,
+) -> Option<(String, Option<String>)> {
+    match source {
+        manifest::Source::Zip(z) => Some((z.zip.clone(), Some(z.sha256.clone()))),
+        manifest::Source::Named(_) => {
+            let major = shell?.split('.').next()?.to_string();
+            Some((
+                format!(
+                    "https://extensions.gnome.org/download-extension/{}.shell-extension.zip?shell_version={major}",
+                    x.uuid
+                ),
+                None,
+            ))
+        }
+    }
+}
+
 /// Downloads the zip (checked against its sha256) and unpacks it into the user's folder.
-fn install(ctx: &Context, x: &Extension, source: &manifest::Source) -> Vec<Effect> {
+fn install(ctx: &Context, x: &Extension, url: String, sha256: Option<String>) -> Vec<Effect> {
     let data = ctx.data_home.trim_end_matches('/');
     let zip_rel = format!("gnome-shell/extensions/.bkt-{}.zip", x.uuid);
     vec![
         Effect::Fetch(Fetch {
-            url: source.zip.clone(),
-            sha256: source.sha256.clone(),
+            url,
+            sha256,
             path: format!("~/.local/share/{zip_rel}"),
         }),
         run(
@@ -161,11 +183,22 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
             }
             match &x.source {
                 Some(source) => {
-                    let mut effects = install(ctx, x, source);
+                    let Some((url, sha256)) = download(x, source, live.shell.as_deref()) else {
+                        problems.push(bkt_sdk::problem(
+                            x.uuid.clone(),
+                            format!(
+                                "{} is to come from {}, which picks the build for the installed GNOME Shell; its version is not known here (rpm -q gnome-shell)",
+                                x.uuid,
+                                manifest::EGO
+                            ),
+                        ));
+                        continue;
+                    };
+                    let mut effects = install(ctx, x, url.clone(), sha256);
                     effects.extend(lists.clone());
                     changes.push(change(
                         x.uuid.clone(),
-                        format!("{} is not installed (from {})", x.uuid, source.zip),
+                        format!("{} is not installed (from {url})", x.uuid),
                         Some(wanted),
                         None,
                         Scope::User,
@@ -261,6 +294,7 @@ impl Guest for Extensions {
                 ),
             ],
             capabilities: Capabilities {
+                // Fetches: the zips the manifest names, or extensions.gnome.org's builds.
                 queries: vec![
                     shape(&["gsettings", "list-recursively", SCHEMA]),
                     shape(&["rpm", "-q", "--qf", "%{VERSION}", "gnome-shell"]),

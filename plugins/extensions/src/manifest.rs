@@ -30,13 +30,24 @@ fn yes() -> bool {
     true
 }
 
-/// A zip to download, with the sha256 it must have.
+/// Where to get an extension: a zip with the sha256 it must have, or `"extensions.gnome.org"`
+/// (the uuid and the installed Shell's version pick the download there).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Source {
+    Zip(Zip),
+    Named(String),
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Source {
+pub struct Zip {
     pub zip: String,
     pub sha256: String,
 }
+
+/// The one named source.
+pub const EGO: &str = "extensions.gnome.org";
 
 fn entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Extension>, D::Error> {
     #[derive(Deserialize)]
@@ -79,6 +90,15 @@ pub fn check_uuid(uuid: &str) -> Result<(), String> {
 }
 
 pub fn check_source(s: &Source) -> Result<(), String> {
+    let s = match s {
+        Source::Named(name) if name == EGO => return Ok(()),
+        Source::Named(name) => {
+            return Err(format!(
+                "{name:?} is not a source: give {{\"zip\": URL, \"sha256\": HEX}} or \"{EGO}\""
+            ));
+        }
+        Source::Zip(z) => z,
+    };
     if !(s.zip.starts_with("https://") || s.zip.starts_with("file:///"))
         || s.zip.chars().any(|c| c.is_whitespace() || c.is_control())
     {

@@ -7,6 +7,7 @@ mod boot;
 mod cli;
 mod containerfile;
 mod exec;
+mod local;
 mod logging;
 mod nofollow;
 mod owner;

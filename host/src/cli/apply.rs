@@ -107,7 +107,7 @@ pub fn run_collect(app: &App, args: &Args) -> Result<Outcome> {
     let code = |errors: usize| {
         if bad_input { 2 } else { i32::from(errors > 0) }
     };
-    let mut decided = decide(&plans, &records, args);
+    let mut decided = decide(&plans, &records, args, &app.root);
     if app.format == Format::Human {
         print_plan(app, &decided);
     }
@@ -282,17 +282,25 @@ fn report_problems(app: &App, plans: &[PluginPlan]) -> usize {
     errors
 }
 
+/// Why a change is left: it was made with `--local` and waits for `bkt local commit|clear`.
+const LOCAL: &str = "a local change";
+
 /// Why a change waits: it is part of the next image.
 const NEXT_BOOT: &str = "takes effect when the next image boots";
 
-fn decide<'a>(plans: &'a [PluginPlan], records: &Records, args: &Args) -> Decided<'a> {
+fn decide<'a>(
+    plans: &'a [PluginPlan],
+    records: &Records,
+    args: &Args,
+    root: &std::path::Path,
+) -> Decided<'a> {
     let mut d = Decided {
         run: vec![],
         ask: vec![],
         skipped: vec![],
     };
     for p in plans {
-        for (change, drift) in drift::of(p, records) {
+        for (change, drift) in drift::of(p, records, root) {
             let effects: Vec<&Effect> = change
                 .effects
                 .iter()
@@ -320,6 +328,7 @@ fn decide<'a>(plans: &'a [PluginPlan], records: &Records, args: &Args) -> Decide
                 ApplyDecision::Skip if drift == Drift::Conflict => {
                     d.skipped.push((step, "changed on both sides"))
                 }
+                ApplyDecision::Skip if drift == Drift::Local => d.skipped.push((step, LOCAL)),
                 ApplyDecision::Skip => d.skipped.push((step, "only on this machine")),
             }
         }
@@ -414,10 +423,20 @@ fn print_plan(app: &App, d: &Decided) {
             ))
         );
     }
+    let local = d.skipped.iter().filter(|(_, why)| *why == LOCAL).count();
+    if local > 0 {
+        println!(
+            "{}",
+            app.style.dim(&format!(
+                "{} made with --local left as they are (`bkt local commit` proposes them, `bkt local clear` forgets them)",
+                count(local, "change")
+            ))
+        );
+    }
     let extras = d
         .skipped
         .iter()
-        .filter(|(s, why)| s.drift != Some(Drift::Conflict) && *why != NEXT_BOOT)
+        .filter(|(s, why)| s.drift != Some(Drift::Conflict) && *why != NEXT_BOOT && *why != LOCAL)
         .count();
     if extras > 0 {
         println!(

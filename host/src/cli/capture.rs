@@ -28,7 +28,7 @@ pub fn run(app: &App, dry_run: bool, overwrite: bool, only: &[String]) -> Result
     let takes: Vec<Vec<String>> = plans
         .iter()
         .map(|p| {
-            super::drift::of(p, &records)
+            super::drift::of(p, &records, &app.root)
                 .into_iter()
                 .filter(|(c, d)| capture_takes(*d, c, overwrite))
                 .map(|(c, _)| c.id.clone())

@@ -15,9 +15,13 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// A plugin plan's changes with their drift.
-pub fn of<'a>(plan: &'a PluginPlan, records: &Records) -> Vec<(&'a Change, Drift)> {
-    sync::drifts(plan, records)
+/// A plugin plan's changes with their drift (items changed with `--local` are local).
+pub fn of<'a>(
+    plan: &'a PluginPlan,
+    records: &Records,
+    root: &std::path::Path,
+) -> Vec<(&'a Change, Drift)> {
+    sync::drifts(plan, records, &crate::local::current_items(root))
 }
 
 pub fn change_json(change: &Change, drift: Drift) -> serde_json::Value {
@@ -40,7 +44,12 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
     let mut conflicts = 0;
     let mut prune = 0;
     let mut next_boot = 0;
+    let mut local = 0;
     for (change, drift) in drifts {
+        if *drift == Drift::Local {
+            local += 1;
+            continue;
+        }
         if change.next_boot {
             next_boot += 1;
             continue;
@@ -73,6 +82,12 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         steps.push(format!(
             "{} changed on both sides: bkt apply --overwrite -s {id} keeps the manifest's, bkt capture --overwrite -s {id} this machine's",
             count(conflicts, "item")
+        ));
+    }
+    if local > 0 {
+        steps.push(format!(
+            "{} made with --local: bkt local commit proposes them, bkt local clear forgets them",
+            count(local, "change")
         ));
     }
     if next_boot > 0 {

@@ -7,6 +7,7 @@ mod containerfile;
 mod diff;
 mod drift;
 mod globals;
+mod local;
 mod plugin;
 mod pun;
 mod status;
@@ -34,7 +35,8 @@ Subsystem commands:
   Every plugin adds a command of its own, e.g.
     bkt gsetting set org.gnome.desktop.interface clock-format \"'24h'\"
   These change the manifest and apply the change to this machine at once (--no-apply to
-  only edit the manifest, --dry-run to show the diff). `bkt plugin list` shows them all;
+  only edit the manifest, --dry-run to show the diff, --local to change this machine only
+  until `bkt local commit` proposes it). `bkt plugin list` shows them all;
   `bkt <command> --help` shows a command's verbs.
 
 The repository is found from --repo, then BKT_REPO, then the folders above the working
@@ -167,6 +169,9 @@ enum Command {
     /// List, trust or untrust plugins
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Changes made with --local: list them, commit them as a pull request, or clear them
+    #[command(subcommand)]
+    Local(local::LocalCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -246,6 +251,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         } => capture::run(&app, dry_run, overwrite, &only),
         Command::Containerfile(cmd) => containerfile::run(&app, cmd),
         Command::Plugin(cmd) => plugin::run(&app, cmd),
+        Command::Local(cmd) => local::run(&app, cmd),
         Command::Subsystem(words) => pun::run(&app, &words),
         Command::Completions { .. } => Ok(0),
     }

@@ -17,6 +17,7 @@ use serde_json::json;
 struct Flags {
     dry_run: bool,
     no_apply: bool,
+    local: bool,
     help: bool,
     rest: Vec<String>,
 }
@@ -26,6 +27,7 @@ fn split_flags(words: &[String]) -> Flags {
     let mut f = Flags {
         dry_run: false,
         no_apply: false,
+        local: false,
         help: false,
         rest: Vec::new(),
     };
@@ -36,6 +38,7 @@ fn split_flags(words: &[String]) -> Flags {
             "--" => literal = true,
             "--dry-run" => f.dry_run = true,
             "--no-apply" => f.no_apply = true,
+            "--local" => f.local = true,
             "-h" | "--help" => f.help = true,
             // Habit from dnf and friends; subsystem commands never ask.
             "-y" | "--yes" => {}
@@ -61,7 +64,7 @@ fn help(plugin: &Loaded) -> String {
         text.push_str(&format!("  {usage:<width$}  {}\n", v.summary));
     }
     text.push_str(&format!(
-        "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n  -y, --yes   Accepted and ignored: these commands never ask\n",
+        "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n  --local     Change this machine only; the repository stays as it is until `bkt local commit`\n  -y, --yes   Accepted and ignored: these commands never ask\n",
         info.manifest
     ));
     text
@@ -95,8 +98,13 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         repo.lock()?;
     }
     let manifest_path = Repo::manifest_path(&plugin.info.manifest);
-    let old = repo.read_manifest(&plugin.info.manifest)?;
+    let mut old = repo.read_manifest(&plugin.info.manifest)?;
     let mut session = app.rt.session(plugin)?;
+    if flags.local {
+        // A local command builds on this boot's earlier ones: `install` then `remove` of the
+        // same package is possible, and cancels out.
+        old = folded_local(app, plugin, &mut session, old)?;
+    }
     let result = session
         .edit(old.as_deref(), verb_name, args)
         .map_err(|e| anyhow!("{}", describe_error(&manifest_path, &e)))?;
@@ -146,6 +154,23 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
             .into_iter()
             .collect();
         super::capture::with_containerfile(app, &repo, &[plugin], &pending, &mut files)?;
+    }
+    if flags.local && !flags.dry_run {
+        if !verb.edits || flags.no_apply {
+            bail!("--local is for commands that change something here, and not with --no-apply");
+        }
+        return run_local(
+            app,
+            plugin,
+            &mut session,
+            Local {
+                old: old.as_deref(),
+                new: new.as_deref(),
+                named,
+                words: &flags.rest,
+            },
+            report,
+        );
     }
     if flags.dry_run {
         report.files = super::capture::write_files(app, &repo, &files, true)?;
@@ -230,6 +255,101 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         &outcomes,
     );
     records.save();
+    report.print(app, 0)
+}
+
+/// The manifest with this boot's `--local` commands of `plugin` replayed on it.
+fn folded_local(
+    app: &App,
+    plugin: &Loaded,
+    session: &mut crate::runtime::Session,
+    mut text: Option<String>,
+) -> Result<Option<String>> {
+    let Some(record) = crate::local::Store::open(&app.root)?.load()? else {
+        return Ok(text);
+    };
+    for c in record
+        .commands
+        .iter()
+        .filter(|c| c.plugin == plugin.info.id)
+    {
+        if let Ok(result) = session.edit(text.as_deref(), &c.verb, &c.args)
+            && let Some(m) = result.manifest
+        {
+            text = Some(m);
+        }
+    }
+    Ok(text)
+}
+
+/// What a `--local` command works from.
+struct Local<'a> {
+    old: Option<&'a str>,
+    new: Option<&'a str>,
+    named: Plan,
+    words: &'a [String],
+}
+
+/// Applies what the verb changes to this machine only, and records it: the repository is not
+/// touched, and until committed or cleared the items are local, not drift.
+fn run_local(
+    app: &App,
+    plugin: &Loaded,
+    session: &mut crate::runtime::Session,
+    l: Local,
+    mut report: Report,
+) -> Result<i32> {
+    let root = app.rt.context.root.clone();
+    let changes = if !l.named.changes.is_empty() || !l.named.problems.is_empty() || l.new.is_none()
+    {
+        l.named
+    } else {
+        let before = session.plan(l.old).ok();
+        let after = session
+            .plan(l.new)
+            .map_err(|e| anyhow!("planning the change failed: {e}"))?;
+        let after = plan::check(plugin, after, &root).map_err(|e| anyhow!("{e}"))?;
+        Plan {
+            items: after.items,
+            changes: introduced(before.as_ref(), &after)
+                .into_iter()
+                .cloned()
+                .collect(),
+            agreed: vec![],
+            problems: after.problems,
+        }
+    };
+    let outcomes = run_changes(app, plugin, &changes, &mut report);
+    if outcomes.iter().any(|o| o.is_err()) || plan::errors(&changes).next().is_some() {
+        report.note(
+            app,
+            "Applying failed; nothing was recorded as a local change.".into(),
+        );
+        return report.print(app, 1);
+    }
+    let store = crate::local::Store::open(&app.root)?;
+    let (verb, args) = l
+        .words
+        .split_first()
+        .map_or(("", &[][..]), |(v, a)| (v.as_str(), a));
+    let command_line = std::iter::once("bkt".to_string())
+        .chain(std::iter::once(plugin.info.command.clone()))
+        .chain(l.words.iter().cloned())
+        .chain(std::iter::once("--local".to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    store.add(crate::local::Command {
+        at: crate::boot::now(),
+        command_line,
+        plugin: plugin.info.id.clone(),
+        verb: verb.to_string(),
+        args: args.to_vec(),
+        items: changes.changes.iter().map(|c| c.id.clone()).collect(),
+    })?;
+    report.note(
+        app,
+        "Changed this machine only; the repository is untouched. `bkt local list` shows local changes, `bkt local commit` proposes them.".into(),
+    );
     report.print(app, 0)
 }
 

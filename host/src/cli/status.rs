@@ -28,8 +28,11 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
         (plans, containerfile)
     });
     let records = Records::load(&repo.path, &app.root, euid());
-    let drifts: Vec<Vec<(&Change, Drift)>> = plans.iter().map(|p| drift::of(p, &records)).collect();
-    let code = exit_code(&plans, &containerfile);
+    let drifts: Vec<Vec<(&Change, Drift)>> = plans
+        .iter()
+        .map(|p| drift::of(p, &records, &app.root))
+        .collect();
+    let code = exit_code(&plans, &drifts, &containerfile);
     match app.format {
         Format::Json => {
             let report = json!({
@@ -65,7 +68,11 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
 }
 
 /// 0 in step, 1 drift or a failure, 2 a manifest or Containerfile that cannot be used.
-fn exit_code(plans: &[PluginPlan], containerfile: &Result<Option<Rendered>>) -> i32 {
+fn exit_code(
+    plans: &[PluginPlan],
+    drifts: &[Vec<(&Change, Drift)>],
+    containerfile: &Result<Option<Rendered>>,
+) -> i32 {
     let invalid = plans
         .iter()
         .any(|p| matches!(p.result, Err(CallError::Invalid(_))))
@@ -73,10 +80,13 @@ fn exit_code(plans: &[PluginPlan], containerfile: &Result<Option<Rendered>>) -> 
     if invalid {
         return 2;
     }
-    let drift = plans.iter().any(|p| match &p.result {
+    // Local changes are known, not drift.
+    let drift = plans.iter().zip(drifts).any(|(p, d)| match &p.result {
         Err(CallError::Unavailable(_)) => false,
         Err(_) => true,
-        Ok(plan) => !plan.changes.is_empty() || plan::errors(plan).next().is_some(),
+        Ok(plan) => {
+            d.iter().any(|(_, drift)| *drift != Drift::Local) || plan::errors(plan).next().is_some()
+        }
     }) || matches!(containerfile, Ok(Some(r)) if !r.changed.is_empty() || !r.missing.is_empty());
     i32::from(drift)
 }

@@ -22,6 +22,9 @@ pub enum Drift {
     /// No sync record yet: apply follows the manifest; capture adds untracked items and takes
     /// only values the user set, never a default.
     FirstContact,
+    /// Changed with `--local` this boot: known, not drift. Neither command touches it until
+    /// `bkt local commit` or `bkt local clear`.
+    Local,
 }
 
 impl Drift {
@@ -34,6 +37,7 @@ impl Drift {
             Drift::NewInManifest => "new in the manifest",
             Drift::NewOnMachine => "new on this machine",
             Drift::FirstContact => "not synced yet",
+            Drift::Local => "local change",
         }
     }
 
@@ -46,6 +50,7 @@ impl Drift {
             Drift::NewInManifest => "new-in-manifest",
             Drift::NewOnMachine => "new-on-machine",
             Drift::FirstContact => "first-contact",
+            Drift::Local => "local",
         }
     }
 }
@@ -112,7 +117,7 @@ pub fn apply_decision(
         Drift::MachineChanged if overwrite => ApplyDecision::Run,
         Drift::MachineChanged => ApplyDecision::Ask,
         Drift::Conflict if overwrite => ApplyDecision::Run,
-        Drift::Conflict => ApplyDecision::Skip,
+        Drift::Conflict | Drift::Local => ApplyDecision::Skip,
     }
 }
 
@@ -125,7 +130,7 @@ pub fn capture_takes(drift: Drift, change: &Change, overwrite: bool) -> bool {
         // manifest value, and an item only the manifest has is not dropped.
         Drift::FirstContact => change.kind != ChangeKind::Missing && !change.live_is_default,
         Drift::Conflict | Drift::ManifestChanged => overwrite,
-        Drift::NewInManifest => false,
+        Drift::NewInManifest | Drift::Local => false,
     }
 }
 

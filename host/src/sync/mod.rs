@@ -12,14 +12,25 @@ pub use record::{Records, Settled};
 use crate::plan::PluginPlan;
 use crate::runtime::bindings::Change;
 
-/// A plugin plan's changes, each with how it drifted.
-pub fn drifts<'a>(plan: &'a PluginPlan, records: &Records) -> Vec<(&'a Change, Drift)> {
+/// A plugin plan's changes, each with how it drifted; items changed with `--local` this
+/// boot are local.
+pub fn drifts<'a>(
+    plan: &'a PluginPlan,
+    records: &Records,
+    local: &crate::local::Items,
+) -> Vec<(&'a Change, Drift)> {
     let Ok(result) = &plan.result else {
         return vec![];
     };
+    let mine = local.get(plan.id());
     result
         .changes
         .iter()
-        .map(|c| (c, classify(c, records.entries(c.scope, plan.id()))))
+        .map(|c| {
+            if mine.is_some_and(|items| items.contains(&c.id)) {
+                return (c, Drift::Local);
+            }
+            (c, classify(c, records.entries(c.scope, plan.id())))
+        })
         .collect()
 }

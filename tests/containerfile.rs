@@ -185,3 +185,44 @@ fn this_repository_s_containerfile_is_in_step_and_passes_hadolint() {
         .expect("running hadolint");
     assert!(!out.status.success(), "hadolint accepted a cd in RUN");
 }
+
+/// The distribution's CI workflow (every pull request checks the Containerfile and builds the
+/// image; main also pushes it) passes actionlint, installed by scripts/deps; and actionlint
+/// does catch a broken workflow.
+#[test]
+fn the_distribution_s_ci_workflow_passes_actionlint() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let actionlint = repo.join(".venv/bin/actionlint");
+    assert!(
+        actionlint.exists(),
+        "{} is missing: run scripts/deps",
+        actionlint.display()
+    );
+    let workflow = repo.join(".github/workflows/image.yml");
+    let text = std::fs::read_to_string(&workflow).expect("the workflow");
+    assert!(
+        text.contains("containerfile check"),
+        "the workflow checks the Containerfile"
+    );
+    let lint = |path: &std::path::Path| {
+        std::process::Command::new(&actionlint)
+            .arg("-no-color")
+            .arg(path)
+            .output()
+            .expect("running actionlint")
+    };
+    let out = lint(&workflow);
+    assert!(
+        out.status.success(),
+        "actionlint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let w = World::new();
+    let bad = w.path("broken.yml");
+    std::fs::write(&bad, text.replace("runs-on:", "runs_on:")).unwrap();
+    assert!(
+        !lint(&bad).status.success(),
+        "actionlint accepted a broken workflow"
+    );
+}

@@ -205,15 +205,7 @@ pub fn run(app: &App, words: &[String]) -> Result<i32> {
         match session.plan(new.as_deref()) {
             Ok(after) => {
                 let after = plan::check(plugin, after, &root).map_err(|e| anyhow!("{e}"))?;
-                Plan {
-                    items: after.items,
-                    changes: introduced(before.as_ref(), &after)
-                        .into_iter()
-                        .cloned()
-                        .collect(),
-                    agreed: vec![],
-                    problems: after.problems,
-                }
+                introduced_plan(before.as_ref(), after)
             }
             Err(CallError::Unavailable(m)) => {
                 report.note(
@@ -309,15 +301,7 @@ fn run_local(
             .plan(l.new)
             .map_err(|e| anyhow!("planning the change failed: {e}"))?;
         let after = plan::check(plugin, after, &root).map_err(|e| anyhow!("{e}"))?;
-        Plan {
-            items: after.items,
-            changes: introduced(before.as_ref(), &after)
-                .into_iter()
-                .cloned()
-                .collect(),
-            agreed: vec![],
-            problems: after.problems,
-        }
+        introduced_plan(before.as_ref(), after)
     };
     let outcomes = run_changes(app, plugin, &changes, &mut report);
     if outcomes.iter().any(|o| o.is_err()) || plan::errors(&changes).next().is_some() {
@@ -460,6 +444,17 @@ fn introduced<'a>(before: Option<&Plan>, after: &'a Plan) -> Vec<&'a Change> {
         // Changes that wait for the next image are for `apply --now`, not for a verb.
         .filter(|c| c.kind != ChangeKind::Extra && !c.next_boot && !existed(c))
         .collect()
+}
+
+/// What an edit brought about, as a plan to run: the changes new in `after`, and its
+/// problems.
+fn introduced_plan(before: Option<&Plan>, after: Plan) -> Plan {
+    Plan {
+        items: after.items,
+        changes: introduced(before, &after).into_iter().cloned().collect(),
+        agreed: vec![],
+        problems: after.problems,
+    }
 }
 
 /// Runs the changes a verb brought about; returns each change's outcome.

@@ -128,7 +128,9 @@ impl App {
         };
         let rt = Runtime::new(limits, context, cache)?;
         let trusted = trust::Store::load()?;
+        let started = std::time::Instant::now();
         let mut entries = plugins::load_all(&rt, &trusted);
+        tracing::debug!(target: "bkt::timing", "plugins loaded in {} µs", started.elapsed().as_micros());
         // Phase order, once: every command lists, plans and applies in it.
         entries.sort_by_key(|e| match &e.plugin {
             Ok(p) => (0, p.info.phase as u8, p.info.id.clone()),

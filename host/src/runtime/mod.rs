@@ -83,6 +83,7 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new(limits: Limits, context: Context, cache_dir: Option<PathBuf>) -> Result<Runtime> {
+        let started = std::time::Instant::now();
         let mut config = Config::new();
         config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
@@ -107,6 +108,7 @@ impl Runtime {
         linker.allow_shadowing(false);
         Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)?;
         let cache = cache::Cache::new(&engine, cache_dir);
+        tracing::debug!(target: "bkt::timing", "engine and linker ready in {} µs", started.elapsed().as_micros());
         Ok(Runtime {
             engine,
             linker,

@@ -195,8 +195,10 @@ fn kill_group(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Runs the admitted queries with at most about one process per core at once; results are
-/// in the order given and a refused query keeps its refusal.
+/// Runs the admitted queries with at most two processes per core at once (a process spends
+/// part of its life starting up and waiting, so a second one per core keeps the cores busy
+/// without flooding them); results are in the order given and a refused query keeps its
+/// refusal.
 pub fn run_all(
     plugin: &str,
     queries: Vec<Result<Vec<String>, QueryError>>,
@@ -205,6 +207,7 @@ pub fn run_all(
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .max(2)
+        .saturating_mul(2)
         .min(queries.len());
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Result<Output, QueryError>>>> =

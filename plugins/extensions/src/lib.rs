@@ -184,7 +184,8 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
             match &x.source {
                 Some(source) => {
                     let Some((url, sha256)) = download(x, source, live.shell.as_deref()) else {
-                        problems.push(bkt_sdk::problem(
+                        // No GNOME Shell here (or rpm does not know it): not wrong, unusable.
+                        problems.push(warning(
                             x.uuid.clone(),
                             format!(
                                 "{} is to come from {}, which picks the build for the installed GNOME Shell; its version is not known here (rpm -q gnome-shell)",

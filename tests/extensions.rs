@@ -258,3 +258,31 @@ fn verbs_and_bad_input() {
         "manifests/gnome-extensions.json: extensions[1].uuid: a@x is listed twice",
     );
 }
+
+#[test]
+fn a_shared_key_write_waits_when_one_of_its_changes_is_left_alone() {
+    let w = World::unprivileged();
+    for uuid in ["a@x", "b@x"] {
+        install_by_hand(&w.path(USER_DIR), uuid, &["45"]);
+    }
+    w.write_manifest("gnome-extensions.json", r#"{"extensions": ["a@x"]}"#);
+    w.bkt(&["apply", "--yes", "-s", "extensions"])
+        .assert_code(0);
+    // a@x disabled by hand (changed on this machine), b@x added to the manifest.
+    let out = w.tool(
+        "gsettings",
+        &["set", "org.gnome.shell", "disabled-extensions", "['a@x']"],
+    );
+    assert!(out.ok(), "{}", out.all());
+    w.write_manifest("gnome-extensions.json", r#"{"extensions": ["a@x", "b@x"]}"#);
+    let out = w.bkt(&["apply", "--yes", "-s", "extensions"]);
+    out.assert_code(0);
+    out.assert_stdout_has(
+        "extensions b@x: not applied, it shares a write with a change left alone",
+    );
+    assert_eq!(keys(&w).1, "['a@x']", "the hand change stays");
+    // Together, with --overwrite, both are applied.
+    w.bkt(&["apply", "--yes", "--overwrite", "-s", "extensions"])
+        .assert_code(0);
+    assert_eq!(keys(&w), ("['a@x', 'b@x']".into(), "@as []".into()));
+}

@@ -149,6 +149,7 @@ pub fn run_collect(app: &App, args: &Args) -> Result<Outcome> {
     for step in decided.ask.drain(..) {
         decided.skipped.push((step, "changed on this machine"));
     }
+    hold_back_shared(app, &mut decided);
     if decided.run.is_empty() {
         println!("Nothing was changed.");
         settle(&mut records, &plans, &[], &[]);
@@ -336,6 +337,40 @@ fn decide<'a>(
     d
 }
 
+/// Several changes may share one effect (a key written once with the whole new list). When
+/// one of them is left alone, running the shared effect would change it anyway: the others
+/// wait with it, and the user is told why.
+fn hold_back_shared(app: &App, d: &mut Decided) {
+    let left: Vec<String> = d
+        .skipped
+        .iter()
+        .flat_map(|(s, _)| s.effects.iter().map(|e| format!("{e:?}")))
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    let (held, run): (Vec<Step>, Vec<Step>) = d
+        .run
+        .drain(..)
+        .partition(|s| s.effects.iter().any(|e| left.contains(&format!("{e:?}"))));
+    d.run = run;
+    for step in held {
+        if app.format == Format::Human {
+            println!(
+                "{}",
+                app.style.yellow(&format!(
+                    "  {} {}: not applied, it shares a write with a change left alone (apply them together, e.g. with --overwrite)",
+                    step.plugin, step.change.id
+                ))
+            );
+        }
+        d.skipped.push((step, SHARED));
+    }
+}
+
+/// Why a change waits: it shares an effect with a change left alone.
+const SHARED: &str = "shares a write with a change left alone";
+
 fn print_plan(app: &App, d: &Decided) {
     if d.run.is_empty() && d.ask.is_empty() && d.skipped.is_empty() {
         println!("Nothing to apply: the machine matches the manifests.");
@@ -436,7 +471,9 @@ fn print_plan(app: &App, d: &Decided) {
     let extras = d
         .skipped
         .iter()
-        .filter(|(s, why)| s.drift != Some(Drift::Conflict) && *why != NEXT_BOOT && *why != LOCAL)
+        .filter(|(s, why)| {
+            s.drift != Some(Drift::Conflict) && ![NEXT_BOOT, LOCAL, SHARED].contains(why)
+        })
         .count();
     if extras > 0 {
         println!(

@@ -182,3 +182,58 @@ fn the_units_verify_and_enable_offline() {
         assert!(std::fs::symlink_metadata(root.join(link)).is_ok(), "{link}");
     }
 }
+
+/// The user half: each person's settings, once per deployment, marked in their state folder.
+#[test]
+fn the_user_half_runs_once_per_deployment_for_each_user() {
+    let w = World::with_schema();
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings": [{"schema": "org.bkt.test", "key": "clock-format", "value": "'12h'"}]}"#,
+    );
+    // The double and its recording live in the world, which the user bkt runs as can read.
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let status = w.path("bootc-status.json");
+    std::fs::copy(fixture("bootc-status-staged.json"), &status).unwrap();
+    let double = w.path("bin/bootc");
+    std::fs::write(
+        &double,
+        format!("#!/bin/sh\nexec cat '{}'\n", status.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&double, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{SYSTEM_PATH}", bin.display());
+    let run = || {
+        let mut cmd = w.bkt_command(&["apply", "--boot", "--scope", "user"]);
+        cmd.env("BKT_PROGRAM_PATH", &path);
+        common::Out(cmd.output().expect("bkt"))
+    };
+    let out = run();
+    out.assert_code(0);
+    out.assert_stdout_has("Applying the user half for deployment 0c1d2e3f4a5b");
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
+    assert!(w.path("state/bkt/last-applied-deployment").exists());
+
+    // Changed by hand since: the same deployment leaves it, and says nothing needs doing.
+    let out = w.tool(
+        "gsettings",
+        &["set", "org.bkt.test", "clock-format", "'24h'"],
+    );
+    assert!(out.ok(), "{}", out.all());
+    run().assert_stdout_has("already applied for deployment 0c1d2e3f4a5b; nothing to do");
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
+
+    // A new deployment applies again, but what was changed by hand is reported, not reverted.
+    std::fs::copy(fixture("bootc-status-kargs-redeploy.json"), &status).unwrap();
+    let out = run();
+    out.assert_code(0);
+    out.assert_stdout_has("org.bkt.test clock-format: '24h' → '12h' (changed on this machine)");
+    out.assert_stdout_has("Nothing was changed.");
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
+    let marker = std::fs::read_to_string(w.path("state/bkt/last-applied-deployment")).unwrap();
+    assert!(
+        marker.trim().ends_with(".1"),
+        "the redeploy is marked: {marker}"
+    );
+}

@@ -95,7 +95,7 @@ fn main() {
 
     let timings: Vec<&str> = log
         .lines()
-        .filter(|l| l.contains("bkt::timing") || l.contains("loaded and instantiated"))
+        .filter(|l| l.contains("bkt::timing") || l.contains("loaded in"))
         .map(|l| l.split("plugin ").nth(1).unwrap_or(l).trim())
         .collect();
 

@@ -82,7 +82,7 @@ fn main() {
     let (_, log) = status(&warm_cache, true);
     let load_us: Vec<&str> = log
         .lines()
-        .filter(|l| l.contains("loaded and instantiated"))
+        .filter(|l| l.contains("loaded in"))
         .map(|l| l.trim())
         .collect();
     let spawned = log.lines().filter(|l| l.contains("query: ")).count();

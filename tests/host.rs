@@ -183,9 +183,18 @@ fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
         .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
         .collect();
     assert!(!artifacts.is_empty());
+    // Each plugin's info is cached beside its code; without it, listing loads every plugin.
+    let forget_info = || {
+        for p in walk(&folder) {
+            if p.to_string_lossy().ends_with(".info.json") {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+    };
     for a in &artifacts {
         std::fs::write(a, b"not an artifact").unwrap();
     }
+    forget_info();
     w.bkt(&["plugin", "list"]).assert_code(0);
     for a in &artifacts {
         assert!(
@@ -203,6 +212,7 @@ fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
     for a in &artifacts {
         std::fs::set_permissions(a, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
     }
+    forget_info();
     let out = w.bkt(&["plugin", "list"]);
     out.assert_code(0);
     out.assert_stderr_has("not loading compiled code from");

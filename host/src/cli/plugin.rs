@@ -164,7 +164,9 @@ fn trust_one(app: &App, path: &std::path::Path, yes: bool) -> Result<i32> {
         );
     }
     let source = plugins::read(&path)?;
-    let loaded = app.rt.load(&source.name, &source.sha256, &source.wasm)?;
+    let loaded = app
+        .rt
+        .load(&source.name, &source.sha256, source.wasm.clone())?;
     let info = &loaded.info;
     // The names it claims must be free: the others keep theirs (the builtins always win).
     let mut claims = plugins::Claims::new();

@@ -6,6 +6,8 @@
 wasmtime::component::bindgen!({
     world: "plugin",
     path: "../wit/v1.0.0",
+    // A plugin's info is cached beside its compiled code (see `cache`).
+    additional_derives: [serde::Serialize, serde::Deserialize],
 });
 
 pub use bkt::subsystem::host::Level;

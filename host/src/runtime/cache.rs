@@ -68,6 +68,30 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// The info a component declared, read when it was first loaded: info() sees a fixed
+    /// context, so it is the same every time. `None` when not cached (or not readable).
+    pub fn info(&self, hash: &str) -> Option<super::bindings::PluginInfo> {
+        let dir = self.dir.as_ref()?;
+        let path = dir.join(format!("{hash}.info.json"));
+        private_artifact(dir, &path).ok()?;
+        serde_json::from_slice(&std::fs::read(&path).ok()?).ok()
+    }
+
+    pub fn store_info(&self, hash: &str, info: &super::bindings::PluginInfo) {
+        let Some(dir) = &self.dir else { return };
+        let path = dir.join(format!("{hash}.info.json"));
+        let stored = serde_json::to_vec(info)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| {
+                crate::repo::atomic::write(&path, &bytes, crate::repo::atomic::Mode::Exactly(0o600))
+            });
+        if let Err(e) = stored {
+            tracing::debug!("cannot cache the info of {hash}: {e:#}");
+        }
+    }
+}
+
 enum Unusable {
     Missing,
     NotPrivate(String),

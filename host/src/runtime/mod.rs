@@ -66,10 +66,14 @@ impl std::fmt::Display for CallError {
     }
 }
 
-/// A compiled plugin whose `info` has been read.
+/// A plugin whose `info` has been read. Its code is compiled (or loaded from the cache) the
+/// first time a session needs it, so a command that uses one plugin prepares one.
 #[derive(Clone)]
 pub struct Loaded {
-    pre: PluginPre<State>,
+    name: String,
+    hash: String,
+    wasm: std::borrow::Cow<'static, [u8]>,
+    pre: std::sync::Arc<std::sync::OnceLock<Result<PluginPre<State>, String>>>,
     pub info: PluginInfo,
 }
 
@@ -118,9 +122,40 @@ impl Runtime {
         })
     }
 
-    /// Compiles (or loads from the cache) a component and reads its `info`.
-    pub fn load(&self, name: &str, hash: &str, wasm: &[u8]) -> Result<Loaded> {
+    /// Reads a component's `info`: from the cache when it was read before, else by compiling
+    /// and instantiating it.
+    pub fn load(
+        &self,
+        name: &str,
+        hash: &str,
+        wasm: std::borrow::Cow<'static, [u8]>,
+    ) -> Result<Loaded> {
         let started = std::time::Instant::now();
+        let cell = std::sync::Arc::new(std::sync::OnceLock::new());
+        let info = match self.cache.info(hash) {
+            Some(info) => info,
+            None => {
+                let pre = self.prepare(name, hash, &wasm)?;
+                let info = self.read_info(name, &pre)?;
+                self.cache.store_info(hash, &info);
+                let _ = cell.set(Ok(pre));
+                info
+            }
+        };
+        caps::check_declared(&info.capabilities)
+            .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
+        tracing::debug!(target: "bkt::timing", "plugin {name}: loaded in {} µs", started.elapsed().as_micros());
+        Ok(Loaded {
+            name: name.to_string(),
+            hash: hash.to_string(),
+            wasm,
+            pre: cell,
+            info,
+        })
+    }
+
+    /// The component compiled (or loaded from the cache) and linked.
+    fn prepare(&self, name: &str, hash: &str, wasm: &[u8]) -> Result<PluginPre<State>> {
         let component = self
             .cache
             .load(&self.engine, hash, wasm)
@@ -132,19 +167,23 @@ impl Runtime {
             .with_context(|| {
                 format!("plugin {name} does not fit the bkt:subsystem@1.0.0 contract")
             })?;
-        let pre = PluginPre::new(pre)
+        PluginPre::new(pre)
             .map_err(anyhow::Error::from)
             .with_context(|| {
                 format!("plugin {name} does not export the bkt:subsystem@1.0.0 contract")
-            })?;
+            })
+    }
+
+    /// Calls info() with no capabilities and a fixed context, so what a plugin declares
+    /// cannot depend on the machine, the user or --root: what `plugin trust` showed is what
+    /// loads at boot.
+    fn read_info(&self, name: &str, pre: &PluginPre<State>) -> Result<PluginInfo> {
         let empty = bindings::Capabilities {
             queries: vec![],
             runs: vec![],
             reads: vec![],
             writes: vec![],
         };
-        // info() sees a fixed context, so what a plugin declares cannot depend on the machine,
-        // the user or --root: what `plugin trust` showed is what loads at boot.
         let fixed = Context {
             root: "/".into(),
             home: "/home/user".into(),
@@ -152,21 +191,25 @@ impl Runtime {
             arch: std::env::consts::ARCH.into(),
             ostree: false,
         };
-        let mut session = Session::new(self, &pre, name, empty, fixed)?;
-        let info = session
+        let mut session = Session::new(self, pre, name, empty, fixed)?;
+        session
             .info()
-            .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))?;
-        caps::check_declared(&info.capabilities)
-            .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
-        tracing::debug!(target: "bkt::timing", "plugin {name}: loaded and instantiated in {} µs", started.elapsed().as_micros());
-        Ok(Loaded { pre, info })
+            .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))
     }
 
     /// A fresh sandbox for `plugin`, with its declared read paths preopened.
     pub fn session(&self, plugin: &Loaded) -> Result<Session> {
+        let pre = plugin
+            .pre
+            .get_or_init(|| {
+                self.prepare(&plugin.name, &plugin.hash, &plugin.wasm)
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         Session::new(
             self,
-            &plugin.pre,
+            pre,
             &plugin.info.id,
             plugin.info.capabilities.clone(),
             self.context.clone(),

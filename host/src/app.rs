@@ -54,6 +54,20 @@ pub enum Format {
     Json,
 }
 
+/// The system root bkt operates on: `--root`, made absolute and checked, or `/`.
+pub fn system_root(flag: Option<&Path>) -> Result<PathBuf> {
+    let Some(r) = flag else {
+        return Ok(PathBuf::from("/"));
+    };
+    let root = r
+        .canonicalize()
+        .with_context(|| format!("--root {}", r.display()))?;
+    if !root.is_dir() {
+        bail!("--root {} is not a folder", root.display());
+    }
+    Ok(root)
+}
+
 /// Global options, as the CLI parsed them.
 pub struct Options {
     pub repo: Option<PathBuf>,
@@ -78,15 +92,7 @@ pub struct App {
 impl App {
     pub fn new(opts: Options) -> Result<App> {
         let config = Config::load()?;
-        let root = match &opts.root {
-            Some(r) => r
-                .canonicalize()
-                .with_context(|| format!("--root {}", r.display()))?,
-            None => PathBuf::from("/"),
-        };
-        if !root.is_dir() {
-            bail!("--root {} is not a folder", root.display());
-        }
+        let root = system_root(opts.root.as_deref())?;
         let timeout = match opts.plugin_timeout {
             Some(secs) => Some((secs, "--plugin-timeout")),
             None => config

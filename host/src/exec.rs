@@ -177,66 +177,26 @@ impl Executor {
         }
     }
 
-    /// Downloads with curl (resolved like every program, in a cleared environment) into a temp
-    /// file beside the target, checks the sha256, then renames it into place.
+    /// Downloads, checks the sha256, then places the file the way every file effect is
+    /// placed: folders walked without following symlinks, written atomically.
     fn fetch(&self, f: &Fetch) -> Result<()> {
-        let target = match f.path.strip_prefix("~/") {
+        let (base, path) = match f.path.strip_prefix("~/") {
             Some(rest) => {
                 self.refuse_user_scope_as_root()?;
                 let home = crate::runtime::home_dir()
                     .context("the user's home is not known (HOME is not set)")?;
                 // `~/.local/share/…` is the user's data folder, as for reads.
                 let (base, rest) = crate::runtime::xdg_base(&home.to_string_lossy(), rest);
-                base.join(rest)
+                let dir = Dir::open_ambient_dir(&base, ambient_authority())
+                    .with_context(|| format!("opening {}", base.display()))?;
+                (dir, format!("/{rest}"))
             }
-            None => self.root.join(f.path.trim_start_matches('/')),
+            None => (self.root_dir()?, f.path.clone()),
         };
-        let dir = target.parent().context("a fetched file needs a folder")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let name = target
-            .file_name()
-            .context("a fetched file needs a name")?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = dir.join(format!(".{name}.bkt-{}", std::process::id()));
-        let curl = resolve("curl")?;
-        let out = Command::new(&curl)
-            .args(["--fail", "--silent", "--show-error", "--location"])
-            .args(["--proto", "=https,file", "--max-filesize", "268435456"])
-            .arg("--output")
-            .arg(&tmp)
-            .arg(&f.url)
-            .env_clear()
-            .envs(program::environment("curl", program::folders(), |v| {
-                std::env::var_os(v)
-            }))
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("cannot run {}", curl.display()))?;
-        let checked = if !out.status.success() {
-            Err(anyhow::anyhow!(
-                "fetching {} failed: {}",
-                printable(&f.url),
-                printable(&failure_detail(&out.stderr, &out.stdout))
-            ))
-        } else {
-            let bytes =
-                std::fs::read(&tmp).with_context(|| format!("reading {}", tmp.display()))?;
-            let got = crate::plugins::sha256_hex(&bytes);
-            match &f.sha256 {
-                Some(want) if *want != got => Err(anyhow::anyhow!(
-                    "{} has sha256 {got}, not the {} the manifest names; it was not kept",
-                    printable(&f.url),
-                    printable(want)
-                )),
-                _ => std::fs::rename(&tmp, &target)
-                    .with_context(|| format!("placing {}", target.display())),
-            }
-        };
-        if checked.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        checked
+        let bytes = download(f)?;
+        let (dir, name) = crate::nofollow::parent_of(&base, &path, true)?
+            .context("the folder was just created")?;
+        atomic::write_in(&dir, &name, &bytes, atomic::Mode::Exactly(0o644))
     }
 
     /// User settings belong to a user: as root they would land in root's home, or make
@@ -314,6 +274,57 @@ impl Executor {
             None => anyhow::bail!("{shown} was killed by a signal"),
         }
     }
+}
+
+/// Fetches `f.url` with curl (resolved like every program, in a cleared environment) into a
+/// folder of bkt's own that nobody else can enter, and returns the bytes if their sha256 is
+/// the one named. The folder is removed either way.
+fn download(f: &Fetch) -> Result<Vec<u8>> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let scratch = std::env::temp_dir().join(format!("bkt-fetch-{}-{stamp}", std::process::id()));
+    // Created new (never an existing folder someone prepared), private to bkt's user.
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&scratch)
+        .with_context(|| format!("creating {}", scratch.display()))?;
+    let result = (|| {
+        let tmp = scratch.join("download");
+        let curl = resolve("curl")?;
+        let out = Command::new(&curl)
+            .args(["--fail", "--silent", "--show-error", "--location"])
+            .args(["--proto", "=https,file", "--max-filesize", "268435456"])
+            .arg("--output")
+            .arg(&tmp)
+            .arg(&f.url)
+            .env_clear()
+            .envs(program::environment("curl", program::folders(), |v| {
+                std::env::var_os(v)
+            }))
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot run {}", curl.display()))?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "fetching {} failed: {}",
+                printable(&f.url),
+                printable(&failure_detail(&out.stderr, &out.stdout))
+            );
+        }
+        let bytes = std::fs::read(&tmp).with_context(|| format!("reading {}", tmp.display()))?;
+        let got = crate::plugins::sha256_hex(&bytes);
+        match &f.sha256 {
+            Some(want) if *want != got => anyhow::bail!(
+                "{} has sha256 {got}, not the {} the manifest names; it was not kept",
+                printable(&f.url),
+                printable(want)
+            ),
+            _ => Ok(bytes),
+        }
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
 }
 
 /// What a failed program said, in its own words: the lines of stderr (or stdout, when stderr

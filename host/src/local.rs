@@ -125,6 +125,28 @@ impl Store {
     }
 }
 
+/// A manifest with `commands` (one plugin's, in the order they were made) replayed on it
+/// through the plugin's own `edit`. A command whose edit fails goes to `failed`, which says
+/// whether that ends the replay (an error) or skips the command.
+pub fn replay<'c>(
+    session: &mut crate::runtime::Session,
+    mut text: Option<String>,
+    commands: impl IntoIterator<Item = &'c Command>,
+    mut failed: impl FnMut(&'c Command, crate::runtime::CallError) -> Result<()>,
+) -> Result<Option<String>> {
+    for c in commands {
+        match session.edit(text.as_deref(), &c.verb, &c.args) {
+            Ok(result) => {
+                if let Some(m) = result.manifest {
+                    text = Some(m);
+                }
+            }
+            Err(e) => failed(c, e)?,
+        }
+    }
+    Ok(text)
+}
+
 /// Plugin → the items local changes own.
 pub type Items = BTreeMap<String, BTreeSet<String>>;
 

@@ -300,8 +300,8 @@ fn decide<'a>(
         ask: vec![],
         skipped: vec![],
     };
-    for p in plans {
-        for (change, drift) in drift::of(p, records, root) {
+    for (p, drifts) in plans.iter().zip(drift::all(plans, records, root)) {
+        for (change, drift) in drifts {
             let effects: Vec<&Effect> = change
                 .effects
                 .iter()
@@ -344,15 +344,16 @@ fn hold_back_shared(app: &App, d: &mut Decided) {
     let left: Vec<String> = d
         .skipped
         .iter()
-        .flat_map(|(s, _)| s.effects.iter().map(|e| format!("{e:?}")))
+        .flat_map(|(s, _)| s.effects.iter().map(|e| super::steps::effect_key(e)))
         .collect();
     if left.is_empty() {
         return;
     }
-    let (held, run): (Vec<Step>, Vec<Step>) = d
-        .run
-        .drain(..)
-        .partition(|s| s.effects.iter().any(|e| left.contains(&format!("{e:?}"))));
+    let (held, run): (Vec<Step>, Vec<Step>) = d.run.drain(..).partition(|s| {
+        s.effects
+            .iter()
+            .any(|e| left.contains(&super::steps::effect_key(e)))
+    });
     d.run = run;
     for step in held {
         if app.format == Format::Human {
@@ -454,7 +455,7 @@ fn print_plan(app: &App, d: &Decided) {
             app.style.dim(&format!(
                 "{} {} when the next image boots (`bkt apply --now` also sets them on this deployment; they still need a reboot)",
                 count(waiting, "change"),
-                if waiting == 1 { "takes effect" } else { "take effect" }
+                drift::takes_effect(waiting)
             ))
         );
     }

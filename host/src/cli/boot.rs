@@ -8,8 +8,7 @@ use crate::app::{App, Options};
 use crate::boot::{Half, LastRun, deployment, now};
 use crate::exec::{ScopeFilter, euid};
 use crate::runtime::program;
-use anyhow::{Context as _, Result};
-use std::path::PathBuf;
+use anyhow::Result;
 use std::process::{Command, Stdio};
 
 pub fn run(opts: Options, only: Vec<String>, scope: ScopeFilter) -> Result<i32> {
@@ -19,12 +18,7 @@ pub fn run(opts: Options, only: Vec<String>, scope: ScopeFilter) -> Result<i32> 
         ScopeFilter::All => ScopeFilter::User,
         s => s,
     };
-    let root = match &opts.root {
-        Some(r) => r
-            .canonicalize()
-            .with_context(|| format!("--root {}", r.display()))?,
-        None => PathBuf::from("/"),
-    };
+    let root = crate::app::system_root(opts.root.as_deref())?;
     let half = Half::new(scope, &root)?;
     let booted = deployment::booted()?;
     if half.marker().as_deref() == Some(booted.id().as_str()) {

@@ -25,10 +25,10 @@ pub fn run(app: &App, dry_run: bool, overwrite: bool, only: &[String]) -> Result
     let plans = plan::collect_with(&app.rt, &repo, &plugins, !only.is_empty());
     let mut records = Records::load(&repo.path, &app.root, euid());
     // Per plugin, the item ids to take; plugins with nothing to take are not called.
-    let takes: Vec<Vec<String>> = plans
-        .iter()
-        .map(|p| {
-            super::drift::of(p, &records, &app.root)
+    let takes: Vec<Vec<String>> = super::drift::all(&plans, &records, &app.root)
+        .into_iter()
+        .map(|drifts| {
+            drifts
                 .into_iter()
                 .filter(|(c, d)| capture_takes(*d, c, overwrite))
                 .map(|(c, _)| c.id.clone())

@@ -15,13 +15,27 @@ pub fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// A plugin plan's changes with their drift (items changed with `--local` are local).
-pub fn of<'a>(
-    plan: &'a PluginPlan,
+/// `takes effect` for one, `take effect` for more.
+pub fn takes_effect(n: usize) -> &'static str {
+    if n == 1 {
+        "takes effect"
+    } else {
+        "take effect"
+    }
+}
+
+/// Each plugin plan's changes with their drift (items changed with `--local` are local; the
+/// record of local changes is read once).
+pub fn all<'a>(
+    plans: &'a [PluginPlan],
     records: &Records,
     root: &std::path::Path,
-) -> Vec<(&'a Change, Drift)> {
-    sync::drifts(plan, records, &crate::local::current_items(root))
+) -> Vec<Vec<(&'a Change, Drift)>> {
+    let local = crate::local::current_items(root);
+    plans
+        .iter()
+        .map(|p| sync::drifts(p, records, &local))
+        .collect()
 }
 
 pub fn change_json(change: &Change, drift: Drift) -> serde_json::Value {
@@ -94,7 +108,7 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         steps.push(format!(
             "{} {} when the next image boots; bkt apply --now -s {id} also sets them on this deployment",
             count(next_boot, "change"),
-            if next_boot == 1 { "takes effect" } else { "take effect" }
+            takes_effect(next_boot)
         ));
     }
     if prune > 0 {

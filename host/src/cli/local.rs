@@ -89,26 +89,18 @@ fn fold(app: &App, repo: &Repo, record: &Record) -> Result<Vec<(String, Option<S
     let mut out = Vec::new();
     for (id, commands) in by_plugin {
         let plugin = app
-            .loaded()
-            .into_iter()
-            .find(|p| p.info.id == id)
+            .by_command(id)
             .ok_or_else(|| anyhow!("the plugin {id} that made local changes is not loaded"))?;
         let path = Repo::manifest_path(&plugin.info.manifest);
         let old = repo.read_manifest(&plugin.info.manifest)?;
-        let mut text = old.clone();
         let mut session = app.rt.session(plugin)?;
-        for c in commands {
-            let result = session.edit(text.as_deref(), &c.verb, &c.args).map_err(|e| {
-                anyhow!(
-                    "`{}` no longer fits {path}: {}; nothing was changed (bkt local clear forgets it)",
-                    c.command_line,
-                    describe_error(&path, &e)
-                )
-            })?;
-            if let Some(m) = result.manifest {
-                text = Some(m);
-            }
-        }
+        let text = crate::local::replay(&mut session, old.clone(), commands, |c, e| {
+            Err(anyhow!(
+                "`{}` no longer fits {path}: {}; nothing was changed (bkt local clear forgets it)",
+                c.command_line,
+                describe_error(&path, &e)
+            ))
+        })?;
         out.push((plugin.info.id.clone(), old, text.unwrap_or_default()));
     }
     Ok(out)
@@ -136,7 +128,7 @@ fn list(app: &App, record: Option<&Record>) -> Result<i32> {
             .filter(|c| c.plugin == *id)
             .map(|c| c.command_line.as_str())
             .collect();
-        let plugin = app.loaded().into_iter().find(|p| p.info.id == *id);
+        let plugin = app.by_command(id);
         let file = plugin.map_or(String::new(), |p| Repo::manifest_path(&p.info.manifest));
         let diff = super::diff::unified(&file, old.as_deref().unwrap_or(""), new);
         if app.format == Format::Human {
@@ -207,8 +199,12 @@ fn commit(
 ) -> Result<i32> {
     let repo = app.repo()?;
     repo.lock()?;
-    git(&repo.path, &["rev-parse", "--is-inside-work-tree"])
-        .map_err(|_| anyhow!("{} is not a git repository", repo.path.display()))?;
+    git(&repo.path, &["rev-parse", "--is-inside-work-tree"]).map_err(|_| {
+        anyhow!(
+            "{} is not a git repository: `git init` it (and add your remote) to commit local changes, or `bkt local list` shows them to copy by hand",
+            repo.path.display()
+        )
+    })?;
     let folded = fold(app, &repo, record)?;
     let mut files = Vec::new();
     let mut pending = BTreeMap::new();
@@ -217,9 +213,7 @@ fn commit(
             continue;
         }
         let plugin = app
-            .loaded()
-            .into_iter()
-            .find(|p| p.info.id == *id)
+            .by_command(id)
             .ok_or_else(|| anyhow!("the plugin {id} is not loaded"))?;
         pending.insert(id.clone(), new.clone());
         files.push(FileChange {

@@ -255,23 +255,17 @@ fn folded_local(
     app: &App,
     plugin: &Loaded,
     session: &mut crate::runtime::Session,
-    mut text: Option<String>,
+    text: Option<String>,
 ) -> Result<Option<String>> {
     let Some(record) = crate::local::Store::open(&app.root)?.load()? else {
         return Ok(text);
     };
-    for c in record
+    // A command that no longer fits is left out here; `bkt local commit` names it.
+    let mine = record
         .commands
         .iter()
-        .filter(|c| c.plugin == plugin.info.id)
-    {
-        if let Ok(result) = session.edit(text.as_deref(), &c.verb, &c.args)
-            && let Some(m) = result.manifest
-        {
-            text = Some(m);
-        }
-    }
-    Ok(text)
+        .filter(|c| c.plugin == plugin.info.id);
+    crate::local::replay(session, text, mine, |_, _| Ok(()))
 }
 
 /// What a `--local` command works from.

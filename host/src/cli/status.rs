@@ -28,10 +28,7 @@ pub fn run(app: &App, only: &[String]) -> Result<i32> {
         (plans, containerfile)
     });
     let records = Records::load(&repo.path, &app.root, euid());
-    let drifts: Vec<Vec<(&Change, Drift)>> = plans
-        .iter()
-        .map(|p| drift::of(p, &records, &app.root))
-        .collect();
+    let drifts = drift::all(&plans, &records, &app.root);
     let code = exit_code(&plans, &drifts, &containerfile);
     match app.format {
         Format::Json => {

@@ -69,9 +69,24 @@ pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), Str
     outcomes
 }
 
+/// What makes two effects the same one: every field, so two changes that share an effect
+/// (a key written once with the whole new list) can be told to.
+pub fn effect_key(effect: &Effect) -> String {
+    match effect {
+        // A file's bytes are summed up by their digest: keys stay small whatever they hold.
+        Effect::WriteFile(w) => format!(
+            "write {:?} {:o} {}",
+            w.path,
+            w.mode,
+            crate::plugins::sha256_hex(&w.contents)
+        ),
+        other => format!("{other:?}"),
+    }
+}
+
 fn run_step(exec: &Executor, step: &Step, done: &mut Vec<String>) -> Result<(), String> {
     for effect in &step.effects {
-        let key = format!("{effect:?}");
+        let key = effect_key(effect);
         if done.contains(&key) {
             continue;
         }

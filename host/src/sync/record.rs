@@ -6,7 +6,6 @@
 use crate::runtime::bindings::{Agreed, Scope};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -14,8 +13,9 @@ const VERSION: u32 = 1;
 
 /// A value's fingerprint: enough of its sha256 that two values never share one in practice.
 pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = crate::plugins::sha256_hex(value.as_bytes());
+    hex.truncate(24);
+    hex
 }
 
 /// Plugin → item → fingerprint.
@@ -84,11 +84,7 @@ impl Store {
 /// A record that cannot be read is kept for inspection and every item starts over as first
 /// contact: never a crash, never a silent reset.
 fn set_aside(path: &Path, why: &str) {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let aside = path.with_extension(format!("json.corrupt-{stamp}"));
+    let aside = path.with_extension(format!("json.corrupt-{}", crate::boot::now()));
     match std::fs::rename(path, &aside) {
         Ok(()) => eprintln!(
             "warning: the sync record {} could not be read ({why}); it was moved to {} and bkt treats every item as not synced yet",

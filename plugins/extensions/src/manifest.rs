@@ -74,13 +74,7 @@ fn entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Extension>, D::
 /// An extension's uuid names its folder: no `/`, whitespace or control characters, not `.`
 /// or `..`, not starting with `-`.
 pub fn check_uuid(uuid: &str) -> Result<(), String> {
-    let ok = !uuid.is_empty()
-        && uuid.len() <= 255
-        && !uuid.starts_with(['-', '.'])
-        && uuid
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._@-+".contains(c));
-    if ok {
+    if uuid.len() <= 255 && manifest::is_plain_word(uuid, "._@-+") {
         Ok(())
     } else {
         Err(format!(

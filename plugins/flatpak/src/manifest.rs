@@ -152,12 +152,7 @@ pub fn check_app_id(id: &str) -> Result<(), String> {
 
 /// Remote names and branches: letters, digits and `._-`, not starting with `-` or `.`.
 pub fn check_word(what: &str, word: &str) -> Result<(), String> {
-    let ok = !word.is_empty()
-        && !word.starts_with(['-', '.'])
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if ok {
+    if manifest::is_plain_word(word, "._-") {
         Ok(())
     } else {
         Err(format!(

@@ -32,6 +32,17 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// A word that reaches a program as one argument and can never be an option or a hidden or
+/// parent path: not empty, not starting with `-` or `.`, only ASCII letters, digits and the
+/// characters in `extra`.
+pub fn is_plain_word(word: &str, extra: &str) -> bool {
+    !word.is_empty()
+        && !word.starts_with(['-', '.'])
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+}
+
 /// Serializes a manifest the way bkt always writes them: two-space indent, final newline.
 /// Writing the same value twice gives the same bytes, so diffs stay small.
 pub fn render<T: Serialize>(value: &T) -> String {

@@ -1,12 +1,12 @@
-//! What every command needs: configuration, the runtime with its plugins, the repository.
+//! What every command needs: configuration, the runtime with its plugins, the system root,
+//! where state lives, and the repository.
 
-use crate::exec::Elevator;
+use crate::model::{Elevator, HostContext, StateDirs, SystemRoot};
+use crate::os::identity::euid;
 use crate::plugins::{self, Entry, trust};
 use crate::repo::Repo;
-use crate::runtime::bindings::Context;
 use crate::runtime::{Limits, Loaded, Runtime};
-use crate::style::Style;
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Result, bail};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,53 +26,14 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Config> {
-        Ok(read_config_json("config.json")?.1)
+        Ok(crate::os::config::read_json("config.json")?.1)
     }
-}
-
-/// A JSON file in `$XDG_CONFIG_HOME/bkt`: its path (when there is a config folder) and its
-/// contents, or the default when the file does not exist.
-pub fn read_config_json<T: serde::de::DeserializeOwned + Default>(
-    name: &str,
-) -> Result<(Option<PathBuf>, T)> {
-    let Some(path) = directories::BaseDirs::new().map(|b| b.config_dir().join("bkt").join(name))
-    else {
-        return Ok((None, T::default()));
-    };
-    let value = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .with_context(|| format!("{} is not valid", path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => T::default(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    Ok((Some(path), value))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-}
-
-/// The system root bkt operates on: `--root`, made absolute and checked, or `/`.
-pub fn system_root(flag: Option<&Path>) -> Result<PathBuf> {
-    let Some(r) = flag else {
-        return Ok(PathBuf::from("/"));
-    };
-    let root = r
-        .canonicalize()
-        .with_context(|| format!("--root {}", r.display()))?;
-    if !root.is_dir() {
-        bail!("--root {} is not a folder", root.display());
-    }
-    Ok(root)
 }
 
 /// Global options, as the CLI parsed them.
 pub struct Options {
     pub repo: Option<PathBuf>,
     pub root: Option<PathBuf>,
-    pub format: Format,
     pub plugin_timeout: Option<f64>,
     pub plugin_memory: Option<usize>,
     pub elevator: Option<Elevator>,
@@ -81,10 +42,9 @@ pub struct Options {
 pub struct App {
     pub rt: Runtime,
     pub entries: Vec<Entry>,
-    pub format: Format,
-    pub style: Style,
     pub elevator: Elevator,
-    pub root: PathBuf,
+    pub root: SystemRoot,
+    pub dirs: StateDirs,
     repo_flag: Option<PathBuf>,
     config_repo: Option<PathBuf>,
 }
@@ -92,7 +52,7 @@ pub struct App {
 impl App {
     pub fn new(opts: Options) -> Result<App> {
         let config = Config::load()?;
-        let root = system_root(opts.root.as_deref())?;
+        let root = SystemRoot::from_flag(opts.root.as_deref())?;
         let timeout = match opts.plugin_timeout {
             Some(secs) => Some((secs, "--plugin-timeout")),
             None => config
@@ -106,31 +66,22 @@ impl App {
                 .map(|mib| (mib, "plugin_memory_mib in config.json")),
         };
         let limits = limits(timeout, memory)?;
-        let context = Context {
-            root: root.to_string_lossy().into_owned(),
+        let context = HostContext {
+            root: root.to_text(),
             // Empty when there is no home: plugins and `~/` reads then have none.
-            home: crate::runtime::home_dir()
+            home: crate::os::paths::home_dir()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-            data_home: crate::runtime::home_dir()
-                .map(|h| {
-                    let (base, rest) =
-                        crate::runtime::xdg_base(&h.to_string_lossy(), ".local/share/");
-                    base.join(rest)
-                        .to_string_lossy()
-                        .trim_end_matches('/')
-                        .to_string()
-                })
-                .unwrap_or_default(),
+            data_home: crate::os::paths::data_home(),
             arch: std::env::consts::ARCH.to_string(),
-            ostree: crate::runtime::is_ostree(&root),
+            ostree: root.is_ostree(),
         };
         // Root's compiled code lives in a root-owned folder: under `sudo -E` the environment
         // (XDG_CACHE_HOME, HOME) is a user's, and root must not load native code they wrote.
-        let cache = if crate::owner::euid() == 0 {
+        let cache = if euid() == 0 {
             Some(PathBuf::from(ROOT_CACHE))
         } else {
-            directories::BaseDirs::new().map(|b| b.cache_dir().join("bkt"))
+            crate::os::paths::cache_dir()
         };
         let rt = Runtime::new(limits, context, cache)?;
         let trusted = trust::Store::load()?;
@@ -150,8 +101,7 @@ impl App {
         Ok(App {
             rt,
             entries,
-            format: opts.format,
-            style: Style::detect(),
+            dirs: StateDirs::new(&root, euid()),
             elevator: opts.elevator.or(config.elevator).unwrap_or(Elevator::Sudo),
             root,
             repo_flag: opts.repo,
@@ -203,7 +153,7 @@ impl App {
         self.entries
             .iter()
             .filter_map(|e| match (&e.origin, &e.plugin) {
-                (plugins::Origin::File(p), Err(why)) => Some((p.as_path(), why.as_str())),
+                (plugins::Origin::File(p), Err(why)) => Some((p.as_path(), why.0.as_str())),
                 _ => None,
             })
             .collect()

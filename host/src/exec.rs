@@ -1,70 +1,22 @@
 //! Running effects: argv without a shell, privilege by scope, files through the root `Dir`.
 
-use crate::repo::atomic;
-use crate::runtime::bindings::{Effect, Fetch, Run, Scope};
-use crate::runtime::program::{self, Unresolved};
-use crate::style::printable;
+use crate::model::{Effect, Elevator, Fetch, Run, Scope, SystemRoot};
+use crate::os::atomic;
+use crate::os::identity::euid;
+use crate::os::process::{self, Unresolved};
+use crate::os::text::{failure_detail, printable, quote};
 use anyhow::{Context as _, Result};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 /// The mode a plugin's file gets: its permission bits without setuid, setgid and sticky, and
 /// without group or world write. A plugin configures files; it does not get to make a
 /// program that runs as root, or a file any user may change (`mode & 0o755`).
 pub fn safe_mode(mode: u32) -> u32 {
     mode & 0o755
-}
-
-/// How system-scope effects get root when bkt is not root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Elevator {
-    Sudo,
-    Pkexec,
-    Run0,
-}
-
-impl Elevator {
-    fn prefix(self) -> &'static [&'static str] {
-        match self {
-            Elevator::Sudo => &["sudo", "--"],
-            Elevator::Pkexec => &["pkexec"],
-            Elevator::Run0 => &["run0"],
-        }
-    }
-}
-
-/// Which effects a run does: the boot-time system unit does only system ones, the user unit
-/// only user ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ScopeFilter {
-    #[default]
-    All,
-    System,
-    User,
-}
-
-impl ScopeFilter {
-    pub fn allows(self, scope: Scope) -> bool {
-        matches!(
-            (self, scope),
-            (ScopeFilter::All, _)
-                | (ScopeFilter::System, Scope::System)
-                | (ScopeFilter::User, Scope::User)
-        )
-    }
-}
-
-pub fn effect_scope(effect: &Effect) -> Scope {
-    match effect {
-        Effect::Run(r) => r.scope,
-        Effect::WriteFile(_) | Effect::RemoveFile(_) => Scope::System,
-        Effect::Fetch(f) if f.path.starts_with("~/") => Scope::User,
-        Effect::Fetch(_) => Scope::System,
-    }
 }
 
 pub struct Executor {
@@ -75,20 +27,15 @@ pub struct Executor {
     invoked_by: Option<String>,
 }
 
-/// The effective user id.
-pub fn euid() -> u32 {
-    crate::owner::euid()
-}
-
 impl Executor {
-    pub fn new(elevator: Elevator, root: &Path) -> Executor {
+    pub fn new(elevator: Elevator, root: &SystemRoot) -> Executor {
         let invoked_by = std::env::var("SUDO_USER")
             .ok()
             .or_else(|| std::env::var("PKEXEC_UID").ok())
             .filter(|u| !u.is_empty() && u != "root" && u != "0");
         Executor {
             elevator,
-            root: root.to_path_buf(),
+            root: root.path().to_path_buf(),
             euid: euid(),
             invoked_by,
         }
@@ -148,11 +95,8 @@ impl Executor {
 
     /// Writes beneath the root through folders opened without following symlinks; the
     /// rename replaces a symlink at the final name rather than writing through it.
-    fn write_file(
-        &self,
-        w: &crate::runtime::bindings::bkt::subsystem::types::WriteFile,
-    ) -> Result<()> {
-        let (dir, name) = crate::nofollow::parent_of(&self.root_dir()?, &w.path, true)?
+    fn write_file(&self, w: &crate::model::WriteFile) -> Result<()> {
+        let (dir, name) = crate::os::nofollow::parent_of(&self.root_dir()?, &w.path, true)?
             .context("the folder was just created")?;
         atomic::write_in(
             &dir,
@@ -166,7 +110,8 @@ impl Executor {
     /// symlinks, and a symlink at the final name is removed itself, not its target.
     fn remove_file(&self, path: &str) -> Result<()> {
         // No folder, no file: already removed.
-        let Some((dir, name)) = crate::nofollow::parent_of(&self.root_dir()?, path, false)? else {
+        let Some((dir, name)) = crate::os::nofollow::parent_of(&self.root_dir()?, path, false)?
+        else {
             return Ok(());
         };
         match dir.remove_file(&name) {
@@ -183,10 +128,10 @@ impl Executor {
         let (base, path) = match f.path.strip_prefix("~/") {
             Some(rest) => {
                 self.refuse_user_scope_as_root()?;
-                let home = crate::runtime::home_dir()
+                let home = crate::os::paths::home_dir()
                     .context("the user's home is not known (HOME is not set)")?;
                 // `~/.local/share/…` is the user's data folder, as for reads.
-                let (base, rest) = crate::runtime::xdg_base(&home.to_string_lossy(), rest);
+                let (base, rest) = crate::os::paths::xdg_base(&home.to_string_lossy(), rest);
                 let dir = Dir::open_ambient_dir(&base, ambient_authority())
                     .with_context(|| format!("opening {}", base.display()))?;
                 (dir, format!("/{rest}"))
@@ -194,7 +139,7 @@ impl Executor {
             None => (self.root_dir()?, f.path.clone()),
         };
         let bytes = download(f)?;
-        let (dir, name) = crate::nofollow::parent_of(&base, &path, true)?
+        let (dir, name) = crate::os::nofollow::parent_of(&base, &path, true)?
             .context("the folder was just created")?;
         atomic::write_in(&dir, &name, &bytes, atomic::Mode::Exactly(0o644))
     }
@@ -222,33 +167,32 @@ impl Executor {
             self.refuse_user_scope_as_root()?;
         }
         let program = resolve(&r.program)?;
+        // The environment is the one a query of this program gets: what the host decided the
+        // tool needs, nothing else (under `sudo -E` the rest is a user's: RPM macros in a
+        // HOME, LD_PRELOAD ...).
         let mut cmd = if r.scope == Scope::System && self.euid != 0 {
             let (elevator, rest) = self
                 .elevator
                 .prefix()
                 .split_first()
                 .context("an elevator names a program")?;
-            let path = program::resolve(elevator).map_err(|_| {
+            let path = process::resolve(elevator).map_err(|_| {
                 anyhow::anyhow!(
                     "{elevator} is not installed here, and changing the system needs root: run \
                      bkt as root, or choose another way with --elevator (sudo, pkexec, run0)"
                 )
             })?;
             // The elevator gets the program's full path: it runs what bkt resolved, not what
-            // its own search path finds (pkexec needs one anyway).
+            // its own search path finds (pkexec needs one anyway). The program's environment
+            // is what the elevator passes on.
             let mut cmd = Command::new(path);
             cmd.arg0(elevator).args(rest).arg(&program);
+            process::clear_for(&mut cmd, &r.program);
             cmd
         } else {
-            let mut cmd = Command::new(&program);
-            cmd.arg0(&r.program);
-            cmd
+            process::cleared(&r.program, &program)
         };
-        // The same environment a query of this program gets: what the host decided the tool
-        // needs, nothing else (under `sudo -E` the rest is a user's: RPM macros in a HOME,
-        // LD_PRELOAD ...).
-        let env = program::environment(&r.program, program::folders(), |v| std::env::var_os(v));
-        cmd.args(&r.args).env_clear().envs(env).stdin(Stdio::null());
+        cmd.args(&r.args);
         let words: Vec<&str> = std::iter::once(r.program.as_str())
             .chain(r.args.iter().map(String::as_str))
             .collect();
@@ -292,17 +236,12 @@ fn download(f: &Fetch) -> Result<Vec<u8>> {
     let result = (|| {
         let tmp = scratch.join("download");
         let curl = resolve("curl")?;
-        let out = Command::new(&curl)
+        let out = process::cleared("curl", &curl)
             .args(["--fail", "--silent", "--show-error", "--location"])
             .args(["--proto", "=https,file", "--max-filesize", "268435456"])
             .arg("--output")
             .arg(&tmp)
             .arg(&f.url)
-            .env_clear()
-            .envs(program::environment("curl", program::folders(), |v| {
-                std::env::var_os(v)
-            }))
-            .stdin(Stdio::null())
             .output()
             .with_context(|| format!("cannot run {}", curl.display()))?;
         if !out.status.success() {
@@ -313,7 +252,7 @@ fn download(f: &Fetch) -> Result<Vec<u8>> {
             );
         }
         let bytes = std::fs::read(&tmp).with_context(|| format!("reading {}", tmp.display()))?;
-        let got = crate::plugins::sha256_hex(&bytes);
+        let got = crate::os::hash::sha256_hex(&bytes);
         match &f.sha256 {
             Some(want) if *want != got => anyhow::bail!(
                 "{} has sha256 {got}, not the {} the manifest names; it was not kept",
@@ -327,32 +266,9 @@ fn download(f: &Fetch) -> Result<Vec<u8>> {
     result
 }
 
-/// What a failed program said, in its own words: the lines of stderr (or stdout, when stderr
-/// is empty) that carry words, not a caret or a blank pointing at a column, joined on one
-/// line and kept short.
-pub fn failure_detail(stderr: &[u8], stdout: &[u8]) -> String {
-    let pick = |bytes: &[u8]| {
-        String::from_utf8_lossy(bytes)
-            .lines()
-            .map(str::trim)
-            .filter(|l| l.chars().any(char::is_alphanumeric))
-            .map(String::from)
-            .collect::<Vec<_>>()
-    };
-    let mut lines = pick(stderr);
-    if lines.is_empty() {
-        lines = pick(stdout);
-    }
-    let mut text = lines.join(" / ");
-    if text.chars().count() > 600 {
-        text = text.chars().take(600).collect::<String>() + " …";
-    }
-    text
-}
-
 /// `program` as the file that runs: looked up by the host in the system folders.
 fn resolve(program: &str) -> Result<PathBuf> {
-    program::resolve(program).map_err(|why| match why {
+    process::resolve(program).map_err(|why| match why {
         Unresolved::NotBare => anyhow::anyhow!(
             "refusing to run {:?}: a program is named by a bare word, which bkt looks up in the \
              system folders",
@@ -361,7 +277,7 @@ fn resolve(program: &str) -> Result<PathBuf> {
         Unresolved::NotFound => anyhow::anyhow!(
             "{} is not installed here (looked in {})",
             printable(program),
-            program::searched()
+            process::searched()
         ),
     })
 }
@@ -371,41 +287,6 @@ fn is_permission_denied(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
     })
-}
-
-/// Shell-style quoting for display only (nothing here is run through a shell); control
-/// characters are shown as escapes.
-pub fn quote(word: &str) -> String {
-    let shown = printable(word);
-    let word = shown.as_ref();
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        word.to_string()
-    } else if word.contains('\'') && !word.contains(['"', '$', '`', '\\', '!']) {
-        format!("\"{word}\"")
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-#[cfg(test)]
-mod failure_tests {
-    #[test]
-    fn the_program_s_words_not_its_caret() {
-        let gsettings = b"0-1:unknown keyword:\n\n  5x\n  ^\n";
-        assert_eq!(
-            super::failure_detail(gsettings, b""),
-            "0-1:unknown keyword: / 5x"
-        );
-        let dnf = b"No match for argument: nosuchpkg\nError: Unable to find a match: nosuchpkg\n";
-        assert_eq!(
-            super::failure_detail(dnf, b""),
-            "No match for argument: nosuchpkg / Error: Unable to find a match: nosuchpkg"
-        );
-    }
 }
 
 #[cfg(test)]
@@ -419,11 +300,5 @@ mod tests {
         assert_eq!(safe_mode(0o640), 0o640);
         assert_eq!(safe_mode(0o600), 0o600);
         assert_eq!(safe_mode(0o4755), 0o755);
-    }
-
-    #[test]
-    fn shown_commands_escape_control_characters() {
-        assert_eq!(quote("a\x1b[2Kb"), "'a\\e[2Kb'");
-        assert_eq!(quote("plain"), "plain");
     }
 }

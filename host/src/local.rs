@@ -3,14 +3,12 @@
 //! the manifests (and a pull request) or `bkt local clear` drops them. A record from an
 //! earlier boot is stale: kept aside, never replayed, never silently deleted.
 
-use crate::exec::euid;
-use crate::repo::atomic::{self, Mode};
+use crate::model::{CallError, StateDirs, SystemRoot};
+use crate::os::atomic::{self, Mode};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-
-const FILE: &str = "ephemeral.json";
+use std::path::PathBuf;
 
 /// One `--local` command.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,23 +41,16 @@ pub struct Store {
 }
 
 /// `/proc/sys/kernel/random/boot_id` of the root: a new one after every reboot.
-pub fn boot_id(root: &Path) -> String {
+pub fn boot_id(root: &SystemRoot) -> String {
     std::fs::read_to_string(root.join("proc/sys/kernel/random/boot_id"))
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }
 
 impl Store {
-    pub fn open(root: &Path) -> Result<Store> {
-        let path = if euid() == 0 {
-            root.join("var/lib/bkt").join(FILE)
-        } else {
-            directories::BaseDirs::new()
-                .map(|b| b.data_dir().join("bkt").join(FILE))
-                .context("no data folder for the user (is HOME set?)")?
-        };
+    pub fn open(root: &SystemRoot, dirs: &StateDirs) -> Result<Store> {
         Ok(Store {
-            path,
+            path: dirs.local_changes()?,
             boot_id: boot_id(root),
         })
     }
@@ -118,7 +109,7 @@ impl Store {
     pub fn set_aside(&self, why: &str) -> Result<PathBuf> {
         let aside = self
             .path
-            .with_extension(format!("json.{why}-{}", crate::boot::now()));
+            .with_extension(format!("json.{why}-{}", crate::os::time::now()));
         std::fs::rename(&self.path, &aside)
             .with_context(|| format!("moving {} aside", self.path.display()))?;
         Ok(aside)
@@ -132,7 +123,7 @@ pub fn replay<'c>(
     session: &mut crate::runtime::Session,
     mut text: Option<String>,
     commands: impl IntoIterator<Item = &'c Command>,
-    mut failed: impl FnMut(&'c Command, crate::runtime::CallError) -> Result<()>,
+    mut failed: impl FnMut(&'c Command, CallError) -> Result<()>,
 ) -> Result<Option<String>> {
     for c in commands {
         match session.edit(text.as_deref(), &c.verb, &c.args) {
@@ -152,8 +143,8 @@ pub type Items = BTreeMap<String, BTreeSet<String>>;
 
 /// The items of each plugin that this boot's local changes own (none when it has no record
 /// or no usable place for one).
-pub fn current_items(root: &Path) -> Items {
-    Store::open(root)
+pub fn current_items(root: &SystemRoot, dirs: &StateDirs) -> Items {
+    Store::open(root, dirs)
         .ok()
         .and_then(|s| s.peek())
         .map(|r| items(Some(&r)))
@@ -179,7 +170,7 @@ mod tests {
     fn a_record_from_another_boot_is_kept_aside_not_replayed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store {
-            path: dir.path().join(FILE),
+            path: dir.path().join("ephemeral.json"),
             boot_id: "boot-1".into(),
         };
         store

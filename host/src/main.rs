@@ -2,35 +2,29 @@
 //! manifests) and the machine it runs on in step. The host owns every effect and file; each
 //! subsystem is a sandboxed WebAssembly plugin.
 
+// Layers, bottom to top; each module imports only from those listed above it (checked by
+// tests/layers.rs).
 mod app;
 mod boot;
 mod cli;
 mod containerfile;
 mod exec;
 mod local;
-mod logging;
-mod nofollow;
-mod owner;
-mod parallel;
+mod model;
+mod ops;
+mod os;
 mod plan;
 mod plugins;
 mod repo;
 mod runtime;
-mod style;
 mod sync;
 
 fn main() {
     restore_sigpipe();
-    let code = match cli::main() {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("bkt: {e:#}");
-            2
-        }
-    };
+    let exit = cli::main();
     let spawned = runtime::query::SPAWNED.load(std::sync::atomic::Ordering::Relaxed);
     tracing::debug!(target: "bkt::timing", "query processes spawned: {spawned}");
-    std::process::exit(code);
+    std::process::exit(exit.code());
 }
 
 /// Rust ignores SIGPIPE, so printing into a closed pipe (`bkt status | head -1`) would fail

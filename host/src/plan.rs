@@ -1,10 +1,10 @@
 //! Gathering every plugin's plan (in parallel), checking each effect against the plugin's
 //! declared capabilities before anything is shown, and ordering them by phase.
 
+use crate::model::{CallError, ChangeKind, Plan, Problem, Severity};
 use crate::repo::Repo;
-use crate::runtime::bindings::{ChangeKind, Plan, Problem, Severity};
 use crate::runtime::caps::{Grant, Refusal};
-use crate::runtime::{CallError, Loaded, Runtime};
+use crate::runtime::{Loaded, Runtime};
 
 pub struct PluginPlan<'a> {
     pub plugin: &'a Loaded,
@@ -35,7 +35,7 @@ pub fn collect_with<'a>(
     plugins: &[&'a Loaded],
     untracked: bool,
 ) -> Vec<PluginPlan<'a>> {
-    let results = crate::parallel::map(plugins, |plugin| plan_one(rt, repo, plugin, untracked));
+    let results = crate::os::parallel::map(plugins, |plugin| plan_one(rt, repo, plugin, untracked));
     plugins
         .iter()
         .zip(results)
@@ -43,7 +43,7 @@ pub fn collect_with<'a>(
             result.unwrap_or_else(|panic| PluginPlan {
                 plugin,
                 manifest: None,
-                result: Err(CallError::Crashed(panic)),
+                result: Err(CallError::Crashed(panic.0)),
             })
         })
         .collect()
@@ -63,16 +63,10 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded, untracked: bool) 
     // Without a manifest the subsystem is not tracked here: skip its queries entirely, so a
     // repository that uses two subsystems pays for two.
     if manifest.is_none() && !untracked {
-        let empty = Plan {
-            items: 0,
-            changes: vec![],
-            agreed: vec![],
-            problems: vec![],
-        };
         return PluginPlan {
             plugin,
             manifest,
-            result: Ok(empty),
+            result: Ok(Plan::default()),
         };
     }
     let result = rt
@@ -113,14 +107,14 @@ pub fn check(plugin: &Loaded, mut plan: Plan, root: &str) -> Result<Plan, CallEr
                 Ok(()) => {}
                 Err(Refusal::Undeclared(why)) => {
                     // The refusal quotes the plugin's argv or path: escaped like all its text.
-                    let why = crate::style::printable(&why);
+                    let why = crate::os::text::printable(&why);
                     return Err(CallError::Refused(format!(
                         "plugin {} {why}; its plan was refused and nothing of it runs",
                         plugin.info.id
                     )));
                 }
                 Err(Refusal::OutsideRoot(why)) => {
-                    let why = crate::style::printable(&why);
+                    let why = crate::os::text::printable(&why);
                     outside.push(Problem {
                         id: change.id.clone(),
                         message: format!("not applied: {why}"),
@@ -137,21 +131,6 @@ pub fn check(plugin: &Loaded, mut plan: Plan, root: &str) -> Result<Plan, CallEr
         plan.problems.extend(outside);
     }
     Ok(plan)
-}
-
-/// Problems that make a command fail; warnings (a tool not installed here) do not.
-pub fn errors(plan: &Plan) -> impl Iterator<Item = &Problem> {
-    plan.problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-}
-
-pub fn kind_name(kind: ChangeKind) -> &'static str {
-    match kind {
-        ChangeKind::Missing => "missing",
-        ChangeKind::Extra => "extra",
-        ChangeKind::Differs => "differs",
-    }
 }
 
 #[derive(Default, Clone, Copy, serde::Serialize)]
@@ -171,24 +150,4 @@ pub fn counts(plan: &Plan) -> Counts {
         }
     }
     c
-}
-
-/// An error as the user should read it, with the manifest's file, line and column.
-pub fn describe_error(manifest_path: &str, err: &CallError) -> String {
-    match err {
-        CallError::Invalid(e) => {
-            let position = if e.line > 0 {
-                format!(":{}:{}", e.line, e.column)
-            } else {
-                String::new()
-            };
-            let field = if e.field.is_empty() {
-                String::new()
-            } else {
-                format!(" {}:", e.field)
-            };
-            format!("{manifest_path}{position}:{field} {}", e.message)
-        }
-        other => other.to_string(),
-    }
 }

@@ -2,10 +2,9 @@
 //! is missing, `rpm-ostree status --json` (the entry with `"booted": true`, never the first
 //! one, which can be a staged deployment).
 
-use crate::runtime::program;
+use crate::os::process;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
-use std::process::{Command, Stdio};
 
 /// The booted deployment, as both tools name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,25 +121,18 @@ pub fn from_rpm_ostree(json: &str) -> Result<Deployment> {
 /// Runs a status command the way bkt runs every program: resolved from the system folders,
 /// in a cleared environment. `None` when the program is not installed.
 fn status_of(program_name: &str, args: &[&str]) -> Result<Option<String>> {
-    let Ok(path) = program::resolve(program_name) else {
+    let Ok(path) = process::resolve(program_name) else {
         return Ok(None);
     };
-    let out = Command::new(&path)
+    let out = process::cleared(program_name, &path)
         .args(args)
-        .env_clear()
-        .envs(program::environment(
-            program_name,
-            program::folders(),
-            |v| std::env::var_os(v),
-        ))
-        .stdin(Stdio::null())
         .output()
         .with_context(|| format!("running {}", path.display()))?;
     if !out.status.success() {
         bail!(
             "{program_name} {} failed: {}",
             args.join(" "),
-            crate::exec::failure_detail(&out.stderr, &out.stdout)
+            crate::os::text::failure_detail(&out.stderr, &out.stdout)
         );
     }
     Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()))

@@ -4,12 +4,12 @@
 
 pub mod deployment;
 
-use crate::exec::ScopeFilter;
-use crate::repo::atomic::{self, Mode};
-use anyhow::{Context as _, Result};
+use crate::model::{ScopeFilter, StateDirs};
+use crate::os::atomic::{self, Mode};
+use anyhow::Result;
 use deployment::Deployment;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const MARKER: &str = "last-applied-deployment";
 const LAST_RUN: &str = "last-boot-apply.json";
@@ -43,12 +43,10 @@ pub struct LastRun {
 }
 
 impl Half {
-    pub fn new(scope: ScopeFilter, root: &Path) -> Result<Half> {
+    pub fn new(scope: ScopeFilter, dirs: &StateDirs) -> Result<Half> {
         let dir = match scope {
-            ScopeFilter::User => directories::BaseDirs::new()
-                .and_then(|b| b.state_dir().map(|d| d.join("bkt")))
-                .context("no state folder for the user (is HOME set?)")?,
-            _ => root.join("var/lib/bkt"),
+            ScopeFilter::User => dirs.user_state()?,
+            _ => dirs.system(),
         };
         Ok(Half { scope, dir })
     }
@@ -92,50 +90,15 @@ impl Half {
     }
 }
 
-/// Seconds since the epoch, now.
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// `2026-11-27 14:02 UTC` from seconds since the epoch (days to civil date, Howard
-/// Hinnant's algorithm).
-pub fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3_600,
-        rem % 3_600 / 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn dates_read_as_utc() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(1_795_788_120), "2026-11-27 14:02 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
-    }
-
-    #[test]
     fn the_marker_moves_only_when_told() {
         let dir = tempfile::tempdir().unwrap();
-        let half = Half::new(ScopeFilter::System, dir.path()).unwrap();
+        let root = crate::model::SystemRoot::from_flag(Some(dir.path())).unwrap();
+        let half = Half::new(ScopeFilter::System, &StateDirs::new(&root, 0)).unwrap();
         assert_eq!(half.marker(), None);
         let d = Deployment {
             digest: Some("sha256:abc".into()),

@@ -185,7 +185,7 @@ mod tests {
         let cmd = <crate::cli::Cli as clap::CommandFactory>::command();
         for c in cmd.get_subcommands() {
             assert!(
-                crate::plugins::RESERVED_COMMANDS.contains(&c.get_name()),
+                crate::plugins::claims::RESERVED_COMMANDS.contains(&c.get_name()),
                 "{} is not reserved",
                 c.get_name()
             );

@@ -1,22 +1,21 @@
 //! The command line: arguments, help text, and one module per command.
 
 mod apply;
-mod boot;
-mod capture;
 mod containerfile;
-mod diff;
-mod drift;
 mod globals;
 mod local;
+mod logging;
 mod plugin;
-mod pun;
+mod printer;
 mod status;
-mod steps;
+mod style;
+mod verb;
 
-use crate::app::{App, Format, Options};
-use crate::exec::{Elevator, ScopeFilter};
-use anyhow::Result;
+use crate::app::{App, Options};
+use crate::model::{Elevator, ScopeFilter};
+use crate::ops::{self, Exit, Report};
 use clap::{CommandFactory, Parser, Subcommand};
+use printer::{Format, Printer};
 use std::path::PathBuf;
 
 const ABOUT: &str = "Keep your bootc distribution's manifests and this machine in step";
@@ -55,9 +54,6 @@ Exit status (every command):
   0  in step, or done
   1  drift (status, containerfile check), or a change that failed
   2  bad input: a manifest, argument or Containerfile that cannot be used";
-
-/// The version of every `--format json` document (`format_version`).
-pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Parser)]
 #[command(name = "bkt", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
@@ -181,30 +177,31 @@ enum Command {
     Subsystem(Vec<String>),
 }
 
-/// Runs the command line; the value is the exit status.
-pub fn main() -> Result<i32> {
+/// Runs the command line; the value is the exit status. Every error ends here, once: said
+/// to people on stderr and, with `--format json`, as a document too.
+pub fn main() -> Exit {
     let args = globals::help_for_plugins(&Cli::command(), std::env::args_os().collect());
     let cli = Cli::parse_from(globals::hoist(&Cli::command(), args));
-    crate::logging::init(cli.verbose);
+    logging::init(cli.verbose);
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());
-        return Ok(0);
+        return Exit::Ok;
     }
-    let format = cli.format;
-    let result = dispatch(cli);
-    // A script asked for JSON: every error it exits for comes as a JSON document too.
-    if let (Format::Json, Err(e)) = (format, &result) {
-        let doc = serde_json::json!({"format_version": FORMAT_VERSION, "error": format!("{e:#}")});
-        println!("{doc}");
+    let out = Printer::new(cli.format);
+    match dispatch(cli, &out) {
+        Ok(exit) => exit,
+        Err(e) => {
+            let e = ops::Error::from(e);
+            out.error(&e.to_string());
+            e.exit
+        }
     }
-    result
 }
 
-fn dispatch(cli: Cli) -> Result<i32> {
+fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
     let opts = Options {
         repo: cli.repo,
         root: cli.root,
-        format: cli.format,
         plugin_timeout: cli.plugin_timeout,
         plugin_memory: cli.plugin_memory,
         elevator: cli.elevator,
@@ -218,11 +215,24 @@ fn dispatch(cli: Cli) -> Result<i32> {
         ..
     } = cli.command
     {
-        return boot::run(opts, only, scope);
+        return Ok(match ops::boot::run(opts, only, scope, out)? {
+            Some(applied) => {
+                apply::finish(out, &applied);
+                applied.exit()
+            }
+            None => Exit::Ok,
+        });
     }
     let app = App::new(opts)?;
     match cli.command {
-        Command::Status { only } => status::run(&app, &only),
+        Command::Status { only } => {
+            let status = ops::status::run(&app, &only)?;
+            if out.human() {
+                status::render(out, &status);
+            }
+            out.emit(&status);
+            Ok(status.exit())
+        }
         Command::Apply {
             dry_run,
             yes,
@@ -234,7 +244,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
             ..
         } => apply::run(
             &app,
-            &apply::Args {
+            out,
+            &ops::apply::Args {
                 dry_run,
                 yes,
                 prune,
@@ -248,11 +259,15 @@ fn dispatch(cli: Cli) -> Result<i32> {
             dry_run,
             overwrite,
             only,
-        } => capture::run(&app, dry_run, overwrite, &only),
-        Command::Containerfile(cmd) => containerfile::run(&app, cmd),
-        Command::Plugin(cmd) => plugin::run(&app, cmd),
-        Command::Local(cmd) => local::run(&app, cmd),
-        Command::Subsystem(words) => pun::run(&app, &words),
-        Command::Completions { .. } => Ok(0),
+        } => {
+            let captured = ops::capture::run(&app, out, dry_run, overwrite, &only)?;
+            out.emit(&captured);
+            Ok(captured.exit())
+        }
+        Command::Containerfile(cmd) => containerfile::run(&app, out, cmd),
+        Command::Plugin(cmd) => plugin::run(&app, out, cmd),
+        Command::Local(cmd) => local::run(&app, out, cmd),
+        Command::Subsystem(words) => verb::run(&app, out, &words),
+        Command::Completions { .. } => Ok(Exit::Ok),
     }
 }

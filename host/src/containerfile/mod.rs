@@ -2,9 +2,10 @@
 
 pub mod sections;
 
+use crate::model::CallError;
+use crate::os::atomic::FileChange;
 use crate::repo::Repo;
-use crate::repo::atomic::FileChange;
-use crate::runtime::{CallError, Loaded, Runtime};
+use crate::runtime::{Loaded, Runtime};
 use anyhow::{Result, anyhow, bail};
 use std::collections::BTreeMap;
 
@@ -55,17 +56,11 @@ fn render_sections(
     rt: &Runtime,
     inputs: &[(&Loaded, Option<String>)],
 ) -> Result<BTreeMap<String, (String, Vec<String>)>> {
-    let results = crate::parallel::map(inputs, |(plugin, manifest)| {
+    let results = crate::os::parallel::map(inputs, |(plugin, manifest)| {
         let path = Repo::manifest_path(&plugin.info.manifest);
         rt.session(plugin)?
             .render_section(manifest.as_deref())
-            .map_err(|e: CallError| {
-                anyhow!(
-                    "{}: {}",
-                    plugin.info.id,
-                    crate::plan::describe_error(&path, &e)
-                )
-            })
+            .map_err(|e: CallError| anyhow!("{}: {}", plugin.info.id, e.describe(&path)))
     });
     let mut out: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for ((plugin, _), result) in inputs.iter().zip(results) {

@@ -2,17 +2,38 @@
 //! sha256 and to everything they declared when trusted (id, command, manifest, sections,
 //! verbs, capabilities). A changed file, or a plugin that declares more at load time than it
 //! showed when trusted, is refused until trusted again.
+//!
+//! The store (`$XDG_CONFIG_HOME/bkt/trusted-plugins.json`) is written in bkt's own form, so
+//! that nothing about how a plugin contract is compiled can change what a record means
+//! (docs/trust.md describes it):
+//!
+//! - `version`: 2;
+//! - per plugin `path` (canonical), `sha256`, and `declared`, its declaration as text:
+//!   `verbs` as `NAME USAGE edits=true|false`; `queries` as argv shapes, each word `=literal`
+//!   or a placeholder `<package>`, `<schema>`, `<word>`, `<value>`, `<root:PREFIX>`,
+//!   `<under-root:PATH>`, `<prefixed:PREFIX>`, joined by spaces; `runs` as
+//!   `user: SHAPE` or `system: SHAPE`; `reads` and `writes` as the declared paths.
+//!
+//! A store written before the version field existed spelled the run scope `User:` /
+//! `System:`; it is read, and rewritten once in the current form.
 
-use super::{Origin, Source};
-use crate::runtime::bindings::{Arg, PluginInfo};
+use super::not_loaded::NotLoaded;
+use super::source::{Origin, Source};
+use crate::model::{Arg, PluginInfo};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+/// The form the store is written in.
+const VERSION: u32 = 2;
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
+    /// Absent (0) in a store written before the form was versioned.
+    #[serde(default)]
+    pub version: u32,
     #[serde(default)]
     pub trusted: Vec<Trusted>,
     #[serde(skip)]
@@ -43,21 +64,8 @@ pub struct Declaration {
     pub writes: Vec<String>,
 }
 
-fn arg_key(a: &Arg) -> String {
-    match a {
-        Arg::Literal(l) => format!("={l}"),
-        Arg::PackageName => "<package>".into(),
-        Arg::Schema => "<schema>".into(),
-        Arg::Word => "<word>".into(),
-        Arg::Value => "<value>".into(),
-        Arg::Root(prefix) => format!("<root:{prefix}>"),
-        Arg::UnderRoot(path) => format!("<under-root:{path}>"),
-        Arg::Prefixed(prefix) => format!("<prefixed:{prefix}>"),
-    }
-}
-
 fn shape_key(shape: &[Arg]) -> String {
-    shape.iter().map(arg_key).collect::<Vec<_>>().join(" ")
+    shape.iter().map(Arg::key).collect::<Vec<_>>().join(" ")
 }
 
 impl Declaration {
@@ -77,7 +85,7 @@ impl Declaration {
             runs: c
                 .runs
                 .iter()
-                .map(|r| format!("{:?}: {}", r.scope, shape_key(&r.argv)))
+                .map(|r| format!("{}: {}", r.scope.name(), shape_key(&r.argv)))
                 .collect(),
             reads: c.reads.clone(),
             writes: c.writes.clone(),
@@ -122,42 +130,63 @@ impl Declaration {
 impl Store {
     /// `$XDG_CONFIG_HOME/bkt/trusted-plugins.json`; missing means nothing is trusted.
     pub fn load() -> Result<Store> {
-        let (path, mut store): (_, Store) = crate::app::read_config_json("trusted-plugins.json")?;
+        let (path, mut store): (_, Store) = crate::os::config::read_json("trusted-plugins.json")?;
         store.path = path;
+        if store.version < VERSION && !store.trusted.is_empty() {
+            store.upgrade();
+            if let Err(e) = store.save() {
+                tracing::warn!("cannot rewrite the trust store in the current form: {e:#}");
+            }
+        }
+        store.version = VERSION;
         Ok(store)
     }
 
+    /// Reads a store of the first form: its run scopes were spelled `User:` and `System:`.
+    fn upgrade(&mut self) {
+        for t in &mut self.trusted {
+            for run in &mut t.declared.runs {
+                for (old, new) in [("User: ", "user: "), ("System: ", "system: ")] {
+                    if let Some(shape) = run.strip_prefix(old) {
+                        *run = format!("{new}{shape}");
+                    }
+                }
+            }
+        }
+        self.version = VERSION;
+    }
+
     /// The trusted entry for a file with these bytes, or why there is none.
-    pub fn check(&self, src: &Source) -> Result<Option<&Trusted>, String> {
+    pub fn check(&self, src: &Source) -> Result<Option<&Trusted>, NotLoaded> {
         let Origin::File(path) = &src.origin else {
             return Ok(None);
         };
         let trust_again = format!("check it, then run `bkt plugin trust {}`", path.display());
         match self.trusted.iter().find(|t| t.path == *path) {
             Some(t) if t.sha256 == src.sha256 => Ok(Some(t)),
-            Some(_) => Err(format!(
+            Some(_) => Err(NotLoaded(format!(
                 "{} changed since it was trusted; {trust_again}",
                 path.display()
-            )),
-            None => Err(format!(
+            ))),
+            None => Err(NotLoaded(format!(
                 "not trusted yet; review it with `bkt plugin trust {}`",
                 path.display()
-            )),
+            ))),
         }
     }
 
     /// Refuses a loaded plugin that declares anything other than what was trusted.
-    pub fn check_declared(trusted: &Trusted, info: &PluginInfo) -> Result<(), String> {
+    pub fn check_declared(trusted: &Trusted, info: &PluginInfo) -> Result<(), NotLoaded> {
         let now = Declaration::of(info);
         let changes = now.changes_since(&trusted.declared);
         if changes.is_empty() {
             return Ok(());
         }
-        Err(format!(
+        Err(NotLoaded(format!(
             "declares other things than when it was trusted ({}); check it, then run `bkt plugin trust {}`",
             changes.join("; "),
             trusted.path.display()
-        ))
+        )))
     }
 
     pub fn trust(&mut self, path: PathBuf, sha256: String, info: &PluginInfo) -> Result<()> {
@@ -185,11 +214,15 @@ impl Store {
             .path
             .clone()
             .context("no config folder to keep the trust store in")?;
-        let text = serde_json::to_string_pretty(self)? + "\n";
-        crate::repo::atomic::write(
+        let text = serde_json::to_string_pretty(&Store {
+            version: VERSION,
+            trusted: self.trusted.clone(),
+            path: None,
+        })? + "\n";
+        crate::os::atomic::write(
             &path,
             text.as_bytes(),
-            crate::repo::atomic::Mode::Exactly(0o600),
+            crate::os::atomic::Mode::Exactly(0o600),
         )
     }
 }

@@ -1,7 +1,7 @@
 //! The distribution repository: finding it, reading manifests, and changing files under a
 //! lock so two bkt runs never interleave.
 
-pub mod atomic;
+use crate::os::atomic;
 
 use anyhow::{Context as _, Result, bail};
 use cap_std::ambient_authority;

@@ -71,20 +71,20 @@ impl Cache {
 impl Cache {
     /// The info a component declared, read when it was first loaded: info() sees a fixed
     /// context, so it is the same every time. `None` when not cached (or not readable).
-    pub fn info(&self, hash: &str) -> Option<super::bindings::PluginInfo> {
+    pub fn info(&self, hash: &str) -> Option<crate::model::PluginInfo> {
         let dir = self.dir.as_ref()?;
         let path = dir.join(format!("{hash}.info.json"));
         private_artifact(dir, &path).ok()?;
         serde_json::from_slice(&std::fs::read(&path).ok()?).ok()
     }
 
-    pub fn store_info(&self, hash: &str, info: &super::bindings::PluginInfo) {
+    pub fn store_info(&self, hash: &str, info: &crate::model::PluginInfo) {
         let Some(dir) = &self.dir else { return };
         let path = dir.join(format!("{hash}.info.json"));
         let stored = serde_json::to_vec(info)
             .map_err(anyhow::Error::from)
             .and_then(|bytes| {
-                crate::repo::atomic::write(&path, &bytes, crate::repo::atomic::Mode::Exactly(0o600))
+                crate::os::atomic::write(&path, &bytes, crate::os::atomic::Mode::Exactly(0o600))
             });
         if let Err(e) = stored {
             tracing::debug!("cannot cache the info of {hash}: {e:#}");
@@ -109,14 +109,14 @@ fn private_artifact(dir: &Path, path: &Path) -> Result<(), Unusable> {
         return Err(Unusable::NotPrivate("it is not a plain file".into()));
     }
     let folder = std::fs::metadata(dir).map_err(|_| Unusable::Missing)?;
-    crate::owner::private_to_us(&folder)
+    crate::os::identity::private_to_us(&folder)
         .map_err(|why| Unusable::NotPrivate(format!("its folder {}: {why}", dir.display())))?;
-    crate::owner::private_to_us(&file).map_err(Unusable::NotPrivate)
+    crate::os::identity::private_to_us(&file).map_err(|why| Unusable::NotPrivate(why.0))
 }
 
 fn store(dir: &Path, path: &Path, component: &Component) -> Result<()> {
     let bytes = component.serialize()?;
-    crate::repo::atomic::write(path, &bytes, crate::repo::atomic::Mode::Exactly(0o600))?;
+    crate::os::atomic::write(path, &bytes, crate::os::atomic::Mode::Exactly(0o600))?;
     // The folder may predate bkt's (created by something else): make it private anyway.
     if let Some(top) = dir.parent().and_then(Path::parent) {
         std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o700))?;

@@ -2,7 +2,7 @@
 //! write folders) against what it asks for. Pure, so it is tested alone; each refusal names
 //! exactly what was not granted.
 
-use super::bindings::{Arg, Capabilities, Effect, RunShape, Scope};
+use crate::model::{Arg, Capabilities, Effect, RunShape, Scope};
 use std::path::{Component, Path};
 
 /// A plugin's declared capabilities, for the system root bkt operates on.
@@ -21,9 +21,17 @@ pub enum Refusal {
     OutsideRoot(String),
 }
 
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Undeclared(why) | Refusal::OutsideRoot(why) => f.write_str(why),
+        }
+    }
+}
+
 impl Grant<'_> {
     /// `Ok` when `argv` fits one of the declared query shapes exactly.
-    pub fn query(&self, argv: &[String]) -> Result<(), String> {
+    pub fn query(&self, argv: &[String]) -> Result<(), Refusal> {
         if self
             .caps
             .queries
@@ -32,11 +40,11 @@ impl Grant<'_> {
         {
             return Ok(());
         }
-        Err(format!(
+        Err(Refusal::Undeclared(format!(
             "`{}` fits none of its declared queries ({})",
             argv.join(" "),
             list(self.caps.queries.iter().map(|q| describe(q)))
-        ))
+        )))
     }
 
     /// `Ok` when the plugin declared the effect and it can act on this root.
@@ -223,9 +231,14 @@ fn is_schema(word: &str) -> bool {
     id_ok && path_ok
 }
 
+crate::os::reason!(
+    /// Why a declaration cannot be used, whatever the plugin would do with it.
+    Unusable
+);
+
 /// Sanity of a declaration, checked when the plugin loads: every shape names its program as
 /// a plain literal word (the host resolves it), and placeholders are not the program.
-pub fn check_declared(caps: &Capabilities) -> Result<(), String> {
+pub fn check_declared(caps: &Capabilities) -> Result<(), Unusable> {
     let shapes = caps
         .queries
         .iter()
@@ -239,26 +252,26 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), String> {
                     && !p.starts_with('-')
                     && !p.chars().any(char::is_control) => {}
             _ => {
-                return Err(format!(
+                return Err(Unusable(format!(
                     "the shape `{}` must start with a program name (a plain word, no `/`)",
                     describe(shape)
-                ));
+                )));
             }
         }
     }
     for path in caps.writes.iter() {
         if let Some(rest) = path.strip_prefix("~/") {
             if rest.is_empty() || !is_clean_absolute(&format!("/{rest}")) {
-                return Err(format!(
+                return Err(Unusable(format!(
                     "write path {path:?} must name a folder below ~/, without `.` or `..`"
-                ));
+                )));
             }
             continue;
         }
         if !is_clean_absolute(path) || path == "/" {
-            return Err(format!(
+            return Err(Unusable(format!(
                 "write path {path:?} must be an absolute folder below /, without `.` or `..`"
-            ));
+            )));
         }
     }
     Ok(())
@@ -269,14 +282,14 @@ pub fn describe(shape: &[Arg]) -> String {
     shape
         .iter()
         .map(|a| match a {
-            Arg::Literal(l) => crate::exec::quote(l),
+            Arg::Literal(l) => crate::os::text::quote(l),
             Arg::PackageName => "PACKAGE".into(),
             Arg::Schema => "SCHEMA".into(),
             Arg::Word => "WORD".into(),
             Arg::Value => "VALUE".into(),
-            Arg::Root(prefix) => format!("{}ROOT", crate::exec::quote(prefix)),
-            Arg::UnderRoot(path) => format!("ROOT{}", crate::exec::quote(path)),
-            Arg::Prefixed(prefix) => format!("{}VALUE", crate::exec::quote(prefix)),
+            Arg::Root(prefix) => format!("{}ROOT", crate::os::text::quote(prefix)),
+            Arg::UnderRoot(path) => format!("ROOT{}", crate::os::text::quote(path)),
+            Arg::Prefixed(prefix) => format!("{}VALUE", crate::os::text::quote(prefix)),
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -313,8 +326,8 @@ fn list(items: impl Iterator<Item = String>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::bindings::Run;
     use super::*;
+    use crate::model::Run;
 
     fn lit(w: &str) -> Arg {
         Arg::Literal(w.into())
@@ -395,7 +408,7 @@ mod tests {
             "flatpak list",
         ] {
             let refusal = g.query(&argv(hostile)).expect_err(hostile);
-            assert!(refusal.contains(hostile), "{refusal}");
+            assert!(refusal.to_string().contains(hostile), "{refusal}");
         }
         assert!(g.query(&[]).is_err());
         assert!(

@@ -3,68 +3,25 @@
 //! read-only preopens of the plugin's declared read paths; queries checked against its
 //! declared prefixes).
 
-pub mod bindings;
 mod cache;
 pub mod caps;
-pub mod program;
+mod limits;
 pub mod query;
 mod session;
-mod shown;
 mod state;
 
-pub use session::{Session, xdg_base};
+pub use limits::Limits;
+pub use session::Session;
 
+use limits::TICK;
+
+use crate::model::since_v1_0_0::{Plugin, PluginPre, VERSION};
+use crate::model::{Capabilities, HostContext, PluginInfo};
 use anyhow::{Context as _, Result};
-use bindings::{Context, InvalidManifestValue, Plugin, PluginInfo, PluginPre};
 use state::State;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine};
-
-const TICK: Duration = Duration::from_millis(10);
-
-/// Per-call limits; both end in a clear error naming the plugin.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub timeout: Duration,
-    pub memory_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            timeout: Duration::from_secs(30),
-            memory_bytes: 512 << 20,
-        }
-    }
-}
-
-/// Why a plugin call did not produce a result.
-#[derive(Debug, Clone)]
-pub enum CallError {
-    /// The manifest cannot be used: the field and position inside it.
-    Invalid(InvalidManifestValue),
-    /// The tool the plugin drives is not installed.
-    Unavailable(String),
-    /// The plugin reported a failure.
-    Failed(String),
-    /// The plugin did something it did not declare.
-    Refused(String),
-    /// The plugin trapped: a panic, the time limit, the memory cap.
-    Crashed(String),
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::Invalid(e) if e.field.is_empty() => write!(f, "{}", e.message),
-            CallError::Invalid(e) => write!(f, "{}: {}", e.field, e.message),
-            CallError::Unavailable(m) => write!(f, "unavailable: {m}"),
-            CallError::Failed(m) | CallError::Refused(m) | CallError::Crashed(m) => f.write_str(m),
-        }
-    }
-}
 
 /// A plugin whose `info` has been read. Its code is compiled (or loaded from the cache) the
 /// first time a session needs it, so a command that uses one plugin prepares one.
@@ -82,11 +39,15 @@ pub struct Runtime {
     linker: Linker<State>,
     cache: cache::Cache,
     pub limits: Limits,
-    pub context: Context,
+    pub context: HostContext,
 }
 
 impl Runtime {
-    pub fn new(limits: Limits, context: Context, cache_dir: Option<PathBuf>) -> Result<Runtime> {
+    pub fn new(
+        limits: Limits,
+        context: HostContext,
+        cache_dir: Option<PathBuf>,
+    ) -> Result<Runtime> {
         let started = std::time::Instant::now();
         let mut config = Config::new();
         config.epoch_interruption(true);
@@ -164,34 +125,25 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!("plugin {name} does not fit the bkt:subsystem@1.0.0 contract")
-            })?;
+            .with_context(|| format!("plugin {name} does not fit the {VERSION} contract"))?;
         PluginPre::new(pre)
             .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!("plugin {name} does not export the bkt:subsystem@1.0.0 contract")
-            })
+            .with_context(|| format!("plugin {name} does not export the {VERSION} contract"))
     }
 
     /// Calls info() with no capabilities and a fixed context, so what a plugin declares
     /// cannot depend on the machine, the user or --root: what `plugin trust` showed is what
     /// loads at boot.
     fn read_info(&self, name: &str, pre: &PluginPre<State>) -> Result<PluginInfo> {
-        let empty = bindings::Capabilities {
-            queries: vec![],
-            runs: vec![],
-            reads: vec![],
-            writes: vec![],
-        };
-        let fixed = Context {
+        let empty = Capabilities::default();
+        let fixed = HostContext {
             root: "/".into(),
             home: "/home/user".into(),
             data_home: "/home/user/.local/share".into(),
             arch: std::env::consts::ARCH.into(),
             ostree: false,
         };
-        let mut session = Session::new(self, pre, name, empty, fixed)?;
+        let mut session = Session::new(&self.engine, self.limits, pre, name, empty, fixed)?;
         session
             .info()
             .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))
@@ -208,24 +160,12 @@ impl Runtime {
             .as_ref()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Session::new(
-            self,
+            &self.engine,
+            self.limits,
             pre,
             &plugin.info.id,
             plugin.info.capabilities.clone(),
             self.context.clone(),
         )
     }
-}
-
-/// The home folder of the user bkt acts for; `None` without an absolute HOME (a system
-/// service), never `/` in its place: `~/` paths then mean nothing.
-pub fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .filter(|h| h.is_absolute())
-}
-
-/// Whether `root` is an ostree-based system.
-pub fn is_ostree(root: &Path) -> bool {
-    root.join("run/ostree-booted").exists() || root.join("ostree").is_dir()
 }

@@ -2,13 +2,13 @@
 //! program resolved by the host, and bounds on time, output and concurrency so a query can
 //! neither hang bkt nor fill its memory.
 
-use super::bindings::{Output, QueryError};
-use super::program::{self, Unresolved};
-use crate::style::printable;
+use crate::model::{Output, QueryError};
+use crate::os::process::{self, Unresolved};
+use crate::os::text::printable;
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -38,7 +38,7 @@ pub fn run(plugin: &str, argv: &[String], bounds: Bounds) -> Result<Output, Quer
         return Err(QueryError::Refused("an empty argv".into()));
     };
     let shown = printable(&argv.join(" ")).into_owned();
-    let path = match program::resolve(name) {
+    let path = match process::resolve(name) {
         Ok(path) => path,
         Err(Unresolved::NotBare) => {
             return Err(QueryError::Refused(format!(
@@ -50,19 +50,14 @@ pub fn run(plugin: &str, argv: &[String], bounds: Bounds) -> Result<Output, Quer
             return Err(QueryError::NotFound(format!(
                 "{} is not installed here (looked in {})",
                 printable(name),
-                program::searched()
+                process::searched()
             )));
         }
     };
     SPAWNED.fetch_add(1, Ordering::Relaxed);
     tracing::debug!(target: "bkt::query", plugin, "query: {shown}");
-    let env = program::environment(name, program::folders(), |v| std::env::var_os(v));
-    let child = Command::new(&path)
-        .arg0(name)
+    let child = process::cleared(name, &path)
         .args(args)
-        .env_clear()
-        .envs(env)
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own process group, so that a deadline or the output cap ends everything it

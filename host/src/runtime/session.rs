@@ -1,12 +1,12 @@
 //! One plugin's sandbox for one command: its store, instance, WASI context and limits, and
 //! the calls into it with their errors made readable.
 
-use super::bindings::{
-    Capabilities, Context, EditResult, Plan, Plugin, PluginErrorValue, PluginInfo, PluginPre,
-    Section,
-};
+use super::caps;
+use super::limits::{Limits, ticks};
 use super::state::{InstanceLimits, LogBudget, State};
-use super::{CallError, Limits, Runtime, TICK, caps, shown};
+use crate::model::since_v1_0_0::{Plugin, PluginPre, wit};
+use crate::model::{CallError, Capabilities, EditResult, HostContext, Plan, PluginInfo, Section};
+use crate::os::text::printable;
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -61,11 +61,12 @@ impl HostMonotonicClock for FixedClock {
 
 impl Session {
     pub(super) fn new(
-        rt: &Runtime,
+        engine: &wasmtime::Engine,
+        limits: Limits,
         pre: &PluginPre<State>,
         id: &str,
         caps: Capabilities,
-        context: Context,
+        context: HostContext,
     ) -> Result<Session> {
         let stderr = MemoryOutputPipe::new(64 << 10);
         let mut wasi = WasiCtxBuilder::new();
@@ -97,14 +98,14 @@ impl Session {
                 table.set_max_capacity(RESOURCES);
                 table
             },
-            limits: InstanceLimits::new(rt.limits.memory_bytes),
+            limits: InstanceLimits::new(limits.memory_bytes),
             refusals: Vec::new(),
-            deadline: Instant::now() + rt.limits.timeout,
+            deadline: Instant::now() + limits.timeout,
             log: LogBudget::default(),
         };
-        let mut store = Store::new(&rt.engine, state);
+        let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(ticks(rt.limits.timeout));
+        store.set_epoch_deadline(ticks(limits.timeout));
         let instance = pre
             .instantiate(&mut store)
             .map_err(anyhow::Error::from)
@@ -113,8 +114,8 @@ impl Session {
             store,
             instance,
             stderr,
-            limits: rt.limits,
-            timeout: rt.limits.timeout,
+            limits,
+            timeout: limits.timeout,
         })
     }
 
@@ -123,7 +124,7 @@ impl Session {
         self.call_within(INFO_TIMEOUT.min(self.limits.timeout), |p, s| {
             p.bkt_subsystem_subsystem().call_info(s).map(Ok)
         })
-        .map(shown::info)
+        .map(PluginInfo::from)
     }
 
     pub fn plan(&mut self, manifest: Option<&str>) -> Result<Plan, CallError> {
@@ -135,7 +136,7 @@ impl Session {
                 self.store.data().plugin
             )));
         }
-        Ok(shown::plan(plan))
+        Ok(plan.into())
     }
 
     pub fn capture(
@@ -169,6 +170,7 @@ impl Session {
 
     pub fn render_section(&mut self, manifest: Option<&str>) -> Result<Vec<Section>, CallError> {
         self.call(|p, s| p.bkt_subsystem_subsystem().call_render_section(s, manifest))
+            .map(|sections| sections.into_iter().map(Section::from).collect())
     }
 
     pub fn edit(
@@ -182,7 +184,7 @@ impl Session {
                 p.bkt_subsystem_subsystem()
                     .call_edit(s, manifest, verb, args)
             })
-            .map(shown::edit)?;
+            .map(EditResult::from)?;
         if let Some(text) = result.manifest.take() {
             result.manifest = Some(self.check_manifest("edit", text)?);
         }
@@ -191,7 +193,7 @@ impl Session {
 
     fn call<T>(
         &mut self,
-        f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<Result<T, PluginErrorValue>>,
+        f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<Result<T, wit::Error>>,
     ) -> Result<T, CallError> {
         self.call_within(self.limits.timeout, f)
     }
@@ -201,7 +203,7 @@ impl Session {
     fn call_within<T>(
         &mut self,
         timeout: Duration,
-        f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<Result<T, PluginErrorValue>>,
+        f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<Result<T, wit::Error>>,
     ) -> Result<T, CallError> {
         self.timeout = timeout;
         self.store.set_epoch_deadline(ticks(timeout));
@@ -210,28 +212,30 @@ impl Session {
         state.log = LogBudget::default();
         state.limits.hit = false;
         let result = f(&self.instance, &mut self.store);
-        self.outcome(result).map_err(shown::error)
+        self.outcome(result)
     }
 
     fn outcome<T>(
         &mut self,
-        result: wasmtime::Result<Result<T, PluginErrorValue>>,
+        result: wasmtime::Result<Result<T, wit::Error>>,
     ) -> Result<T, CallError> {
         let state = self.store.data_mut();
         if !state.refusals.is_empty() {
             let tried = std::mem::take(&mut state.refusals);
-            return Err(CallError::Refused(format!(
+            let message = format!(
                 "plugin {} tried to run `{}`, which it did not declare; the host refused",
                 state.plugin,
                 tried.join("`, `")
-            )));
+            );
+            return Err(CallError::Refused(printable(&message).into_owned()));
         }
         match result {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(PluginErrorValue::InvalidManifest(e))) => Err(CallError::Invalid(e)),
-            Ok(Err(PluginErrorValue::Unavailable(m))) => Err(CallError::Unavailable(m)),
-            Ok(Err(PluginErrorValue::Failed(m))) => Err(CallError::Failed(m)),
-            Err(trap) => Err(CallError::Crashed(self.crash_message(&trap))),
+            // The plugin's own error, its text made printable by the conversion.
+            Ok(Err(e)) => Err(CallError::from(e)),
+            Err(trap) => Err(CallError::Crashed(
+                printable(&self.crash_message(&trap)).into_owned(),
+            )),
         }
     }
 
@@ -295,13 +299,12 @@ fn panic_message(stderr: &str) -> Option<String> {
     )
 }
 
-fn ticks(timeout: Duration) -> u64 {
-    (timeout.as_millis() / TICK.as_millis()).max(1) as u64
-}
-
 /// Where a declared read path lives on the host, and the name the plugin sees. Absolute paths
 /// are under the system root; `~/` paths under the user's home. Missing folders are skipped.
-fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, String)>, String> {
+fn preopen(
+    ctx: &HostContext,
+    read: &str,
+) -> std::result::Result<Option<(PathBuf, String)>, String> {
     let (base, rest, guest) = match read.strip_prefix("~/") {
         // Without a home (a system service has no HOME) `~/` means nothing; joined to an
         // empty base it would mean `/`. Not opened, quietly: the boot unit runs this way.
@@ -311,7 +314,7 @@ fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, St
         }
         Some(rest) => {
             let guest = format!("{}/{}", ctx.home.trim_end_matches('/'), rest);
-            let (base, rest) = xdg_base(&ctx.home, rest);
+            let (base, rest) = crate::os::paths::xdg_base(&ctx.home, rest);
             (base, rest, guest)
         }
         None if caps::is_clean_absolute(read) => (
@@ -344,36 +347,12 @@ fn preopen(ctx: &Context, read: &str) -> std::result::Result<Option<(PathBuf, St
     Ok(Some((real, guest.trim_end_matches('/').to_string())))
 }
 
-/// Where a `~/` read path lives on the host: `~/.local/share/…` and `~/.config/…` follow
-/// XDG_DATA_HOME and XDG_CONFIG_HOME, as the tools that write there do (flatpak keeps a
-/// user's overrides in `$XDG_DATA_HOME/flatpak/overrides`). The plugin still sees the
-/// `~/` path. A folder the variable names counts only if the user bkt runs as owns it.
-pub fn xdg_base<'a>(home: &str, rest: &'a str) -> (PathBuf, &'a str) {
-    for (prefix, var) in [
-        (".local/share/", "XDG_DATA_HOME"),
-        (".config/", "XDG_CONFIG_HOME"),
-    ] {
-        let Some(under) = rest.strip_prefix(prefix) else {
-            continue;
-        };
-        let Some(dir) = std::env::var_os(var).map(PathBuf::from) else {
-            continue;
-        };
-        let owned = std::fs::metadata(&dir)
-            .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == crate::owner::euid());
-        if dir.is_absolute() && owned {
-            return (dir, under);
-        }
-    }
-    (PathBuf::from(home), rest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ctx(root: &std::path::Path, home: &str) -> Context {
-        Context {
+    fn ctx(root: &std::path::Path, home: &str) -> HostContext {
+        HostContext {
             data_home: String::new(),
             root: root.display().to_string(),
             home: home.to_string(),

@@ -1,9 +1,9 @@
 //! What a plugin's store holds, and the host imports it may call.
 
-use super::bindings::bkt::subsystem::{host, types};
-use super::bindings::{Capabilities, Context, Level, Output, QueryError};
 use super::{caps, query};
-use crate::style::printable;
+use crate::model::since_v1_0_0::{host, wit};
+use crate::model::{Capabilities, HostContext, Level, QueryError};
+use crate::os::text::printable;
 use std::time::Instant;
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime::{ResourceLimiter, Result};
@@ -19,7 +19,7 @@ pub const LOG_BYTES: usize = 64 << 10;
 pub struct State {
     pub plugin: String,
     pub caps: Capabilities,
-    pub context: Context,
+    pub context: HostContext,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub limits: InstanceLimits,
@@ -51,7 +51,7 @@ impl State {
             Ok(()) => Ok(()),
             Err(why) => {
                 self.refusals.push(argv.join(" "));
-                Err(query::refused(&self.plugin, &why))
+                Err(query::refused(&self.plugin, &why.to_string()))
             }
         }
     }
@@ -64,27 +64,34 @@ impl State {
     }
 }
 
-impl types::Host for State {}
+impl wit::Host for State {}
 
+/// The host imports of the contract: each converts at its edge, and works in host types.
 impl host::Host for State {
-    fn context(&mut self) -> Context {
-        self.context.clone()
+    fn context(&mut self) -> wit::HostContext {
+        self.context.clone().into()
     }
 
-    fn query(&mut self, argv: Vec<String>) -> Result<Output, QueryError> {
-        self.admit(&argv)?;
-        query::run(&self.plugin, &argv, self.bounds())
+    fn query(&mut self, argv: Vec<String>) -> Result<wit::Output, wit::QueryError> {
+        self.admit(&argv)
+            .and_then(|()| query::run(&self.plugin, &argv, self.bounds()))
+            .map(Into::into)
+            .map_err(Into::into)
     }
 
-    fn query_all(&mut self, argvs: Vec<Vec<String>>) -> Vec<Result<Output, QueryError>> {
+    fn query_all(&mut self, argvs: Vec<Vec<String>>) -> Vec<Result<wit::Output, wit::QueryError>> {
         let queries = argvs
             .into_iter()
             .map(|argv| self.admit(&argv).map(|()| argv))
             .collect();
         query::run_all(&self.plugin, queries, self.bounds())
+            .into_iter()
+            .map(|r| r.map(Into::into).map_err(Into::into))
+            .collect()
     }
 
-    fn log(&mut self, level: Level, message: String) {
+    fn log(&mut self, level: host::Level, message: String) {
+        let level = Level::from(level);
         let plugin = self.plugin.as_str();
         match self.log.admit(message.len()) {
             Admit::Yes => {}

@@ -3,7 +3,7 @@
 //! plugins only say what each side holds.
 
 use super::record::fingerprint;
-use crate::runtime::bindings::{Change, ChangeKind};
+use crate::model::{Change, ChangeKind};
 use std::collections::BTreeMap;
 
 /// How an item drifted since the last sync.
@@ -137,7 +137,7 @@ pub fn capture_takes(drift: Drift, change: &Change, overwrite: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::bindings::Scope;
+    use crate::model::Scope;
 
     fn change(wanted: Option<&str>, live: Option<&str>, default: bool) -> Change {
         let kind = match (wanted, live) {

@@ -9,8 +9,8 @@ pub mod record;
 pub use classify::{ApplyDecision, Drift, apply_decision, capture_takes, classify};
 pub use record::{Records, Settled};
 
+use crate::model::Change;
 use crate::plan::PluginPlan;
-use crate::runtime::bindings::Change;
 
 /// A plugin plan's changes, each with how it drifted; items changed with `--local` this
 /// boot are local.

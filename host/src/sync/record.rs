@@ -3,7 +3,7 @@
 //! system-scope ones in `/var/lib/bkt/sync/` (inside the root with `--root`) when bkt may
 //! write there, and beside the user's otherwise.
 
-use crate::runtime::bindings::{Agreed, Scope};
+use crate::model::{Agreed, Scope, StateDirs, SystemRoot};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ const VERSION: u32 = 1;
 
 /// A value's fingerprint: enough of its sha256 that two values never share one in practice.
 pub fn fingerprint(value: &str) -> String {
-    let mut hex = crate::plugins::sha256_hex(value.as_bytes());
+    let mut hex = crate::os::hash::sha256_hex(value.as_bytes());
     hex.truncate(24);
     hex
 }
@@ -73,10 +73,10 @@ impl Store {
             return Ok(());
         };
         let text = serde_json::to_string_pretty(&self.file)? + "\n";
-        crate::repo::atomic::write(
+        crate::os::atomic::write(
             path,
             text.as_bytes(),
-            crate::repo::atomic::Mode::Exactly(0o644),
+            crate::os::atomic::Mode::Exactly(0o644),
         )
     }
 }
@@ -84,7 +84,7 @@ impl Store {
 /// A record that cannot be read is kept for inspection and every item starts over as first
 /// contact: never a crash, never a silent reset.
 fn set_aside(path: &Path, why: &str) {
-    let aside = path.with_extension(format!("json.corrupt-{}", crate::boot::now()));
+    let aside = path.with_extension(format!("json.corrupt-{}", crate::os::time::now()));
     match std::fs::rename(path, &aside) {
         Ok(()) => eprintln!(
             "warning: the sync record {} could not be read ({why}); it was moved to {} and bkt treats every item as not synced yet",
@@ -115,19 +115,10 @@ pub struct Records {
 
 impl Records {
     /// The records of the repository at `repo` operating on `root`.
-    pub fn load(repo: &Path, root: &Path, euid: u32) -> Records {
-        let label = format!("{} (root {})", repo.display(), root.display());
+    pub fn load(repo: &Path, root: &SystemRoot, dirs: &StateDirs) -> Records {
+        let label = format!("{} (root {root})", repo.display());
         let key = &fingerprint(&label)[..16];
-        let state = directories::BaseDirs::new()
-            .and_then(|b| b.state_dir().map(Path::to_path_buf))
-            .map(|d| d.join("bkt/sync"));
-        let user = state.as_ref().map(|d| d.join(format!("{key}.json")));
-        let system_dir = root.join("var/lib/bkt/sync");
-        let system = if euid == 0 || root != Path::new("/") {
-            Some(system_dir.join(format!("{key}.json")))
-        } else {
-            state.map(|d| d.join(format!("{key}.system.json")))
-        };
+        let (user, system) = dirs.sync_files(key);
         Records {
             user: Store::load(user, &label),
             system: Store::load(system, &label),

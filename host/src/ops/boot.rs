@@ -2,37 +2,54 @@
 //! before any plugin loads; a new one is applied without asking (changes made by hand are
 //! reported, not reverted), and the marker moves only when every change succeeded.
 
-use super::apply;
-use super::drift::count;
+use super::apply::{self, Applied, Observer};
+use super::report::Exit;
+use super::ui::Tone;
 use crate::app::{App, Options};
-use crate::boot::{Half, LastRun, deployment, now};
-use crate::exec::{ScopeFilter, euid};
-use crate::runtime::program;
+use crate::boot::{Half, LastRun, deployment};
+use crate::model::{ScopeFilter, StateDirs, SystemRoot};
+use crate::os::identity::euid;
+use crate::os::process;
+use crate::os::text::count;
+use crate::os::time::now;
 use anyhow::Result;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-pub fn run(opts: Options, only: Vec<String>, scope: ScopeFilter) -> Result<i32> {
+/// Runs the boot-time apply of one half. The report is `None` when the deployment was
+/// already applied (nothing loaded, nothing ran).
+pub fn run(
+    opts: Options,
+    only: Vec<String>,
+    scope: ScopeFilter,
+    ui: &dyn Observer,
+) -> Result<Option<Applied>> {
     // The system unit runs as root, the user unit as the user: the half follows.
     let scope = match scope {
         ScopeFilter::All if euid() == 0 => ScopeFilter::System,
         ScopeFilter::All => ScopeFilter::User,
         s => s,
     };
-    let root = crate::app::system_root(opts.root.as_deref())?;
-    let half = Half::new(scope, &root)?;
+    let root = SystemRoot::from_flag(opts.root.as_deref())?;
+    let half = Half::new(scope, &StateDirs::new(&root, euid()))?;
     let booted = deployment::booted()?;
     if half.marker().as_deref() == Some(booted.id().as_str()) {
-        println!(
-            "The {} half was already applied for deployment {}; nothing to do.",
+        ui.say(
+            Tone::Plain,
+            &format!(
+                "The {} half was already applied for deployment {}; nothing to do.",
+                half.name(),
+                booted.short()
+            ),
+        );
+        return Ok(None);
+    }
+    ui.say(
+        Tone::Plain,
+        &format!(
+            "Applying the {} half for deployment {} (new since the last boot-time apply).",
             half.name(),
             booted.short()
-        );
-        return Ok(0);
-    }
-    println!(
-        "Applying the {} half for deployment {} (new since the last boot-time apply).",
-        half.name(),
-        booted.short()
+        ),
     );
     let app = App::new(opts)?;
     let args = apply::Args {
@@ -44,7 +61,10 @@ pub fn run(opts: Options, only: Vec<String>, scope: ScopeFilter) -> Result<i32> 
         only,
         scope,
     };
-    let outcome = apply::run_collect(&app, &args)?;
+    // Never asked (`yes`), so there is always a report.
+    let Some(outcome) = apply::run(&app, &args, ui)? else {
+        anyhow::bail!("the boot-time apply was declined");
+    };
     for f in &outcome.failures {
         let what = [f.item.as_str(), f.effect.as_str()]
             .iter()
@@ -52,33 +72,33 @@ pub fn run(opts: Options, only: Vec<String>, scope: ScopeFilter) -> Result<i32> 
             .copied()
             .collect::<Vec<_>>()
             .join(": ");
-        eprintln!(
+        ui.warn(&format!(
             "bkt: boot-time apply failed: {} {what}: {}",
             f.plugin, f.error
-        );
+        ));
     }
-    let ok = outcome.failures.is_empty() && outcome.code == 0;
+    let ok = outcome.failures.is_empty() && outcome.exit == Exit::Ok;
     half.record(&LastRun {
         at: now(),
         deployment: booted.id(),
         short: booted.short(),
         ok,
-        applied: outcome.applied,
+        applied: outcome.applied(),
         failures: outcome.failures.clone(),
     })?;
     if ok {
         half.mark(&booted)?;
     } else {
-        eprintln!(
+        ui.warn(&format!(
             "bkt: the {} half stays unmarked for deployment {}, so the next boot tries again",
             half.name(),
             booted.short()
-        );
+        ));
     }
     if scope == ScopeFilter::User {
-        notify(ok, outcome.applied, &outcome.failures);
+        notify(ok, outcome.applied(), &outcome.failures);
     }
-    Ok(outcome.code)
+    Ok(Some(outcome))
 }
 
 /// Tells the user at login what the boot-time apply did, when there is something to say and
@@ -96,18 +116,11 @@ fn notify(ok: bool, applied: usize, failures: &[crate::boot::Failure]) {
         ),
         (false, None) => "Applying the manifests failed; `bkt status` says why.".into(),
     };
-    let Ok(path) = program::resolve("notify-send") else {
+    let Ok(path) = process::resolve("notify-send") else {
         return;
     };
-    let _ = Command::new(path)
+    let _ = process::cleared("notify-send", &path)
         .args(["--app-name=bkt", "bkt", &body])
-        .env_clear()
-        .envs(program::environment(
-            "notify-send",
-            program::folders(),
-            |v| std::env::var_os(v),
-        ))
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();

@@ -1,37 +1,21 @@
 //! Drift as every command shows it: each change with the side that moved, the next steps
 //! that resolve it (and never undo an edit), and counts that read well.
 
-use crate::plan::{PluginPlan, kind_name};
-use crate::runtime::bindings::Change;
+use crate::model::{Change, StateDirs, SystemRoot};
+use crate::os::text::{count, takes_effect};
+use crate::plan::PluginPlan;
 use crate::sync::{self, ApplyDecision, Drift, Records};
 use serde_json::json;
-
-/// `1 change`, `2 changes`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// `takes effect` for one, `take effect` for more.
-pub fn takes_effect(n: usize) -> &'static str {
-    if n == 1 {
-        "takes effect"
-    } else {
-        "take effect"
-    }
-}
 
 /// Each plugin plan's changes with their drift (items changed with `--local` are local; the
 /// record of local changes is read once).
 pub fn all<'a>(
     plans: &'a [PluginPlan],
     records: &Records,
-    root: &std::path::Path,
+    root: &SystemRoot,
+    dirs: &StateDirs,
 ) -> Vec<Vec<(&'a Change, Drift)>> {
-    let local = crate::local::current_items(root);
+    let local = crate::local::current_items(root, dirs);
     plans
         .iter()
         .map(|p| sync::drifts(p, records, &local))
@@ -41,7 +25,7 @@ pub fn all<'a>(
 pub fn change_json(change: &Change, drift: Drift) -> serde_json::Value {
     json!({
         "id": change.id,
-        "kind": kind_name(change.kind),
+        "kind": change.kind.name(),
         "side": drift.key(),
         "summary": change.summary,
         "wanted": change.wanted,

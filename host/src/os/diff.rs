@@ -1,6 +1,6 @@
 //! Unified diffs of files bkt is about to change.
 
-use crate::repo::atomic::FileChange;
+use super::atomic::FileChange;
 use similar::TextDiff;
 
 pub fn unified(name: &str, old: &str, new: &str) -> String {

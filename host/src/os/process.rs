@@ -4,7 +4,9 @@
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// Where programs are looked up, in order; also the PATH programs get.
@@ -139,9 +141,9 @@ fn chosen_folders(value: &std::ffi::OsStr) -> (Vec<PathBuf>, Vec<(PathBuf, Strin
             refused.push((dir, "not an absolute path".to_string()));
             continue;
         }
-        match crate::owner::trusted_folder(&dir) {
+        match super::identity::trusted_folder(&dir) {
             Ok(real) => accepted.push(real),
-            Err(why) => refused.push((dir, why)),
+            Err(why) => refused.push((dir, why.0)),
         }
     }
     (accepted, refused)
@@ -159,6 +161,24 @@ pub fn searched() -> String {
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(":")
+}
+
+/// A command for `path` (what `name` resolved to) the way bkt runs every program: argv[0]
+/// is the bare name, the environment is cleared down to what the tool needs
+/// ([`environment`]), and stdin is empty.
+pub fn cleared(name: &str, path: &Path) -> Command {
+    let mut cmd = Command::new(path);
+    cmd.arg0(name);
+    clear_for(&mut cmd, name);
+    cmd
+}
+
+/// Clears `cmd`'s environment down to what `program` needs, and empties its stdin: for a
+/// command that runs `program` through another one (an elevator).
+pub fn clear_for<'a>(cmd: &'a mut Command, program: &str) -> &'a mut Command {
+    cmd.env_clear()
+        .envs(environment(program, folders(), |v| std::env::var_os(v)))
+        .stdin(Stdio::null())
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 //! merged into one process and retried one by one when that process fails, progress shown
 //! before each runs.
 
-use crate::app::{App, Format};
+use super::ui::{Failed, Outcome, Progress, Ui};
 use crate::exec::Executor;
-use crate::runtime::bindings::{Change, Effect, Run};
+use crate::model::{Change, Effect, Run};
 use crate::sync::Drift;
-use std::io::Write;
 
 /// One change to make, with the effects that pass the scope filter.
 pub struct Step<'a> {
@@ -20,10 +19,9 @@ pub struct Step<'a> {
 /// Consecutive steps whose single effect is a batchable run with the same command merge into
 /// one process (`dnf install -y a b c`); when that process fails, each step is retried alone,
 /// so one bad package does not keep the others off the machine.
-pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), String>> {
+pub fn execute(ui: &dyn Ui, exec: &Executor, steps: &[Step]) -> Vec<Outcome> {
     let total = steps.len();
-    let human = app.format == Format::Human;
-    let mut outcomes: Vec<Result<(), String>> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     // Effects that already ran successfully: several changes may share one (a key written
     // once with the whole new list), and it runs once.
     let mut done: Vec<String> = Vec::new();
@@ -32,36 +30,31 @@ pub fn execute(app: &App, exec: &Executor, steps: &[Step]) -> Vec<Result<(), Str
         let end = batch_end(steps, i);
         let group = &steps[i..end];
         if end > i + 1 {
-            announce(human, &format!("{}-{end}", i + 1), total, group);
+            announce(ui, &format!("{}-{end}", i + 1), total, group);
             match exec.run(&merge(group)) {
                 Ok(()) => {
-                    report(app, &Ok(()));
+                    ui.progress(Progress::Done(&Ok(())));
                     outcomes.extend(group.iter().map(|_| Ok(())));
                 }
                 Err(e) => {
-                    if human {
-                        println!(
-                            "{}",
-                            app.style.yellow(&format!("failed ({e:#}); one at a time:"))
-                        );
-                    }
+                    ui.progress(Progress::BatchFailed(&format!("{e:#}")));
                     for (k, step) in group.iter().enumerate() {
                         announce(
-                            human,
+                            ui,
                             &(i + k + 1).to_string(),
                             total,
                             std::slice::from_ref(step),
                         );
                         let outcome = run_step(exec, step, &mut done);
-                        report(app, &outcome);
+                        ui.progress(Progress::Done(&outcome));
                         outcomes.push(outcome);
                     }
                 }
             }
         } else {
-            announce(human, &(i + 1).to_string(), total, group);
+            announce(ui, &(i + 1).to_string(), total, group);
             let outcome = run_step(exec, &group[0], &mut done);
-            report(app, &outcome);
+            ui.progress(Progress::Done(&outcome));
             outcomes.push(outcome);
         }
         i = end;
@@ -78,46 +71,33 @@ pub fn effect_key(effect: &Effect) -> String {
             "write {:?} {:o} {}",
             w.path,
             w.mode,
-            crate::plugins::sha256_hex(&w.contents)
+            crate::os::hash::sha256_hex(&w.contents)
         ),
         other => format!("{other:?}"),
     }
 }
 
-fn run_step(exec: &Executor, step: &Step, done: &mut Vec<String>) -> Result<(), String> {
+fn run_step(exec: &Executor, step: &Step, done: &mut Vec<String>) -> Outcome {
     for effect in &step.effects {
         let key = effect_key(effect);
         if done.contains(&key) {
             continue;
         }
-        exec.run(effect).map_err(|e| format!("{e:#}"))?;
+        exec.run(effect).map_err(|e| Failed(format!("{e:#}")))?;
         done.push(key);
     }
     Ok(())
 }
 
 /// Says what is running before it runs: an install can take a while.
-fn announce(human: bool, place: &str, total: usize, group: &[Step]) {
-    if !human {
-        return;
-    }
+fn announce(ui: &dyn Ui, place: &str, total: usize, group: &[Step]) {
     let ids: Vec<&str> = group.iter().map(|s| s.change.id.as_str()).collect();
-    print!(
-        "[{place}/{total}] {} {} … ",
-        group[0].plugin,
-        ids.join(", ")
-    );
-    let _ = std::io::stdout().flush();
-}
-
-fn report(app: &App, outcome: &Result<(), String>) {
-    if app.format != Format::Human {
-        return;
-    }
-    match outcome {
-        Ok(()) => println!("{}", app.style.green("ok")),
-        Err(e) => println!("{}", app.style.red(&format!("failed: {e}"))),
-    }
+    ui.progress(Progress::Starting {
+        place,
+        total,
+        plugin: group[0].plugin,
+        ids: &ids,
+    });
 }
 
 /// What makes two steps mergeable: same plugin, same program, scope and leading arguments.
@@ -166,12 +146,12 @@ fn merge(steps: &[Step]) -> Effect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::bindings::Scope;
+    use crate::model::Scope;
 
     fn change(id: &str, argv: &[&str], batch: bool) -> Change {
         Change {
             id: id.into(),
-            kind: crate::runtime::bindings::ChangeKind::Missing,
+            kind: crate::model::ChangeKind::Missing,
             summary: id.into(),
             effects: vec![Effect::Run(Run {
                 program: argv[0].into(),

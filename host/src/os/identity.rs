@@ -10,6 +10,12 @@ const GROUP_OR_WORLD_WRITABLE: u32 = 0o022;
 /// The sticky bit: in such a folder only an entry's owner may rename or remove it.
 const STICKY: u32 = 0o1000;
 
+super::reason!(
+    /// Why bkt will not run a program from a folder, or load code from a file: someone other
+    /// than root or bkt's user could change it.
+    NotTrusted
+);
+
 /// The effective user id bkt runs as.
 pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
@@ -34,18 +40,19 @@ pub fn refusal(uid: u32, mode: u32, euid: u32, sticky_ok: bool) -> Option<String
 
 /// `dir` made absolute and canonical, if it and every folder above it up to `/` can be
 /// changed only by root or the effective user; else why not, naming the folder at fault.
-pub fn trusted_folder(dir: &Path) -> Result<PathBuf, String> {
+pub fn trusted_folder(dir: &Path) -> Result<PathBuf, NotTrusted> {
     let real = dir
         .canonicalize()
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+        .map_err(|e| NotTrusted(format!("{}: {e}", dir.display())))?;
     let euid = euid();
     for (i, folder) in real.ancestors().enumerate() {
-        let meta = std::fs::metadata(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        let meta = std::fs::metadata(folder)
+            .map_err(|e| NotTrusted(format!("{}: {e}", folder.display())))?;
         if i == 0 && !meta.is_dir() {
-            return Err(format!("{} is not a folder", folder.display()));
+            return Err(NotTrusted(format!("{} is not a folder", folder.display())));
         }
         if let Some(why) = refusal(meta.uid(), meta.mode(), euid, i > 0) {
-            return Err(format!("{}: {why}", folder.display()));
+            return Err(NotTrusted(format!("{}: {why}", folder.display())));
         }
     }
     Ok(real)
@@ -53,15 +60,15 @@ pub fn trusted_folder(dir: &Path) -> Result<PathBuf, String> {
 
 /// Whether a file or folder belongs to the effective user and nobody else may write to it:
 /// the rule for bkt's own private files (compiled native code).
-pub fn private_to_us(meta: &std::fs::Metadata) -> Result<(), String> {
+pub fn private_to_us(meta: &std::fs::Metadata) -> Result<(), NotTrusted> {
     let euid = euid();
     if meta.uid() != euid {
-        return Err(format!(
+        return Err(NotTrusted(format!(
             "it belongs to user {}, not to user {euid}",
             meta.uid()
-        ));
+        )));
     }
-    refusal(meta.uid(), meta.mode(), euid, false).map_or(Ok(()), Err)
+    refusal(meta.uid(), meta.mode(), euid, false).map_or(Ok(()), |why| Err(NotTrusted(why)))
 }
 
 #[cfg(test)]
@@ -90,7 +97,7 @@ mod tests {
         std::fs::set_permissions(t.path().join("a"), std::fs::Permissions::from_mode(0o777))
             .unwrap();
         let why = trusted_folder(&inner).unwrap_err();
-        assert!(why.contains("/a: others may write"), "{why}");
+        assert!(why.0.contains("/a: others may write"), "{why}");
         assert!(trusted_folder(&t.path().join("missing")).is_err());
     }
 

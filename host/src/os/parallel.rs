@@ -3,7 +3,7 @@
 /// `f` applied to every item in its own thread; results come back in the items' order. A
 /// thread that panics gives an `Err` with the panic's message in its place, so a result can
 /// never be attributed to the wrong item.
-pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Result<R, String>> {
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Result<R, Panicked>> {
     let f = &f;
     std::thread::scope(|s| {
         let handles: Vec<_> = items.iter().map(|item| s.spawn(move || f(item))).collect();
@@ -14,13 +14,18 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<Res
     })
 }
 
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+super::reason!(
+    /// A worker thread panicked: its message.
+    Panicked
+);
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> Panicked {
     let text = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".into());
-    format!("a worker thread panicked: {text}")
+    Panicked(format!("a worker thread panicked: {text}"))
 }
 
 #[cfg(test)]
@@ -35,7 +40,7 @@ mod tests {
         assert!(
             out[1]
                 .as_ref()
-                .is_err_and(|e| e.contains("two is not allowed"))
+                .is_err_and(|e| e.0.contains("two is not allowed"))
         );
         assert_eq!(out[2], Ok(30));
     }

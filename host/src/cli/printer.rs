@@ -1,0 +1,137 @@
+//! The one output layer: reports printed for people or as JSON documents (each with
+//! `format_version`), progress and questions while a command runs, and errors.
+
+use super::style::Style;
+use crate::ops::{Progress, Report, Tone, Ui};
+use anyhow::{Result, bail};
+use std::io::{IsTerminal, Write};
+
+/// The version of every `--format json` document (`format_version`).
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Where everything a command shows goes.
+#[derive(Clone, Copy)]
+pub struct Printer {
+    pub format: Format,
+    pub style: Style,
+}
+
+impl Printer {
+    pub fn new(format: Format) -> Printer {
+        Printer {
+            format,
+            style: Style::detect(),
+        }
+    }
+
+    pub fn human(&self) -> bool {
+        self.format == Format::Human
+    }
+
+    /// For scripts: the report's document, with `format_version`. For people the command's
+    /// renderer has printed it already.
+    pub fn emit(&self, report: &dyn Report) {
+        if self.format == Format::Json {
+            print_document(report.json());
+        }
+    }
+
+    /// An error a command ends with: for people on stderr, and for scripts also as a
+    /// document on stdout.
+    pub fn error(&self, error: &str) {
+        eprintln!("bkt: {error}");
+        if self.format == Format::Json {
+            print_document(serde_json::json!({ "error": error }));
+        }
+    }
+
+    pub fn paint(&self, tone: Tone, text: &str) -> String {
+        match tone {
+            Tone::Plain => text.to_string(),
+            Tone::Dim => self.style.dim(text),
+        }
+    }
+}
+
+/// `doc` with `format_version` first, pretty-printed.
+fn print_document(doc: serde_json::Value) {
+    let mut out = serde_json::Map::new();
+    out.insert("format_version".into(), FORMAT_VERSION.into());
+    match doc {
+        serde_json::Value::Object(fields) => out.extend(fields),
+        other => {
+            out.insert("document".into(), other);
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default()
+    );
+}
+
+/// Asks a yes/no question on the terminal; no is the default.
+pub fn confirm(question: &str, refusal: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("not asking on a non-terminal: {refusal}");
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+impl Ui for Printer {
+    fn confirm(&self, question: &str) -> Result<bool> {
+        confirm(question, "pass --yes to apply, or --dry-run to only look")
+    }
+
+    fn progress(&self, event: Progress) {
+        if !self.human() {
+            return;
+        }
+        match event {
+            Progress::Starting {
+                place,
+                total,
+                plugin,
+                ids,
+            } => {
+                print!("[{place}/{total}] {plugin} {} … ", ids.join(", "));
+                let _ = std::io::stdout().flush();
+            }
+            Progress::Done(Ok(())) => println!("{}", self.style.green("ok")),
+            Progress::Done(Err(e)) => println!("{}", self.style.red(&format!("failed: {e}"))),
+            Progress::BatchFailed(e) => println!(
+                "{}",
+                self.style.yellow(&format!("failed ({e}); one at a time:"))
+            ),
+        }
+    }
+
+    fn say(&self, tone: Tone, line: &str) {
+        if self.human() {
+            println!("{}", self.paint(tone, line));
+        }
+    }
+
+    fn show(&self, text: &str) {
+        if self.human() {
+            print!("{text}");
+        }
+    }
+
+    fn warn(&self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    fn error(&self, label: &str, subject: &str, message: &str) {
+        eprintln!("{} {subject}: {message}", self.style.red(label));
+    }
+}

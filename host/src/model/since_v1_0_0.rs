@@ -1,0 +1,304 @@
+//! Contract `bkt:subsystem@1.0.0`: its generated bindings, and the conversions between them
+//! and the host's own types. Text a person may see is made printable here, field by field
+//! (see [`crate::os::text::printable`]), so no layer above ever holds a plugin's raw control
+//! characters. Effects are left alone: they are data that runs, and the host quotes them for
+//! display itself. So are manifests and Containerfile lines: they go to files, and are
+//! checked there. Item ids and values are escaped in every result alike, so the sync record
+//! compares like with like.
+
+use super::call_error::CallError;
+use super::contract as own;
+use crate::os::text::printable;
+
+wasmtime::component::bindgen!({
+    world: "plugin",
+    path: "../wit/v1.0.0",
+});
+
+pub use bkt::subsystem::host;
+pub use bkt::subsystem::types as wit;
+
+/// The contract version, as errors name it.
+pub const VERSION: &str = "bkt:subsystem@1.0.0";
+
+fn text(s: String) -> String {
+    match printable(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(clean) => clean,
+    }
+}
+
+fn texts(list: Vec<String>) -> Vec<String> {
+    list.into_iter().map(text).collect()
+}
+
+impl From<wit::Scope> for own::Scope {
+    fn from(s: wit::Scope) -> Self {
+        match s {
+            wit::Scope::User => own::Scope::User,
+            wit::Scope::System => own::Scope::System,
+        }
+    }
+}
+
+impl From<wit::Phase> for own::Phase {
+    fn from(p: wit::Phase) -> Self {
+        match p {
+            wit::Phase::Repositories => own::Phase::Repositories,
+            wit::Phase::Packages => own::Phase::Packages,
+            wit::Phase::Configuration => own::Phase::Configuration,
+        }
+    }
+}
+
+impl From<wit::Arg> for own::Arg {
+    fn from(a: wit::Arg) -> Self {
+        match a {
+            wit::Arg::Literal(s) => own::Arg::Literal(text(s)),
+            wit::Arg::PackageName => own::Arg::PackageName,
+            wit::Arg::Schema => own::Arg::Schema,
+            wit::Arg::Word => own::Arg::Word,
+            wit::Arg::Value => own::Arg::Value,
+            wit::Arg::Root(s) => own::Arg::Root(text(s)),
+            wit::Arg::UnderRoot(s) => own::Arg::UnderRoot(s),
+            wit::Arg::Prefixed(s) => own::Arg::Prefixed(s),
+        }
+    }
+}
+
+fn shape(argv: Vec<wit::Arg>) -> Vec<own::Arg> {
+    argv.into_iter().map(Into::into).collect()
+}
+
+impl From<wit::Capabilities> for own::Capabilities {
+    fn from(c: wit::Capabilities) -> Self {
+        own::Capabilities {
+            queries: c.queries.into_iter().map(shape).collect(),
+            runs: c
+                .runs
+                .into_iter()
+                .map(|r| own::RunShape {
+                    argv: shape(r.argv),
+                    scope: r.scope.into(),
+                })
+                .collect(),
+            reads: texts(c.reads),
+            writes: texts(c.writes),
+        }
+    }
+}
+
+impl From<wit::PluginInfo> for own::PluginInfo {
+    fn from(i: wit::PluginInfo) -> Self {
+        own::PluginInfo {
+            id: text(i.id),
+            command: text(i.command),
+            summary: text(i.summary),
+            version: text(i.version),
+            manifest: text(i.manifest),
+            sections: texts(i.sections),
+            phase: i.phase.into(),
+            verbs: i
+                .verbs
+                .into_iter()
+                .map(|v| own::Verb {
+                    name: text(v.name),
+                    usage: text(v.usage),
+                    summary: text(v.summary),
+                    edits: v.edits,
+                })
+                .collect(),
+            capabilities: i.capabilities.into(),
+        }
+    }
+}
+
+impl From<wit::Effect> for own::Effect {
+    fn from(e: wit::Effect) -> Self {
+        match e {
+            wit::Effect::Run(r) => own::Effect::Run(own::Run {
+                program: r.program,
+                args: r.args,
+                scope: r.scope.into(),
+                batch: r.batch,
+            }),
+            wit::Effect::WriteFile(w) => own::Effect::WriteFile(own::WriteFile {
+                path: w.path,
+                contents: w.contents,
+                mode: w.mode,
+            }),
+            wit::Effect::RemoveFile(p) => own::Effect::RemoveFile(p),
+            wit::Effect::Fetch(f) => own::Effect::Fetch(own::Fetch {
+                url: f.url,
+                sha256: f.sha256,
+                path: f.path,
+            }),
+        }
+    }
+}
+
+impl From<wit::Change> for own::Change {
+    fn from(c: wit::Change) -> Self {
+        own::Change {
+            id: text(c.id),
+            kind: match c.kind {
+                wit::ChangeKind::Missing => own::ChangeKind::Missing,
+                wit::ChangeKind::Extra => own::ChangeKind::Extra,
+                wit::ChangeKind::Differs => own::ChangeKind::Differs,
+            },
+            summary: text(c.summary),
+            effects: c.effects.into_iter().map(Into::into).collect(),
+            wanted: c.wanted.map(text),
+            live: c.live.map(text),
+            live_is_default: c.live_is_default,
+            scope: c.scope.into(),
+            next_boot: c.next_boot,
+        }
+    }
+}
+
+impl From<wit::PlanResult> for own::Plan {
+    fn from(p: wit::PlanResult) -> Self {
+        own::Plan {
+            items: p.items,
+            changes: p.changes.into_iter().map(Into::into).collect(),
+            agreed: p
+                .agreed
+                .into_iter()
+                .map(|a| own::Agreed {
+                    id: text(a.id),
+                    value: text(a.value),
+                    scope: a.scope.into(),
+                })
+                .collect(),
+            problems: p
+                .problems
+                .into_iter()
+                .map(|pr| own::Problem {
+                    id: text(pr.id),
+                    message: text(pr.message),
+                    severity: match pr.severity {
+                        wit::Severity::Warning => own::Severity::Warning,
+                        wit::Severity::Error => own::Severity::Error,
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<wit::Section> for own::Section {
+    fn from(s: wit::Section) -> Self {
+        own::Section {
+            name: s.name,
+            lines: s.lines,
+        }
+    }
+}
+
+impl From<wit::EditResult> for own::EditResult {
+    fn from(e: wit::EditResult) -> Self {
+        own::EditResult {
+            manifest: e.manifest,
+            output: texts(e.output),
+            changes: e.changes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<wit::Error> for CallError {
+    fn from(e: wit::Error) -> Self {
+        match e {
+            wit::Error::InvalidManifest(i) => CallError::Invalid(own::InvalidManifest {
+                field: text(i.field),
+                message: text(i.message),
+                line: i.line,
+                column: i.column,
+            }),
+            wit::Error::Unavailable(m) => CallError::Unavailable(text(m)),
+            wit::Error::Failed(m) => CallError::Failed(text(m)),
+        }
+    }
+}
+
+impl From<own::HostContext> for wit::HostContext {
+    fn from(c: own::HostContext) -> Self {
+        wit::HostContext {
+            root: c.root,
+            home: c.home,
+            data_home: c.data_home,
+            arch: c.arch,
+            ostree: c.ostree,
+        }
+    }
+}
+
+impl From<own::Output> for wit::Output {
+    fn from(o: own::Output) -> Self {
+        wit::Output {
+            status: o.status,
+            stdout: o.stdout,
+            stderr: o.stderr,
+        }
+    }
+}
+
+impl From<own::QueryError> for wit::QueryError {
+    fn from(e: own::QueryError) -> Self {
+        match e {
+            own::QueryError::Refused(m) => wit::QueryError::Refused(m),
+            own::QueryError::NotFound(m) => wit::QueryError::NotFound(m),
+            own::QueryError::Failed(m) => wit::QueryError::Failed(m),
+        }
+    }
+}
+
+impl From<host::Level> for own::Level {
+    fn from(l: host::Level) -> Self {
+        match l {
+            host::Level::Error => own::Level::Error,
+            host::Level::Warn => own::Level::Warn,
+            host::Level::Info => own::Level::Info,
+            host::Level::Debug => own::Level::Debug,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_and_messages_are_escaped_but_effects_are_not() {
+        let plan_in = wit::PlanResult {
+            items: 1,
+            changes: vec![wit::Change {
+                id: "k".into(),
+                kind: wit::ChangeKind::Missing,
+                summary: "ok\x1b[2K\rApplied".into(),
+                effects: vec![wit::Effect::RemoveFile("/etc/x\ny".into())],
+                wanted: Some("w\x1b".into()),
+                live: None,
+                live_is_default: false,
+                scope: wit::Scope::System,
+                next_boot: false,
+            }],
+            agreed: vec![],
+            problems: vec![wit::Problem {
+                id: "p\x07".into(),
+                message: "m\r".into(),
+                severity: wit::Severity::Error,
+            }],
+        };
+        let out = own::Plan::from(plan_in);
+        assert_eq!(out.changes[0].summary, "ok\\e[2K\\rApplied");
+        assert_eq!(out.changes[0].wanted.as_deref(), Some("w\\e"));
+        assert!(
+            matches!(&out.changes[0].effects[0], own::Effect::RemoveFile(p) if p == "/etc/x\ny")
+        );
+        assert_eq!(out.problems[0].id, "p\\x07");
+        assert_eq!(out.problems[0].message, "m\\r");
+        let e = CallError::from(wit::Error::Failed("bad\x1b[1A".into()));
+        assert_eq!(e.to_string(), "bad\\e[1A");
+    }
+}

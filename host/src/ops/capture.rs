@@ -1,0 +1,141 @@
+//! `bkt capture`: write what changed on this machine back into the manifests. Which items it
+//! takes is decided from the sync record: changes made here, never manifest edits, never a
+//! default over a manifest value.
+
+use super::drift;
+use super::report::{Exit, Report};
+use super::settle::{Side, settle};
+use super::ui::{Tone, Ui};
+use super::write::{Written, with_containerfile, write_files};
+use crate::app::App;
+use crate::model::CallError;
+use crate::os::atomic::FileChange;
+use crate::os::text::count;
+use crate::plan::{self, PluginPlan};
+use crate::repo::Repo;
+use crate::runtime::Loaded;
+use crate::sync::{Records, capture_takes};
+use anyhow::Result;
+use std::collections::BTreeMap;
+
+pub struct Captured {
+    pub written: Written,
+    pub exit: Exit,
+}
+
+impl Report for Captured {
+    fn json(&self) -> serde_json::Value {
+        self.written.json()
+    }
+    fn exit(&self) -> Exit {
+        self.exit
+    }
+}
+
+pub fn run(
+    app: &App,
+    ui: &dyn Ui,
+    dry_run: bool,
+    overwrite: bool,
+    only: &[String],
+) -> Result<Captured> {
+    let repo = app.repo()?;
+    if !dry_run {
+        repo.lock()?;
+    }
+    let plugins = app.select(only)?;
+    // Untracked subsystems are started only when named.
+    let plans = plan::collect_with(&app.rt, &repo, &plugins, !only.is_empty());
+    let mut records = Records::load(&repo.path, &app.root, &app.dirs);
+    // Per plugin, the item ids to take; plugins with nothing to take are not called.
+    let takes: Vec<Vec<String>> = drift::all(&plans, &records, &app.root, &app.dirs)
+        .into_iter()
+        .map(|drifts| {
+            drifts
+                .into_iter()
+                .filter(|(c, d)| capture_takes(*d, c, overwrite))
+                .map(|(c, _)| c.id.clone())
+                .collect()
+        })
+        .collect();
+    let inputs: Vec<(&PluginPlan, &Vec<String>)> = plans.iter().zip(&takes).collect();
+    let results = crate::os::parallel::map(&inputs, |(p, take)| {
+        capture_one(app, p, take, only.is_empty())
+    });
+    let mut changes = Vec::new();
+    let mut pending = BTreeMap::new();
+    let mut exit = Exit::Ok;
+    for ((p, take), result) in inputs.iter().zip(results) {
+        let path = Repo::manifest_path(&p.plugin.info.manifest);
+        match result.unwrap_or_else(|panic| Err(CallError::Crashed(panic.0))) {
+            Ok(Some(new)) if p.manifest.as_deref() != Some(new.as_str()) => {
+                if !take.is_empty() {
+                    ui.say(
+                        Tone::Plain,
+                        &format!("{}: taking {}", p.id(), count(take.len(), "item")),
+                    );
+                }
+                pending.insert(p.id().to_string(), new.clone());
+                changes.push(FileChange {
+                    name: path,
+                    old: p.manifest.clone().map(String::into_bytes),
+                    new: new.into_bytes(),
+                });
+            }
+            Ok(_) => {}
+            Err(CallError::Unavailable(m)) => ui.warn(&format!("{}: skipped, {m}", p.id())),
+            Err(e) => {
+                exit = exit.max(if e.is_bad_input() {
+                    Exit::BadInput
+                } else {
+                    Exit::Failed
+                });
+                ui.error("error", p.id(), &e.describe(&path));
+            }
+        }
+    }
+    let changed: Vec<&Loaded> = plugins
+        .iter()
+        .copied()
+        .filter(|p| pending.contains_key(&p.info.id))
+        .collect();
+    with_containerfile(app, ui, &repo, &changed, &pending, &mut changes)?;
+    if changes.is_empty() {
+        ui.say(
+            Tone::Plain,
+            "Nothing to capture: no change made on this machine is missing from the manifests.",
+        );
+    }
+    let written = write_files(ui, &repo, &changes, dry_run)?;
+    if !dry_run {
+        for ((p, take), _) in inputs.iter().zip(&takes) {
+            let Ok(plan) = &p.result else { continue };
+            settle(&mut records, p.id(), &plan.agreed, &plan.changes, |c| {
+                take.contains(&c.id).then_some(Side::Machine)
+            });
+        }
+        records.save();
+    }
+    Ok(Captured { written, exit })
+}
+
+/// The plugin's new manifest with the items in `take`; `None` when it has nothing to take.
+fn capture_one(
+    app: &App,
+    p: &PluginPlan,
+    take: &[String],
+    all: bool,
+) -> Result<Option<String>, CallError> {
+    if let Err(e) = &p.result {
+        return Err(e.clone());
+    }
+    // A named untracked subsystem gets its manifest even when nothing is live yet.
+    if take.is_empty() && (p.manifest.is_some() || all) {
+        return Ok(None);
+    }
+    let mut session = app
+        .rt
+        .session(p.plugin)
+        .map_err(|e| CallError::Crashed(format!("{e:#}")))?;
+    session.capture(p.manifest.as_deref(), take).map(Some)
+}

@@ -63,6 +63,34 @@ fn file_of(files: &BTreeMap<Vec<String>, PathBuf>, path: &[String]) -> Option<Pa
         .find_map(|n| files.get(&path[..n]).cloned())
 }
 
+/// `text` without its test modules: inside `mod tests { use super::*; }`, `super` is the
+/// file itself, and tests may reach anywhere.
+fn strip_tests(text: &str) -> String {
+    let mut out = text.to_string();
+    while let Some(start) = out.find("#[cfg(test)]") {
+        let Some(open) = out[start..].find('{').map(|i| start + i) else {
+            break;
+        };
+        let mut depth = 0;
+        let mut end = out.len();
+        for (i, c) in out[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = open + i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.replace_range(start..end, "");
+    }
+    out
+}
+
 fn strip_comments(text: &str) -> String {
     text.lines()
         .map(|l| match l.find("//") {
@@ -81,7 +109,8 @@ fn expand(tree: &str) -> Vec<String> {
         return vec![path.trim_end_matches("::self").to_string()];
     };
     let prefix = &tree[..open];
-    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    let close = tree.rfind('}').filter(|c| *c > open).unwrap_or(tree.len());
+    let inner = &tree[open + 1..close];
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0, 0);
     for (i, c) in inner.char_indices() {
@@ -112,23 +141,33 @@ fn expand(tree: &str) -> Vec<String> {
 
 /// The module paths (from the crate root) a file refers to.
 fn references(module: &[String], text: &str, children: &BTreeSet<String>) -> Vec<Vec<String>> {
-    let text = strip_comments(text);
+    let text = strip_tests(&strip_comments(text));
     let mut paths: Vec<String> = Vec::new();
     // `use` trees, which may name children or group paths in braces.
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("use ") {
-        let before = rest[..i].chars().last();
-        rest = &rest[i + 4..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let line = line.trim_start();
+        let line = line
+            .strip_prefix("pub(crate) ")
+            .or_else(|| line.strip_prefix("pub "))
+            .unwrap_or(line);
+        let Some(tree) = line.strip_prefix("use ") else {
             continue;
+        };
+        // A tree may go on over several lines, up to its `;`.
+        let mut whole = tree.to_string();
+        let mut next = i + 1;
+        while !whole.contains(';') && next < lines.len() {
+            whole.push_str(lines[next]);
+            next += 1;
         }
-        let end = rest.find(';').unwrap_or(rest.len());
-        paths.extend(expand(&rest[..end]));
-        rest = &rest[end..];
+        let end = whole.find(';').unwrap_or(whole.len());
+        paths.extend(expand(&whole[..end]));
     }
     // Paths written out in code.
     for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
-        if word.starts_with("crate::") || word.starts_with("super::") {
+        // A path that ends in `::` opens a `{…}` group: the `use` trees above read those.
+        if (word.starts_with("crate::") || word.starts_with("super::")) && !word.ends_with("::") {
             paths.push(word.to_string());
         }
     }

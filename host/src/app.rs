@@ -67,7 +67,7 @@ impl App {
         };
         let limits = limits(timeout, memory)?;
         let context = HostContext {
-            root: root.to_text(),
+            root: root.as_text().to_string(),
             // Empty when there is no home: plugins and `~/` reads then have none.
             home: crate::os::paths::home_dir()
                 .map(|h| h.to_string_lossy().into_owned())
@@ -83,7 +83,7 @@ impl App {
         } else {
             crate::os::paths::cache_dir()
         };
-        let rt = Runtime::new(limits, context, cache)?;
+        let rt = Runtime::new(limits, root.clone(), context, cache)?;
         let trusted = trust::Store::load()?;
         let started = std::time::Instant::now();
         let mut entries = plugins::load_all(&rt, &trusted);

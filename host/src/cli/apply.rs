@@ -112,36 +112,7 @@ fn print_plan(out: &Printer, d: &Decided) {
         println!("Nothing to apply: the machine matches the manifests.");
         return;
     }
-    let line = |step: &Step| {
-        let side = step
-            .drift
-            .map(|d| format!(" ({})", d.label()))
-            .unwrap_or_default();
-        println!(
-            "  {:<11} {:<8} {}{}",
-            step.plugin,
-            step.change.kind.name(),
-            step.change.summary,
-            out.style.dim(&side)
-        );
-    };
-    if !d.run.is_empty() {
-        println!(
-            "{}",
-            out.style
-                .bold(&format!("Plan: {}", count(d.run.len(), "change")))
-        );
-        for step in &d.run {
-            line(step);
-            for effect in &step.effects {
-                println!(
-                    "  {:<20} {}",
-                    "",
-                    out.style.dim(&Executor::describe(effect))
-                );
-            }
-        }
-    }
+    print_runs(out, d);
     if !d.ask.is_empty() {
         println!(
             "{}",
@@ -150,40 +121,85 @@ fn print_plan(out: &Printer, d: &Decided) {
                 count(d.ask.len(), "item")
             ))
         );
-        d.ask.iter().for_each(line);
+        d.ask.iter().for_each(|step| print_step(out, step));
     }
+    print_conflicts(out, d);
+    print_left(out, d);
+}
+
+/// One change of the plan: plugin, kind, summary, and which side moved.
+fn print_step(out: &Printer, step: &Step) {
+    let side = step
+        .drift
+        .map(|d| format!(" ({})", d.label()))
+        .unwrap_or_default();
+    println!(
+        "  {:<11} {:<8} {}{}",
+        step.plugin,
+        step.change.kind.name(),
+        step.change.summary,
+        out.style.dim(&side)
+    );
+}
+
+/// What runs, with every command.
+fn print_runs(out: &Printer, d: &Decided) {
+    if d.run.is_empty() {
+        return;
+    }
+    println!(
+        "{}",
+        out.style
+            .bold(&format!("Plan: {}", count(d.run.len(), "change")))
+    );
+    for step in &d.run {
+        print_step(out, step);
+        for effect in &step.effects {
+            println!(
+                "  {:<20} {}",
+                "",
+                out.style.dim(&Executor::describe(effect))
+            );
+        }
+    }
+}
+
+/// Items changed on both sides, with both values.
+fn print_conflicts(out: &Printer, d: &Decided) {
     let conflicts: Vec<&Step> = d
         .skipped
         .iter()
         .filter(|(s, _)| s.drift == Some(Drift::Conflict))
         .map(|(s, _)| s)
         .collect();
-    if !conflicts.is_empty() {
+    if conflicts.is_empty() {
+        return;
+    }
+    println!(
+        "{}",
+        out.style.red(&format!(
+            "Changed on both sides ({}); left alone until you pick a side (bkt apply --overwrite: the manifest's, bkt capture --overwrite: this machine's):",
+            count(conflicts.len(), "item")
+        ))
+    );
+    for step in conflicts {
+        print_step(out, step);
         println!(
-            "{}",
-            out.style.red(&format!(
-                "Changed on both sides ({}); left alone until you pick a side (bkt apply --overwrite: the manifest's, bkt capture --overwrite: this machine's):",
-                count(conflicts.len(), "item")
+            "  {:<20} {}",
+            "",
+            out.style.dim(&format!(
+                "manifest: {}  machine: {}",
+                step.change.wanted.as_deref().unwrap_or("(none)"),
+                step.change.live.as_deref().unwrap_or("(none)")
             ))
         );
-        for step in conflicts {
-            line(step);
-            println!(
-                "  {:<20} {}",
-                "",
-                out.style.dim(&format!(
-                    "manifest: {}  machine: {}",
-                    step.change.wanted.as_deref().unwrap_or("(none)"),
-                    step.change.live.as_deref().unwrap_or("(none)")
-                ))
-            );
-        }
     }
-    let waiting = d
-        .skipped
-        .iter()
-        .filter(|(_, why)| *why == SkipReason::NextBoot)
-        .count();
+}
+
+/// What is left for later, counted by why: the next image, `--local`, only on this machine.
+fn print_left(out: &Printer, d: &Decided) {
+    let left = |why: SkipReason| d.skipped.iter().filter(|(_, w)| *w == why).count();
+    let waiting = left(SkipReason::NextBoot);
     if waiting > 0 {
         println!(
             "{}",
@@ -194,11 +210,7 @@ fn print_plan(out: &Printer, d: &Decided) {
             ))
         );
     }
-    let local = d
-        .skipped
-        .iter()
-        .filter(|(_, why)| *why == SkipReason::Local)
-        .count();
+    let local = left(SkipReason::Local);
     if local > 0 {
         println!(
             "{}",

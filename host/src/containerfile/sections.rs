@@ -91,6 +91,10 @@ fn as_end(line: &str) -> Option<&str> {
 
 /// Parses a Containerfile. Unclosed, nested, duplicated or stray markers are errors naming
 /// the line.
+///
+/// One pass over the lines with the open section as its state; it is long because every
+/// way a marker can be misplaced (nested, unclosed, duplicated, an end without a start) is
+/// an error that names its line, and they read best next to each other.
 pub fn parse(text: &str) -> Result<Document<'_>, ParseError> {
     let mut parts = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();

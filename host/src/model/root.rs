@@ -6,14 +6,20 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SystemRoot {
     path: PathBuf,
+    /// The path as text, as argv words and plugins see it.
+    text: String,
 }
 
 impl SystemRoot {
     /// The running system.
     pub fn host() -> SystemRoot {
-        SystemRoot {
-            path: PathBuf::from("/"),
-        }
+        SystemRoot::at(PathBuf::from("/"))
+    }
+
+    /// `path` as it is, unchecked: for a root already checked, or a test's.
+    pub fn at(path: PathBuf) -> SystemRoot {
+        let text = path.to_string_lossy().into_owned();
+        SystemRoot { path, text }
     }
 
     /// `--root DIR`, made absolute and checked, or `/` without it.
@@ -27,7 +33,7 @@ impl SystemRoot {
         if !path.is_dir() {
             bail!("--root {} is not a folder", path.display());
         }
-        Ok(SystemRoot { path })
+        Ok(SystemRoot::at(path))
     }
 
     pub fn path(&self) -> &Path {
@@ -49,9 +55,9 @@ impl SystemRoot {
         self.join("run/ostree-booted").exists() || self.join("ostree").is_dir()
     }
 
-    /// The root as plugins are told it (`host-context.root`).
-    pub fn to_text(&self) -> String {
-        self.path.to_string_lossy().into_owned()
+    /// The root as plugins are told it (`host-context.root`) and argv words name it.
+    pub fn as_text(&self) -> &str {
+        &self.text
     }
 }
 

@@ -65,6 +65,23 @@ pub fn run(
     let Some(outcome) = apply::run(&app, &args, ui)? else {
         anyhow::bail!("the boot-time apply was declined");
     };
+    let ok = outcome.failures.is_empty() && outcome.exit == Exit::Ok;
+    record(ui, &half, &booted, ok, &outcome)?;
+    if scope == ScopeFilter::User {
+        notify(ok, outcome.applied(), &outcome.failures);
+    }
+    Ok(Some(outcome))
+}
+
+/// Says what failed, records the run for `bkt status`, and marks the deployment only when
+/// everything succeeded, so that a failure is retried at the next boot.
+fn record(
+    ui: &dyn Observer,
+    half: &Half,
+    booted: &deployment::Deployment,
+    ok: bool,
+    outcome: &Applied,
+) -> Result<()> {
     for f in &outcome.failures {
         let what = [f.item.as_str(), f.effect.as_str()]
             .iter()
@@ -77,7 +94,6 @@ pub fn run(
             f.plugin, f.error
         ));
     }
-    let ok = outcome.failures.is_empty() && outcome.exit == Exit::Ok;
     half.record(&LastRun {
         at: now(),
         deployment: booted.id(),
@@ -87,7 +103,7 @@ pub fn run(
         failures: outcome.failures.clone(),
     })?;
     if ok {
-        half.mark(&booted)?;
+        half.mark(booted)?;
     } else {
         ui.warn(&format!(
             "bkt: the {} half stays unmarked for deployment {}, so the next boot tries again",
@@ -95,10 +111,7 @@ pub fn run(
             booted.short()
         ));
     }
-    if scope == ScopeFilter::User {
-        notify(ok, outcome.applied(), &outcome.failures);
-    }
-    Ok(Some(outcome))
+    Ok(())
 }
 
 /// Tells the user at login what the boot-time apply did, when there is something to say and

@@ -59,9 +59,41 @@ pub fn run(
         })
         .collect();
     let inputs: Vec<(&PluginPlan, &Vec<String>)> = plans.iter().zip(&takes).collect();
-    let results = crate::os::parallel::map(&inputs, |(p, take)| {
-        capture_one(app, p, take, only.is_empty())
-    });
+    let (mut changes, pending, exit) = new_manifests(app, ui, &inputs, only.is_empty());
+    let changed: Vec<&Loaded> = plugins
+        .iter()
+        .copied()
+        .filter(|p| pending.contains_key(&p.info.id))
+        .collect();
+    with_containerfile(app, ui, &repo, &changed, &pending, &mut changes)?;
+    if changes.is_empty() {
+        ui.say(
+            Tone::Plain,
+            "Nothing to capture: no change made on this machine is missing from the manifests.",
+        );
+    }
+    let written = write_files(ui, &repo, &changes, dry_run)?;
+    if !dry_run {
+        for (p, take) in &inputs {
+            let Ok(plan) = &p.result else { continue };
+            settle(&mut records, p.id(), &plan.agreed, &plan.changes, |c| {
+                take.contains(&c.id).then_some(Side::Machine)
+            });
+        }
+        records.save();
+    }
+    Ok(Captured { written, exit })
+}
+
+/// Each plugin's manifest with what it takes (in parallel): the files that change, the new
+/// texts by plugin id (for the Containerfile), and the exit status its errors call for.
+fn new_manifests(
+    app: &App,
+    ui: &dyn Ui,
+    inputs: &[(&PluginPlan, &Vec<String>)],
+    all: bool,
+) -> (Vec<FileChange>, BTreeMap<String, String>, Exit) {
+    let results = crate::os::parallel::map(inputs, |(p, take)| capture_one(app, p, take, all));
     let mut changes = Vec::new();
     let mut pending = BTreeMap::new();
     let mut exit = Exit::Ok;
@@ -94,29 +126,7 @@ pub fn run(
             }
         }
     }
-    let changed: Vec<&Loaded> = plugins
-        .iter()
-        .copied()
-        .filter(|p| pending.contains_key(&p.info.id))
-        .collect();
-    with_containerfile(app, ui, &repo, &changed, &pending, &mut changes)?;
-    if changes.is_empty() {
-        ui.say(
-            Tone::Plain,
-            "Nothing to capture: no change made on this machine is missing from the manifests.",
-        );
-    }
-    let written = write_files(ui, &repo, &changes, dry_run)?;
-    if !dry_run {
-        for ((p, take), _) in inputs.iter().zip(&takes) {
-            let Ok(plan) = &p.result else { continue };
-            settle(&mut records, p.id(), &plan.agreed, &plan.changes, |c| {
-                take.contains(&c.id).then_some(Side::Machine)
-            });
-        }
-        records.save();
-    }
-    Ok(Captured { written, exit })
+    (changes, pending, exit)
 }
 
 /// The plugin's new manifest with the items in `take`; `None` when it has nothing to take.

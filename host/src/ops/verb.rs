@@ -151,7 +151,7 @@ fn edit(
             changes: result.changes,
             ..Plan::default()
         },
-        &app.rt.context.root,
+        &app.root,
     )
     .map_err(|e| anyhow!("{e}"))?;
     let new = result
@@ -208,30 +208,18 @@ fn write_and_apply(
         return done.ends(Exit::Ok);
     }
     // A verb that names its changes gets those applied; otherwise what the manifest edit
-    // introduced: the plan after it, less the plan before it.
+    // introduced.
     let changes = if !named_nothing || e.new.is_none() {
         e.named
     } else {
-        match session.plan(e.new.as_deref()) {
-            Ok(after) => {
-                let after = plan::check(a.plugin, after, &app.rt.context.root)
-                    .map_err(|e| anyhow!("{e}"))?;
-                introduced_plan(before.as_ref(), after)
-            }
-            Err(CallError::Unavailable(m)) => {
+        match introduced_by(app, repo, session, a, &e, before.as_ref())? {
+            Introduced::Changes(changes) => changes,
+            Introduced::Unavailable(why) => {
                 done.note(
                     ui,
-                    format!("Not applied here: {m}. The manifest is updated; `bkt apply` applies it later."),
+                    format!("Not applied here: {why}. The manifest is updated; `bkt apply` applies it later."),
                 );
                 return done.ends(Exit::Ok);
-            }
-            Err(err) => {
-                restore(repo, &e.files)?;
-                bail!(
-                    "planning the change failed, so {} restored: {}",
-                    restored_names(&e.files),
-                    err.describe(&e.manifest_path)
-                );
             }
         }
     };
@@ -259,6 +247,40 @@ fn write_and_apply(
     );
     records.save();
     done.ends(Exit::Ok)
+}
+
+/// What a manifest edit brought about on this machine.
+enum Introduced {
+    Changes(Plan),
+    /// The tool is not here: nothing can be applied now.
+    Unavailable(String),
+}
+
+/// What the manifest edit introduced: the plan after it, less the plan before it. On a
+/// failure other than a missing tool the files are put back.
+fn introduced_by(
+    app: &App,
+    repo: &Repo,
+    session: &mut Session,
+    a: &Args,
+    e: &Edited,
+    before: Option<&Plan>,
+) -> Result<Introduced> {
+    match session.plan(e.new.as_deref()) {
+        Ok(after) => {
+            let after = plan::check(a.plugin, after, &app.root).map_err(|e| anyhow!("{e}"))?;
+            Ok(Introduced::Changes(introduced_plan(before, after)))
+        }
+        Err(CallError::Unavailable(m)) => Ok(Introduced::Unavailable(m)),
+        Err(err) => {
+            restore(repo, &e.files)?;
+            bail!(
+                "planning the change failed, so {} restored: {}",
+                restored_names(&e.files),
+                err.describe(&e.manifest_path)
+            );
+        }
+    }
 }
 
 /// The manifest with this boot's `--local` commands of `plugin` replayed on it.
@@ -297,8 +319,7 @@ fn run_local(
         let after = session
             .plan(e.new.as_deref())
             .map_err(|e| anyhow!("planning the change failed: {e}"))?;
-        let after =
-            plan::check(a.plugin, after, &app.rt.context.root).map_err(|e| anyhow!("{e}"))?;
+        let after = plan::check(a.plugin, after, &app.root).map_err(|e| anyhow!("{e}"))?;
         introduced_plan(before.as_ref(), after)
     };
     let outcomes = run_changes(app, ui, a.plugin, &changes, &mut done);

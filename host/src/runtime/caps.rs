@@ -2,14 +2,14 @@
 //! write folders) against what it asks for. Pure, so it is tested alone; each refusal names
 //! exactly what was not granted.
 
-use crate::model::{Arg, Capabilities, Effect, RunShape, Scope};
+use crate::model::{Arg, Capabilities, Effect, RunShape, Scope, SystemRoot};
 use std::path::{Component, Path};
 
 /// A plugin's declared capabilities, for the system root bkt operates on.
 pub struct Grant<'a> {
     pub caps: &'a Capabilities,
     /// `/`, or the folder given with `--root`.
-    pub root: &'a str,
+    pub root: &'a SystemRoot,
 }
 
 /// Why an effect may not run.
@@ -36,7 +36,7 @@ impl Grant<'_> {
             .caps
             .queries
             .iter()
-            .any(|shape| fits(shape, argv, self.root))
+            .any(|shape| fits(shape, argv, self.root.as_text()))
         {
             return Ok(());
         }
@@ -54,11 +54,10 @@ impl Grant<'_> {
                 let mut argv = Vec::with_capacity(run.args.len() + 1);
                 argv.push(run.program.clone());
                 argv.extend(run.args.iter().cloned());
-                let Some(shape) = self
-                    .caps
-                    .runs
-                    .iter()
-                    .find(|s| s.scope == run.scope && fits(&s.argv, &argv, self.root))
+                let Some(shape) =
+                    self.caps.runs.iter().find(|s| {
+                        s.scope == run.scope && fits(&s.argv, &argv, self.root.as_text())
+                    })
                 else {
                     return Err(Refusal::Undeclared(format!(
                         "runs `{}` as {}, which fits none of its declared programs ({})",
@@ -128,7 +127,7 @@ impl Grant<'_> {
     /// With `--root`, a run must point its program at the root (its shape has a `root` arg),
     /// and user settings cannot be changed at all: they live in the running user's session.
     fn acts_in_root(&self, shape: &RunShape, argv: &[String]) -> Result<(), Refusal> {
-        if self.root == "/" {
+        if self.root.is_host() {
             return Ok(());
         }
         if shape.scope == Scope::User {
@@ -380,7 +379,9 @@ mod tests {
         s.split(' ').map(String::from).collect()
     }
 
-    fn grant<'a>(caps: &'a Capabilities, root: &'a str) -> Grant<'a> {
+    fn grant<'a>(caps: &'a Capabilities, root: &str) -> Grant<'a> {
+        // Each test's root lives as long as the test: leaked, not worth the lifetimes.
+        let root = Box::leak(Box::new(SystemRoot::at(root.into())));
         Grant { caps, root }
     }
 

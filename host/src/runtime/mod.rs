@@ -11,12 +11,13 @@ mod session;
 mod state;
 
 pub use limits::Limits;
+use session::Sandbox;
 pub use session::Session;
 
 use limits::TICK;
 
 use crate::model::since_v1_0_0::{Plugin, PluginPre, VERSION};
-use crate::model::{Capabilities, HostContext, PluginInfo};
+use crate::model::{Capabilities, HostContext, PluginInfo, SystemRoot};
 use anyhow::{Context as _, Result};
 use state::State;
 use std::path::PathBuf;
@@ -39,12 +40,15 @@ pub struct Runtime {
     linker: Linker<State>,
     cache: cache::Cache,
     pub limits: Limits,
+    /// The system the plugins' queries and effects act on.
+    pub root: SystemRoot,
     pub context: HostContext,
 }
 
 impl Runtime {
     pub fn new(
         limits: Limits,
+        root: SystemRoot,
         context: HostContext,
         cache_dir: Option<PathBuf>,
     ) -> Result<Runtime> {
@@ -79,6 +83,7 @@ impl Runtime {
             linker,
             cache,
             limits,
+            root,
             context,
         })
     }
@@ -143,7 +148,13 @@ impl Runtime {
             arch: std::env::consts::ARCH.into(),
             ostree: false,
         };
-        let mut session = Session::new(&self.engine, self.limits, pre, name, empty, fixed)?;
+        let sandbox = Sandbox {
+            id: name,
+            caps: empty,
+            root: &SystemRoot::host(),
+            context: fixed,
+        };
+        let mut session = Session::new(&self.engine, self.limits, pre, sandbox)?;
         session
             .info()
             .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))
@@ -159,13 +170,12 @@ impl Runtime {
             })
             .as_ref()
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Session::new(
-            &self.engine,
-            self.limits,
-            pre,
-            &plugin.info.id,
-            plugin.info.capabilities.clone(),
-            self.context.clone(),
-        )
+        let sandbox = Sandbox {
+            id: &plugin.info.id,
+            caps: plugin.info.capabilities.clone(),
+            root: &self.root,
+            context: self.context.clone(),
+        };
+        Session::new(&self.engine, self.limits, pre, sandbox)
     }
 }

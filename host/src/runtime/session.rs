@@ -5,7 +5,9 @@ use super::caps;
 use super::limits::{Limits, ticks};
 use super::state::{InstanceLimits, LogBudget, State};
 use crate::model::since_v1_0_0::{Plugin, PluginPre, wit};
-use crate::model::{CallError, Capabilities, EditResult, HostContext, Plan, PluginInfo, Section};
+use crate::model::{
+    CallError, Capabilities, EditResult, HostContext, Plan, PluginInfo, Section, SystemRoot,
+};
 use crate::os::text::printable;
 use anyhow::{Context as _, Result};
 use std::path::PathBuf;
@@ -17,6 +19,16 @@ use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
 /// More items than any manifest a person keeps: a plan this large is a runaway plugin.
 const MAX_PLAN_ITEMS: usize = 200_000;
+
+/// Who a sandbox is for and what it may reach.
+pub struct Sandbox<'a> {
+    pub id: &'a str,
+    pub caps: Capabilities,
+    /// The system its queries and effects act on.
+    pub root: &'a SystemRoot,
+    /// What the plugin is told about it.
+    pub context: HostContext,
+}
 
 /// One store and instance: the plugin's calls for one command.
 pub struct Session {
@@ -64,10 +76,14 @@ impl Session {
         engine: &wasmtime::Engine,
         limits: Limits,
         pre: &PluginPre<State>,
-        id: &str,
-        caps: Capabilities,
-        context: HostContext,
+        sandbox: Sandbox,
     ) -> Result<Session> {
+        let Sandbox {
+            id,
+            caps,
+            root,
+            context,
+        } = sandbox;
         let stderr = MemoryOutputPipe::new(64 << 10);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stderr(stderr.clone())
@@ -78,7 +94,7 @@ impl Session {
             .insecure_random(wasmtime_wasi::Deterministic::new(vec![4, 2]))
             .insecure_random_seed(42);
         for read in &caps.reads {
-            match preopen(&context, read) {
+            match preopen(root, &context.home, read) {
                 Ok(Some((host, guest))) => {
                     wasi.preopened_dir(&host, &guest, FsPerms::ReadOnly)
                         .map_err(anyhow::Error::from)
@@ -91,6 +107,7 @@ impl Session {
         let state = State {
             plugin: id.to_string(),
             caps,
+            root: root.clone(),
             context,
             wasi: wasi.build(),
             table: {
@@ -302,23 +319,24 @@ fn panic_message(stderr: &str) -> Option<String> {
 /// Where a declared read path lives on the host, and the name the plugin sees. Absolute paths
 /// are under the system root; `~/` paths under the user's home. Missing folders are skipped.
 fn preopen(
-    ctx: &HostContext,
+    root: &SystemRoot,
+    home: &str,
     read: &str,
 ) -> std::result::Result<Option<(PathBuf, String)>, String> {
     let (base, rest, guest) = match read.strip_prefix("~/") {
         // Without a home (a system service has no HOME) `~/` means nothing; joined to an
         // empty base it would mean `/`. Not opened, quietly: the boot unit runs this way.
-        Some(_) if ctx.home.is_empty() || !ctx.home.starts_with('/') => {
+        Some(_) if home.is_empty() || !home.starts_with('/') => {
             tracing::debug!("read path {read:?} not opened: there is no home folder");
             return Ok(None);
         }
         Some(rest) => {
-            let guest = format!("{}/{}", ctx.home.trim_end_matches('/'), rest);
-            let (base, rest) = crate::os::paths::xdg_base(&ctx.home, rest);
+            let guest = format!("{}/{}", home.trim_end_matches('/'), rest);
+            let (base, rest) = crate::os::paths::xdg_base(home, rest);
             (base, rest, guest)
         }
         None if caps::is_clean_absolute(read) => (
-            PathBuf::from(&ctx.root),
+            root.path().to_path_buf(),
             read.trim_start_matches('/'),
             read.to_string(),
         ),
@@ -351,27 +369,19 @@ fn preopen(
 mod tests {
     use super::*;
 
-    fn ctx(root: &std::path::Path, home: &str) -> HostContext {
-        HostContext {
-            data_home: String::new(),
-            root: root.display().to_string(),
-            home: home.to_string(),
-            arch: "x86_64".into(),
-            ostree: false,
-        }
-    }
-
     #[test]
     fn home_reads_need_a_home() {
         let t = tempfile::tempdir().unwrap();
+        let root = SystemRoot::at(t.path().to_path_buf());
         let home = t.path().join("home");
         std::fs::create_dir_all(home.join(".config/x")).unwrap();
-        let with_home = ctx(t.path(), home.to_str().unwrap());
-        let (host, guest) = preopen(&with_home, "~/.config/x").unwrap().unwrap();
+        let (host, guest) = preopen(&root, home.to_str().unwrap(), "~/.config/x")
+            .unwrap()
+            .unwrap();
         assert_eq!(host, home.join(".config/x").canonicalize().unwrap());
         assert_eq!(guest, format!("{}/.config/x", home.display()));
         // No HOME: nothing is opened, least of all `/.config/x` or `/`.
-        assert_eq!(preopen(&ctx(t.path(), ""), "~/.config/x"), Ok(None));
-        assert_eq!(preopen(&ctx(t.path(), "relative"), "~/.config/x"), Ok(None));
+        assert_eq!(preopen(&root, "", "~/.config/x"), Ok(None));
+        assert_eq!(preopen(&root, "relative", "~/.config/x"), Ok(None));
     }
 }

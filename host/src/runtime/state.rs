@@ -2,7 +2,7 @@
 
 use super::{caps, query};
 use crate::model::since_v1_0_0::{host, wit};
-use crate::model::{Capabilities, HostContext, Level, QueryError};
+use crate::model::{Capabilities, HostContext, Level, QueryError, SystemRoot};
 use crate::os::text::printable;
 use std::time::Instant;
 use wasmtime::component::{Resource, ResourceTable};
@@ -19,6 +19,7 @@ pub const LOG_BYTES: usize = 64 << 10;
 pub struct State {
     pub plugin: String,
     pub caps: Capabilities,
+    pub root: SystemRoot,
     pub context: HostContext,
     pub wasi: WasiCtx,
     pub table: ResourceTable,
@@ -45,7 +46,7 @@ impl State {
     fn admit(&mut self, argv: &[String]) -> Result<(), QueryError> {
         let grant = caps::Grant {
             caps: &self.caps,
-            root: &self.context.root,
+            root: &self.root,
         };
         match grant.query(argv) {
             Ok(()) => Ok(()),

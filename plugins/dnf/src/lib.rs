@@ -406,146 +406,163 @@ impl Guest for Dnf {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let mut m = manifest::parse(text.as_deref())?;
+        let m = manifest::parse(text.as_deref())?;
         match (verb.as_str(), args.as_slice()) {
-            ("install", pkgs) if !pkgs.is_empty() => {
-                for p in pkgs {
-                    manifest::check_package(p).map_err(usage)?;
-                }
-                m.packages.extend(pkgs.iter().cloned());
-                // Install what was named, even if the manifest had it already: both dnf and
-                // `rpm-ostree install --idempotent` do nothing for an installed package.
-                let ctx = host::context();
-                let changes = pkgs
-                    .iter()
-                    .map(|p| {
-                        change(
-                            p.clone(),
-                            format!("install {p}"),
-                            Some("installed".into()),
-                            None,
-                            Scope::System,
-                            vec![install(&ctx, p, false)],
-                        )
-                    })
-                    .collect();
-                Ok(EditResult {
-                    manifest: Some(m.render()),
-                    output: vec![],
-                    changes,
-                })
-            }
-            ("remove", pkgs) if !pkgs.is_empty() => {
-                for p in pkgs {
-                    manifest::check_package(p).map_err(usage)?;
-                    if !m.packages.contains(p) {
-                        return Err(usage(format!("{p} is not in {MANIFEST}")));
-                    }
-                }
-                m.packages.retain(|p| !pkgs.contains(p));
-                // Remove what is installed here too; a package the image brings stays until
-                // the next image leaves it out.
-                let ctx = host::context();
-                let installed = read_live(&ctx).map(|l| l.installed).unwrap_or_default();
-                let changes = pkgs
-                    .iter()
-                    .filter(|p| installed.contains(*p))
-                    .map(|p| {
-                        change(
-                            p.clone(),
-                            format!("remove {p}"),
-                            None,
-                            Some("installed".into()),
-                            Scope::System,
-                            vec![remove(&ctx, p)],
-                        )
-                    })
-                    .collect();
-                Ok(EditResult {
-                    manifest: Some(m.render()),
-                    output: vec![],
-                    changes,
-                })
-            }
+            ("install", pkgs) if !pkgs.is_empty() => install_verb(m, pkgs),
+            ("remove", pkgs) if !pkgs.is_empty() => remove_verb(m, pkgs),
             ("copr", [action, repo]) if action == "enable" || action == "disable" => {
-                manifest::check_copr(repo).map_err(usage)?;
-                let ctx = host::context();
-                let enabled = enabled_coprs().contains(repo);
-                let enable = action == "enable";
-                if enable {
-                    m.copr_repos.push(repo.clone());
-                } else if !m.copr_repos.contains(repo) {
-                    return Err(usage(format!("{repo} is not in {MANIFEST}")));
-                } else {
-                    m.copr_repos.retain(|r| r != repo);
-                }
-                let state = Some("enabled".to_string());
-                let changes = match (enable, enabled) {
-                    (true, false) => vec![change(
-                        copr_id(repo),
-                        format!("enable COPR {repo}"),
-                        state,
-                        None,
-                        Scope::System,
-                        vec![enable_copr(&ctx, repo)],
-                    )],
-                    (false, true) => vec![change(
-                        copr_id(repo),
-                        format!("disable COPR {repo}"),
-                        None,
-                        state,
-                        Scope::System,
-                        vec![disable_copr(repo)],
-                    )],
-                    _ => vec![],
-                };
-                Ok(EditResult {
-                    manifest: Some(m.render()),
-                    output: vec![],
-                    changes,
-                })
+                copr_verb(m, action == "enable", repo)
             }
-            ("list", []) => {
-                let live = read_live(&host::context()).ok();
-                let mut output = vec![format!("packages ({}):", m.packages.len())];
-                let mut packages = m.packages.clone();
-                packages.sort();
-                for p in &packages {
-                    let note = match &live {
-                        Some(l) if !l.installed.contains(p) => "   (not installed here)",
-                        _ => "",
-                    };
-                    output.push(format!("  {p}{note}"));
-                }
-                output.push(format!("copr repositories ({}):", m.copr_repos.len()));
-                output.extend(m.copr_repos.iter().map(|r| format!("  {r}")));
-                Ok(EditResult {
-                    manifest: None,
-                    output,
-                    changes: vec![],
-                })
-            }
+            ("list", []) => Ok(list_verb(&m)),
             ("sync", rest) if rest.is_empty() || rest == ["--now"] => {
-                let ctx = host::context();
-                let live = read_live(&ctx)?;
-                let staged = rest.is_empty();
-                let changes = missing_changes(&ctx, &m, &live, staged);
-                let output = if changes.is_empty() {
-                    vec!["Every package in the manifest is installed.".into()]
-                } else if ctx.ostree && staged {
-                    vec!["Staging for the next boot (add --now to apply live as well):".into()]
-                } else {
-                    vec![]
-                };
-                Ok(EditResult {
-                    manifest: None,
-                    output,
-                    changes,
-                })
+                sync_verb(&m, rest.is_empty())
             }
             (verb, _) => Err(usage(format!(
                 "`dnf {verb}` takes other arguments; see `bkt dnf --help`"
             ))),
         }
     }
+}
+
+/// `bkt dnf install PKG...`: into the manifest, and installed here.
+fn install_verb(mut m: Manifest, pkgs: &[String]) -> Result<EditResult, Error> {
+    for p in pkgs {
+        manifest::check_package(p).map_err(usage)?;
+    }
+    m.packages.extend(pkgs.iter().cloned());
+    // Install what was named, even if the manifest had it already: both dnf and
+    // `rpm-ostree install --idempotent` do nothing for an installed package.
+    let ctx = host::context();
+    let changes = pkgs
+        .iter()
+        .map(|p| {
+            change(
+                p.clone(),
+                format!("install {p}"),
+                Some("installed".into()),
+                None,
+                Scope::System,
+                vec![install(&ctx, p, false)],
+            )
+        })
+        .collect();
+    Ok(EditResult {
+        manifest: Some(m.render()),
+        output: vec![],
+        changes,
+    })
+}
+
+/// `bkt dnf remove PKG...`: out of the manifest, and removed here where installed.
+fn remove_verb(mut m: Manifest, pkgs: &[String]) -> Result<EditResult, Error> {
+    for p in pkgs {
+        manifest::check_package(p).map_err(usage)?;
+        if !m.packages.contains(p) {
+            return Err(usage(format!("{p} is not in {MANIFEST}")));
+        }
+    }
+    m.packages.retain(|p| !pkgs.contains(p));
+    // Remove what is installed here too; a package the image brings stays until
+    // the next image leaves it out.
+    let ctx = host::context();
+    let installed = read_live(&ctx).map(|l| l.installed).unwrap_or_default();
+    let changes = pkgs
+        .iter()
+        .filter(|p| installed.contains(*p))
+        .map(|p| {
+            change(
+                p.clone(),
+                format!("remove {p}"),
+                None,
+                Some("installed".into()),
+                Scope::System,
+                vec![remove(&ctx, p)],
+            )
+        })
+        .collect();
+    Ok(EditResult {
+        manifest: Some(m.render()),
+        output: vec![],
+        changes,
+    })
+}
+
+/// `bkt dnf copr enable|disable OWNER/PROJECT`.
+fn copr_verb(mut m: Manifest, enable: bool, repo: &str) -> Result<EditResult, Error> {
+    manifest::check_copr(repo).map_err(usage)?;
+    let ctx = host::context();
+    let enabled = enabled_coprs().contains(repo);
+    if enable {
+        m.copr_repos.push(repo.to_string());
+    } else if !m.copr_repos.iter().any(|r| r == repo) {
+        return Err(usage(format!("{repo} is not in {MANIFEST}")));
+    } else {
+        m.copr_repos.retain(|r| r != repo);
+    }
+    let state = Some("enabled".to_string());
+    let changes = match (enable, enabled) {
+        (true, false) => vec![change(
+            copr_id(repo),
+            format!("enable COPR {repo}"),
+            state,
+            None,
+            Scope::System,
+            vec![enable_copr(&ctx, repo)],
+        )],
+        (false, true) => vec![change(
+            copr_id(repo),
+            format!("disable COPR {repo}"),
+            None,
+            state,
+            Scope::System,
+            vec![disable_copr(repo)],
+        )],
+        _ => vec![],
+    };
+    Ok(EditResult {
+        manifest: Some(m.render()),
+        output: vec![],
+        changes,
+    })
+}
+
+/// `bkt dnf list`: the manifest, with what is not installed here.
+fn list_verb(m: &Manifest) -> EditResult {
+    let live = read_live(&host::context()).ok();
+    let mut output = vec![format!("packages ({}):", m.packages.len())];
+    let mut packages = m.packages.clone();
+    packages.sort();
+    for p in &packages {
+        let note = match &live {
+            Some(l) if !l.installed.contains(p) => "   (not installed here)",
+            _ => "",
+        };
+        output.push(format!("  {p}{note}"));
+    }
+    output.push(format!("copr repositories ({}):", m.copr_repos.len()));
+    output.extend(m.copr_repos.iter().map(|r| format!("  {r}")));
+    EditResult {
+        manifest: None,
+        output,
+        changes: vec![],
+    }
+}
+
+/// `bkt dnf sync [--now]`: install what the manifest lists and this machine lacks.
+fn sync_verb(m: &Manifest, staged: bool) -> Result<EditResult, Error> {
+    let ctx = host::context();
+    let live = read_live(&ctx)?;
+    let changes = missing_changes(&ctx, m, &live, staged);
+    let output = if changes.is_empty() {
+        vec!["Every package in the manifest is installed.".into()]
+    } else if ctx.ostree && staged {
+        vec!["Staging for the next boot (add --now to apply live as well):".into()]
+    } else {
+        vec![]
+    };
+    Ok(EditResult {
+        manifest: None,
+        output,
+        changes,
+    })
 }

@@ -160,10 +160,16 @@ fn install(ctx: &Context, x: &Extension, url: String, sha256: Option<String>) ->
     ]
 }
 
+/// What comparing finds: the changes, the items that agree, and the problems.
+#[derive(Default)]
+struct Found {
+    changes: Vec<Change>,
+    agreed: Vec<Agreed>,
+    problems: Vec<Problem>,
+}
+
 fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed>, Vec<Problem>) {
-    let mut changes = Vec::new();
-    let mut agreed_items = Vec::new();
-    let mut problems = Vec::new();
+    let mut found = Found::default();
     let extras: Vec<String> = live
         .installed
         .iter()
@@ -177,52 +183,14 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
     for x in &m.extensions {
         let wanted = state(x.enabled);
         let Some(meta) = live.installed.get(&x.uuid) else {
-            if !x.enabled {
-                agreed_items.push(agreed(x.uuid.clone(), wanted, Scope::User));
-                continue;
-            }
-            match &x.source {
-                Some(source) => {
-                    let Some((url, sha256)) = download(x, source, live.shell.as_deref()) else {
-                        // No GNOME Shell here (or rpm does not know it): not wrong, unusable.
-                        problems.push(warning(
-                            x.uuid.clone(),
-                            format!(
-                                "{} is to come from {}, which picks the build for the installed GNOME Shell; its version is not known here (rpm -q gnome-shell)",
-                                x.uuid,
-                                manifest::EGO
-                            ),
-                        ));
-                        continue;
-                    };
-                    let mut effects = install(ctx, x, url.clone(), sha256);
-                    effects.extend(lists.clone());
-                    changes.push(change(
-                        x.uuid.clone(),
-                        format!("{} is not installed (from {url})", x.uuid),
-                        Some(wanted),
-                        None,
-                        Scope::User,
-                        effects,
-                    ));
-                }
-                None => problems.push(bkt_sdk::problem(
-                    x.uuid.clone(),
-                    format!(
-                        "{} is not installed (looked in {} and {}) and has no source to install it from",
-                        x.uuid,
-                        live::USER_DIR,
-                        live::SYSTEM_DIR
-                    ),
-                )),
-            }
+            not_installed(ctx, x, live, &lists, &mut found);
             continue;
         };
         if x.enabled
             && let Some(shell) = &live.shell
             && !live::supports(meta, shell)
         {
-            problems.push(warning(
+            found.problems.push(warning(
                 x.uuid.clone(),
                 format!(
                     "{} supports GNOME Shell {} but this system has {shell}: the Shell will not load it",
@@ -233,7 +201,9 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
         }
         let now = state(live::runs(&x.uuid, meta, &live.keys));
         if now == wanted {
-            agreed_items.push(agreed(x.uuid.clone(), wanted, Scope::User));
+            found
+                .agreed
+                .push(agreed(x.uuid.clone(), wanted, Scope::User));
             continue;
         }
         let mut c = change(
@@ -245,11 +215,11 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
             lists.clone(),
         );
         c.live_is_default = !mentioned.contains(x.uuid.as_str());
-        changes.push(c);
+        found.changes.push(c);
     }
     let pruned = desired(m, &live.keys, &extras);
     for uuid in &extras {
-        changes.push(change(
+        found.changes.push(change(
             uuid.clone(),
             format!("{uuid} is enabled but not in the manifest"),
             None,
@@ -258,7 +228,54 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
             pruned.clone(),
         ));
     }
-    (changes, agreed_items, problems)
+    (found.changes, found.agreed, found.problems)
+}
+
+/// An extension of the manifest that is not installed: agreed when it is to be disabled
+/// anyway, else installed from its source, or a problem when it has none (or its build
+/// cannot be picked).
+fn not_installed(ctx: &Context, x: &Extension, live: &Live, lists: &[Effect], found: &mut Found) {
+    let wanted = state(x.enabled);
+    if !x.enabled {
+        found
+            .agreed
+            .push(agreed(x.uuid.clone(), wanted, Scope::User));
+        return;
+    }
+    let Some(source) = &x.source else {
+        found.problems.push(bkt_sdk::problem(
+            x.uuid.clone(),
+            format!(
+                "{} is not installed (looked in {} and {}) and has no source to install it from",
+                x.uuid,
+                live::USER_DIR,
+                live::SYSTEM_DIR
+            ),
+        ));
+        return;
+    };
+    let Some((url, sha256)) = download(x, source, live.shell.as_deref()) else {
+        // No GNOME Shell here (or rpm does not know it): not wrong, unusable.
+        found.problems.push(warning(
+            x.uuid.clone(),
+            format!(
+                "{} is to come from {}, which picks the build for the installed GNOME Shell; its version is not known here (rpm -q gnome-shell)",
+                x.uuid,
+                manifest::EGO
+            ),
+        ));
+        return;
+    };
+    let mut effects = install(ctx, x, url.clone(), sha256);
+    effects.extend(lists.iter().cloned());
+    found.changes.push(change(
+        x.uuid.clone(),
+        format!("{} is not installed (from {url})", x.uuid),
+        Some(wanted),
+        None,
+        Scope::User,
+        effects,
+    ));
 }
 
 impl Guest for Extensions {

@@ -265,7 +265,8 @@ fn overrides_of(app: &App, live: &Live, c: &mut Compared) {
 }
 
 /// The manifest with the items `take` names taking their live state, and warnings for apps
-/// whose origin the manifest does not declare.
+/// whose origin the manifest does not declare. One pass per kind of item (remotes, apps,
+/// overrides), in the order the manifest keeps them.
 pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<String>) {
     let mut warnings = Vec::new();
     for ((inst, name), url) in &live.remotes {

@@ -97,6 +97,8 @@ pub fn canonical(text: &str) -> String {
     }
 }
 
+/// One arm per GVariant type, each writing the form `gsettings` prints: long because the
+/// text format has that many cases, and one match keeps them side by side.
 fn write_canonical(v: &Value, out: &mut String) {
     use std::fmt::Write;
     let list = |items: &mut dyn Iterator<Item = &Value>, out: &mut String| {
@@ -258,6 +260,8 @@ impl Parser<'_> {
         std::str::from_utf8(&self.s[start..self.pos]).unwrap_or("")
     }
 
+    /// One value of the grammar, chosen by its first character: the recursive-descent
+    /// dispatch, kept in one match so the grammar reads in one place.
     fn value(&mut self) -> Result<Value, ParseError> {
         self.ws();
         match self.peek() {

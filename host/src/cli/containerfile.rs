@@ -46,6 +46,7 @@ pub fn run(app: &App, cmd: ContainerfileCommand) -> Result<i32> {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
+                "format_version": super::FORMAT_VERSION,
                 "file": FILE,
                 "in_step": !drift && r.missing.is_empty(),
                 "changed_sections": r.changed,

@@ -111,7 +111,9 @@ fn list(app: &App) -> Result<i32> {
             .collect();
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"plugins": items}))?
+            serde_json::to_string_pretty(
+                &json!({"format_version": super::FORMAT_VERSION, "plugins": items})
+            )?
         );
         return Ok(0);
     }

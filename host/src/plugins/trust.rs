@@ -28,6 +28,9 @@ use std::path::PathBuf;
 /// The form the store is written in.
 const VERSION: u32 = 2;
 
+/// The store's file in bkt's config folder.
+const FILE: &str = "trusted-plugins.json";
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
@@ -130,7 +133,15 @@ impl Declaration {
 impl Store {
     /// `$XDG_CONFIG_HOME/bkt/trusted-plugins.json`; missing means nothing is trusted.
     pub fn load() -> Result<Store> {
-        let (path, mut store): (_, Store) = crate::os::config::read_json("trusted-plugins.json")?;
+        Store::open(crate::os::paths::config_dir().map(|d| d.join(FILE)))
+    }
+
+    /// The store at `path` (none: nothing is trusted, and nothing can be).
+    fn open(path: Option<PathBuf>) -> Result<Store> {
+        let mut store: Store = match &path {
+            Some(p) => crate::os::config::read_json_file(p)?,
+            None => Store::default(),
+        };
         store.path = path;
         if store.version < VERSION && !store.trusted.is_empty() {
             store.upgrade();
@@ -224,5 +235,79 @@ impl Store {
             text.as_bytes(),
             crate::os::atomic::Mode::Exactly(0o600),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store as bkt wrote it before the form had a version: run scopes spelled as the
+    /// generated bindings printed them.
+    const FIRST_FORM: &str = r#"{
+  "trusted": [
+    {
+      "path": "/etc/bkt/plugins/probe.wasm",
+      "sha256": "abc",
+      "declared": {
+        "id": "probe", "command": "probe", "manifest": "probe.json", "sections": [],
+        "verbs": ["try  edits=true"],
+        "queries": ["=rpm =-qa"],
+        "runs": ["System: =dnf =install =-y <package>", "User: =gsettings =set <schema> <word> <value>"],
+        "reads": [], "writes": []
+      }
+    }
+  ]
+}
+"#;
+
+    #[test]
+    fn a_store_of_the_first_form_is_read_and_rewritten_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        std::fs::write(&path, FIRST_FORM).unwrap();
+        let store = Store::open(Some(path.clone())).unwrap();
+        assert_eq!(
+            store.trusted[0].declared.runs,
+            [
+                "system: =dnf =install =-y <package>",
+                "user: =gsettings =set <schema> <word> <value>"
+            ]
+        );
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains("\"version\": 2"), "{written}");
+        assert!(written.contains("system: =dnf"), "{written}");
+        // Read again, it is already current: the same declaration, nothing changed.
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let again = Store::open(Some(path.clone())).unwrap();
+        assert_eq!(again.trusted[0].declared, store.trusted[0].declared);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().modified().unwrap(),
+            before
+        );
+    }
+
+    #[test]
+    fn the_declared_form_does_not_depend_on_debug_text() {
+        let info = PluginInfo {
+            id: "p".into(),
+            command: "p".into(),
+            summary: String::new(),
+            version: "1".into(),
+            manifest: "p.json".into(),
+            sections: vec![],
+            phase: crate::model::Phase::Packages,
+            verbs: vec![],
+            capabilities: crate::model::Capabilities {
+                queries: vec![],
+                runs: vec![crate::model::RunShape {
+                    argv: vec![Arg::Literal("dnf".into()), Arg::PackageName],
+                    scope: crate::model::Scope::System,
+                }],
+                reads: vec![],
+                writes: vec![],
+            },
+        };
+        assert_eq!(Declaration::of(&info).runs, ["system: =dnf <package>"]);
     }
 }

@@ -117,7 +117,7 @@ impl Session {
             },
             limits: InstanceLimits::new(limits.memory_bytes),
             refusals: Vec::new(),
-            deadline: Instant::now() + limits.timeout,
+            deadline: query_deadline(Instant::now(), limits.timeout),
             log: LogBudget::default(),
         };
         let mut store = Store::new(engine, state);
@@ -215,8 +215,8 @@ impl Session {
         self.call_within(self.limits.timeout, f)
     }
 
-    /// One call under `timeout`: the epoch deadline stops running code, and the same instant
-    /// bounds the queries it starts. Every error comes back printable.
+    /// One call under `timeout`: the epoch deadline stops running code, and the queries it
+    /// starts end a little earlier (see [`query_deadline`]). Every error comes back printable.
     fn call_within<T>(
         &mut self,
         timeout: Duration,
@@ -225,7 +225,7 @@ impl Session {
         self.timeout = timeout;
         self.store.set_epoch_deadline(ticks(timeout));
         let state = self.store.data_mut();
-        state.deadline = Instant::now() + timeout;
+        state.deadline = query_deadline(Instant::now(), timeout);
         state.log = LogBudget::default();
         state.limits.hit = false;
         let result = f(&self.instance, &mut self.store);
@@ -297,6 +297,13 @@ impl Session {
             format!("plugin {id} crashed: {stderr}")
         }
     }
+}
+
+/// When the queries of a call that started at `start` are killed: a tenth of the call's
+/// time (at most a second) before the call itself is stopped, so that the plugin still has
+/// time to report the query that did not finish, instead of being stopped with it.
+fn query_deadline(start: Instant, timeout: Duration) -> Instant {
+    start + timeout - (timeout / 10).min(Duration::from_secs(1))
 }
 
 /// Rust's panic output (`thread '<unnamed>' (1) panicked at src/lib.rs:3:5:\nmessage\nnote: ...`)

@@ -3,6 +3,7 @@
 
 mod common;
 use common::World;
+use std::path::Path;
 
 const SETTINGS: &str = r#"{
   "settings": [
@@ -372,4 +373,32 @@ mod packages {
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
+}
+
+/// `ROOT/var/lib/bkt` planted as a link out of the mounted root: bkt's own record is not
+/// written through it (it warns, and the link's target stays empty).
+#[test]
+fn the_sync_record_under_a_root_does_not_follow_a_planted_link() {
+    let (w, root) = common::dnf_world(r#"{"packages": ["alpha"]}"#, &["alpha"]);
+    let outside = w.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(Path::new(&root).join("var/lib")).unwrap();
+    std::os::unix::fs::symlink(&outside, Path::new(&root).join("var/lib/bkt")).unwrap();
+    let out = w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"]);
+    out.assert_code(0);
+    out.assert_stderr_has("cannot write the sync record");
+    let written: Vec<_> = walk(&outside);
+    assert!(written.is_empty(), "written through the link: {written:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
 }

@@ -76,6 +76,36 @@ fn a_plugin_cannot_take_a_builtin_s_command_or_section() {
 }
 
 #[test]
+fn a_plugin_cannot_declare_a_folder_that_holds_bkt_s_own() {
+    let w = World::new();
+    let path = install(&w, "squatter");
+    let out = w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"]);
+    out.assert_code(2);
+    out.assert_stderr_has("its write folder ~/.config/");
+    out.assert_stderr_has("would reach bkt's own");
+    assert!(!trust_store(&w).exists(), "nothing was trusted");
+
+    // Trusted by hand, it still does not load; the rest of bkt works.
+    let sha = listed(&w, &path)["sha256"].as_str().unwrap().to_string();
+    std::fs::create_dir_all(trust_store(&w).parent().unwrap()).unwrap();
+    let declared = serde_json::json!({
+        "id": "squatter", "command": "squatter", "manifest": "squatter.json",
+        "sections": [], "verbs": [], "queries": [], "runs": [],
+        "reads": [], "writes": ["~/.config/"]
+    });
+    let store = serde_json::json!({"version": 2,
+        "trusted": [{"path": path, "sha256": sha, "declared": declared}]});
+    std::fs::write(trust_store(&w), store.to_string()).unwrap();
+    let entry = listed(&w, &path);
+    let why = entry["error"].as_str().unwrap_or("");
+    assert!(why.contains("would reach bkt's own"), "{entry}");
+    w.write_manifest("squatter.json", "{}");
+    let out = w.bkt(&["status"]);
+    assert!(!out.all().contains("squatter   "), "{}", out.all());
+    out.assert_stdout_has("skipped");
+}
+
+#[test]
 fn a_declaration_other_than_the_trusted_one_is_refused_with_what_changed() {
     let w = World::new();
     let path = install(&w, "probe");
@@ -129,12 +159,42 @@ fn a_section_cannot_continue_past_its_end_marker() {
     let path = install(&w, "probe");
     w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
         .assert_code(0);
-    w.write_manifest("probe.json", r#"{"section": ["RUN true \\"]}"#);
-    let original =
-        "FROM x\n# === PROBE (managed by bkt) ===\n# === END PROBE ===\nRUN echo after\n";
+    let original = "FROM x\n# === PROBE (managed by bkt) ===\n# === END PROBE ===\nUSER 1000\n";
     w.write_containerfile(original);
-    let out = w.bkt(&["containerfile", "sync"]);
-    out.assert_code(2);
-    out.assert_stderr_has("would continue past the END marker");
-    assert_eq!(w.containerfile(), original);
+    // The parser skips blank and comment lines while it continues an instruction, the END
+    // marker among them: each of these would make `USER 1000` part of the plugin's `RUN`.
+    for (section, says) in [
+        (r##"["RUN true \\"]"##, "would continue past the END marker"),
+        (
+            r##"["RUN true \\", ""]"##,
+            "would continue past the END marker",
+        ),
+        (
+            r##"["RUN true \\", "# c"]"##,
+            "would continue past the END marker",
+        ),
+        (
+            r##"["RUN <<EOF", "echo x"]"##,
+            "heredoc <<EOF is not closed",
+        ),
+        (r##"["# syntax=evil/frontend"]"##, "parser directive"),
+        (
+            r##"["RUN true", "#=== END PROBE ==="]"##,
+            "looks like a bkt marker",
+        ),
+    ] {
+        w.write_manifest("probe.json", &format!(r#"{{"section": {section}}}"#));
+        let out = w.bkt(&["containerfile", "sync"]);
+        out.assert_code(2);
+        out.assert_stderr_has("plugin probe rendered section PROBE");
+        out.assert_stderr_has(says);
+        assert_eq!(w.containerfile(), original, "{section}");
+    }
+    // A continued instruction that ends inside the section is the plugin's own business.
+    w.write_manifest("probe.json", r#"{"section": ["RUN true \\", "  && true"]}"#);
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
+    assert!(
+        w.containerfile()
+            .contains("RUN true \\\n  && true\n# === END PROBE ===")
+    );
 }

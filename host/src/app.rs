@@ -83,7 +83,15 @@ impl App {
         } else {
             crate::os::paths::cache_dir()
         };
-        let rt = Runtime::new(limits, root.clone(), context, cache)?;
+        let dirs = StateDirs::new(&root, euid());
+        let repo_flag = opts.repo;
+        let mut rt = Runtime::new(limits, root.clone(), context, cache.clone())?;
+        rt.protect(own_folders(
+            &root,
+            &dirs,
+            cache,
+            Repo::locate(repo_flag.as_deref(), config.repo.as_deref()).map(|(path, _)| path),
+        ));
         let trusted = trust::Store::load()?;
         let started = std::time::Instant::now();
         let mut entries = plugins::load_all(&rt, &trusted);
@@ -101,10 +109,10 @@ impl App {
         Ok(App {
             rt,
             entries,
-            dirs: StateDirs::new(&root, euid()),
+            dirs,
             elevator: opts.elevator.or(config.elevator).unwrap_or(Elevator::Sudo),
             root,
-            repo_flag: opts.repo,
+            repo_flag,
             config_repo: config.repo,
         })
     }
@@ -158,6 +166,40 @@ impl App {
             })
             .collect()
     }
+}
+
+/// Every folder that is bkt's own: its state, cache, config and plugin folders, the system's
+/// (on the host and in the root), and the repository.
+fn own_folders(
+    root: &SystemRoot,
+    dirs: &StateDirs,
+    cache: Option<PathBuf>,
+    repo: Option<PathBuf>,
+) -> Vec<PathBuf> {
+    let mut own: Vec<PathBuf> = [
+        cache,
+        crate::os::paths::cache_dir(),
+        crate::os::paths::config_dir(),
+        dirs.user_state().ok(),
+        crate::os::paths::user_data_dir().map(|d| d.join("bkt")),
+        repo,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for system in [
+        "/var/cache/bkt",
+        "/var/lib/bkt",
+        "/etc/bkt",
+        "/usr/share/bkt",
+    ] {
+        own.push(PathBuf::from(system));
+        own.push(root.join(system));
+    }
+    own.extend(plugins::plugin_dirs());
+    own.sort();
+    own.dedup();
+    own
 }
 
 /// The longest time limit a plugin call may be given: a day, past any real need, and far

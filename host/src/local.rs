@@ -4,7 +4,7 @@
 //! earlier boot is stale: kept aside, never replayed, never silently deleted.
 
 use crate::model::{CallError, StateDirs, SystemRoot};
-use crate::os::atomic::{self, Mode};
+use crate::os::atomic::Mode;
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +38,7 @@ pub struct Record {
 pub struct Store {
     pub path: PathBuf,
     boot_id: String,
+    dirs: StateDirs,
 }
 
 /// `/proc/sys/kernel/random/boot_id` of the root: a new one after every reboot.
@@ -51,6 +52,7 @@ impl Store {
     pub fn open(root: &SystemRoot, dirs: &StateDirs) -> Result<Store> {
         Ok(Store {
             path: dirs.local_changes()?,
+            dirs: dirs.clone(),
             boot_id: boot_id(root),
         })
     }
@@ -102,7 +104,8 @@ impl Store {
 
     fn save(&self, record: &Record) -> Result<()> {
         let text = serde_json::to_string_pretty(record)? + "\n";
-        atomic::write(&self.path, text.as_bytes(), Mode::Exactly(0o600))
+        self.dirs
+            .write(&self.path, text.as_bytes(), Mode::Exactly(0o600))
     }
 
     /// Renames the record beside itself (`ephemeral.json.WHY-SECONDS`).
@@ -169,9 +172,11 @@ mod tests {
     #[test]
     fn a_record_from_another_boot_is_kept_aside_not_replayed() {
         let dir = tempfile::tempdir().unwrap();
+        let dirs = StateDirs::new(&SystemRoot::at(dir.path().join("root")), 1000);
         let store = Store {
             path: dir.path().join("ephemeral.json"),
             boot_id: "boot-1".into(),
+            dirs: dirs.clone(),
         };
         store
             .add(Command {
@@ -187,6 +192,7 @@ mod tests {
         let after_reboot = Store {
             path: store.path.clone(),
             boot_id: "boot-2".into(),
+            dirs,
         };
         assert!(after_reboot.load().unwrap().is_none());
         let kept: Vec<_> = std::fs::read_dir(dir.path())

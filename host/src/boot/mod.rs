@@ -5,7 +5,7 @@
 pub mod deployment;
 
 use crate::model::{ScopeFilter, StateDirs};
-use crate::os::atomic::{self, Mode};
+use crate::os::atomic::Mode;
 use anyhow::Result;
 use deployment::Deployment;
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ const LAST_RUN: &str = "last-boot-apply.json";
 pub struct Half {
     pub scope: ScopeFilter,
     dir: PathBuf,
+    dirs: StateDirs,
 }
 
 /// A failed change of the last run, for the journal and `bkt status`.
@@ -48,7 +49,11 @@ impl Half {
             ScopeFilter::User => dirs.user_state()?,
             _ => dirs.system(),
         };
-        Ok(Half { scope, dir })
+        Ok(Half {
+            scope,
+            dir,
+            dirs: dirs.clone(),
+        })
     }
 
     pub fn name(&self) -> &'static str {
@@ -68,7 +73,7 @@ impl Half {
 
     /// Written only after every change of the run succeeded, so a failed boot retries.
     pub fn mark(&self, d: &Deployment) -> Result<()> {
-        atomic::write(
+        self.dirs.write(
             &self.dir.join(MARKER),
             format!("{}\n", d.id()).as_bytes(),
             Mode::Exactly(0o644),
@@ -82,7 +87,7 @@ impl Half {
 
     pub fn record(&self, run: &LastRun) -> Result<()> {
         let text = serde_json::to_string_pretty(run)? + "\n";
-        atomic::write(
+        self.dirs.write(
             &self.dir.join(LAST_RUN),
             text.as_bytes(),
             Mode::Exactly(0o644),

@@ -1,6 +1,7 @@
 //! The command line: arguments, help text, and one module per command.
 
 mod apply;
+mod choices;
 mod containerfile;
 mod globals;
 mod local;

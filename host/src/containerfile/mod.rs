@@ -1,9 +1,11 @@
 //! Keeping the Containerfile's managed sections in step with the manifests.
 
+mod body;
 pub mod sections;
 
 use crate::model::CallError;
 use crate::os::atomic::FileChange;
+use crate::os::text::printable;
 use crate::repo::Repo;
 use crate::runtime::{Loaded, Runtime};
 use anyhow::{Result, anyhow, bail};
@@ -65,29 +67,26 @@ fn render_sections(
     let mut out: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for ((plugin, _), result) in inputs.iter().zip(results) {
         for section in result.map_err(|panic| anyhow!(panic))?? {
+            // The name and lines are the plugin's text: shown escaped, like all of it.
+            let shown = printable(&section.name);
             if !plugin.info.sections.contains(&section.name) {
                 bail!(
-                    "plugin {} rendered section {}, which it does not declare ({})",
+                    "plugin {} rendered section {shown}, which it does not declare ({})",
                     plugin.info.id,
-                    section.name,
                     plugin.info.sections.join(", ")
                 );
             }
             if let Some(bad) = section.lines.iter().find(|l| !sections::is_plain_line(l)) {
                 bail!(
-                    "plugin {} rendered {bad:?} into section {}: section lines may not contain line breaks or bkt's markers",
+                    "plugin {} rendered {bad:?} into section {shown}: section lines may not contain line breaks or bkt's markers",
                     plugin.info.id,
-                    section.name
                 );
             }
-            // A trailing `\` would continue the last line into the END marker and past it.
-            if let Some(last) = section.lines.last()
-                && last.trim_end().ends_with('\\')
-            {
+            if let Err(why) = body::check(&section.lines) {
                 bail!(
-                    "plugin {} rendered section {} whose last line ends in `\\`, which would continue past the END marker",
+                    "plugin {} rendered section {shown}, which cannot go into the {FILE}: {}",
                     plugin.info.id,
-                    section.name
+                    printable(&why.0)
                 );
             }
             if let Some((other, _)) = out.get(&section.name) {

@@ -4,7 +4,7 @@ use super::contract::Scope;
 
 /// Which effects a run does: the boot-time system unit does only system ones, the user unit
 /// only user ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ScopeFilter {
     #[default]
     All,
@@ -24,7 +24,7 @@ impl ScopeFilter {
 }
 
 /// How system-scope effects get root when bkt is not root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Elevator {
     Sudo,

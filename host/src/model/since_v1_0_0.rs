@@ -28,6 +28,19 @@ fn text(s: String) -> String {
     }
 }
 
+/// The most of a plugin's error message bkt shows: an error is a sentence, not a dump, and
+/// its text must not flood a terminal or a journal.
+const MESSAGE_CHARS: usize = 4096;
+
+/// An error message: printable, and cut to [`MESSAGE_CHARS`] (marked when cut).
+fn message(s: String) -> String {
+    let s = text(s);
+    if s.chars().count() <= MESSAGE_CHARS {
+        return s;
+    }
+    s.chars().take(MESSAGE_CHARS).collect::<String>() + " …"
+}
+
 fn texts(list: Vec<String>) -> Vec<String> {
     list.into_iter().map(text).collect()
 }
@@ -211,12 +224,12 @@ impl From<wit::Error> for CallError {
         match e {
             wit::Error::InvalidManifest(i) => CallError::Invalid(own::InvalidManifest {
                 field: text(i.field),
-                message: text(i.message),
+                message: message(i.message),
                 line: i.line,
                 column: i.column,
             }),
-            wit::Error::Unavailable(m) => CallError::Unavailable(text(m)),
-            wit::Error::Failed(m) => CallError::Failed(text(m)),
+            wit::Error::Unavailable(m) => CallError::Unavailable(message(m)),
+            wit::Error::Failed(m) => CallError::Failed(message(m)),
         }
     }
 }
@@ -300,5 +313,7 @@ mod tests {
         assert_eq!(out.problems[0].message, "m\\r");
         let e = CallError::from(wit::Error::Failed("bad\x1b[1A".into()));
         assert_eq!(e.to_string(), "bad\\e[1A");
+        let long = CallError::from(wit::Error::Failed("x".repeat(1 << 20)));
+        assert!(long.to_string().len() < MESSAGE_CHARS + 8);
     }
 }

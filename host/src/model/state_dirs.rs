@@ -6,8 +6,9 @@
 //! keeps system-scope sync records beside their own.
 
 use super::root::SystemRoot;
+use crate::os::atomic::{self, Mode};
 use anyhow::{Context as _, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct StateDirs {
@@ -17,6 +18,8 @@ pub struct StateDirs {
     user_data: Option<PathBuf>,
     /// `<root>/var/lib/bkt`.
     system: PathBuf,
+    /// The root it is in.
+    root: PathBuf,
     as_root: bool,
     root_is_host: bool,
 }
@@ -30,6 +33,7 @@ impl StateDirs {
                 .and_then(|b| b.state_dir().map(|d| d.join("bkt"))),
             user_data: base.as_ref().map(|b| b.data_dir().join("bkt")),
             system: root.join("var/lib/bkt"),
+            root: root.path().to_path_buf(),
             as_root: euid == 0,
             root_is_host: root.is_host(),
         }
@@ -45,6 +49,19 @@ impl StateDirs {
         self.user_state
             .clone()
             .context("no state folder for the user (is HOME set?)")
+    }
+
+    /// Writes one of bkt's state files atomically. A file in the system's folder is written
+    /// beneath the root without following symlinks: `<root>/var/lib/bkt` planted as a link
+    /// out of a mounted image must not send bkt's records elsewhere.
+    pub fn write(&self, path: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) if path.starts_with(&self.system) => {
+                let rel = format!("/{}", rel.to_string_lossy());
+                atomic::write_beneath(&self.root, &rel, bytes, mode)
+            }
+            _ => atomic::write(path, bytes, mode),
+        }
     }
 
     /// The sync record files of one repository (`key`): the user's, and the system's.

@@ -101,6 +101,17 @@ pub fn write(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
     write_in(&dir, &name, bytes, mode)
 }
 
+/// Writes `path` (absolute, no `.` or `..`) beneath the folder `root` atomically, opening each
+/// folder on the way without following a symlink (missing ones are created 0755): for files
+/// bkt keeps inside a system root, where a planted link must not send them elsewhere.
+pub fn write_beneath(root: &Path, path: &str, bytes: &[u8], mode: Mode) -> Result<()> {
+    let root_dir = Dir::open_ambient_dir(root, ambient_authority())
+        .with_context(|| format!("opening {}", root.display()))?;
+    let (dir, name) = super::nofollow::parent_of(&root_dir, path, true)?
+        .context("the folder was just created")?;
+    write_in(&dir, &name, bytes, mode)
+}
+
 /// One file of a transaction: its new bytes and the old ones to restore.
 pub struct FileChange {
     pub name: String,

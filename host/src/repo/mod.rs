@@ -25,35 +25,48 @@ impl Repo {
     /// `--repo`, then `BKT_REPO`, then the nearest folder above the working directory with a
     /// `manifests/` folder, then `repo` in the config file, then the image copy.
     pub fn discover(flag: Option<&Path>, config_repo: Option<&Path>) -> Result<Repo> {
+        let Some((path, found_by)) = Repo::locate(flag, config_repo) else {
+            bail!(
+                "no bkt repository found: run bkt inside your distribution's git checkout (a \
+                 folder with manifests/), or point to it with --repo DIR or BKT_REPO"
+            )
+        };
+        // Under sudo the working directory is a user's choice and root acts on it: say which
+        // repository that is, before anything is read from it.
+        if found_by == "the working directory"
+            && std::env::var_os("SUDO_USER").is_some_and(|u| !u.is_empty())
+        {
+            eprintln!(
+                "bkt: using the repository at {} (found from the working directory)",
+                path.display()
+            );
+        }
+        Repo::open(&path, found_by, found_by == "the image copy")
+    }
+
+    /// Where the repository is, and how it was found, without opening or checking it.
+    pub fn locate(
+        flag: Option<&Path>,
+        config_repo: Option<&Path>,
+    ) -> Option<(PathBuf, &'static str)> {
         if let Some(p) = flag {
-            return Repo::open(p, "--repo", false);
+            return Some((p.to_path_buf(), "--repo"));
         }
         if let Some(p) = std::env::var_os("BKT_REPO").filter(|v| !v.is_empty()) {
-            return Repo::open(Path::new(&p), "BKT_REPO", false);
+            return Some((PathBuf::from(p), "BKT_REPO"));
         }
         if let Ok(cwd) = std::env::current_dir()
             && let Some(found) = cwd.ancestors().find(|a| a.join("manifests").is_dir())
         {
-            // Under sudo the working directory is a user's choice and root acts on it: say
-            // which repository that is, before anything is read from it.
-            if std::env::var_os("SUDO_USER").is_some_and(|u| !u.is_empty()) {
-                eprintln!(
-                    "bkt: using the repository at {} (found from the working directory)",
-                    found.display()
-                );
-            }
-            return Repo::open(found, "the working directory", false);
+            return Some((found.to_path_buf(), "the working directory"));
         }
         if let Some(p) = config_repo {
-            return Repo::open(p, "the config file", false);
+            return Some((p.to_path_buf(), "the config file"));
         }
         if Path::new(IMAGE_COPY).join("manifests").is_dir() {
-            return Repo::open(Path::new(IMAGE_COPY), "the image copy", true);
+            return Some((PathBuf::from(IMAGE_COPY), "the image copy"));
         }
-        bail!(
-            "no bkt repository found: run bkt inside your distribution's git checkout (a folder \
-             with manifests/), or point to it with --repo DIR or BKT_REPO"
-        )
+        None
     }
 
     fn open(path: &Path, found_by: &'static str, read_only: bool) -> Result<Repo> {

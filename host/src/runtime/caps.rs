@@ -98,7 +98,18 @@ impl Grant<'_> {
                     _ => {}
                 }
                 match f.path.strip_prefix("~/") {
-                    Some(rest) => self.home_path(rest),
+                    Some(rest) => {
+                        self.home_path(rest)?;
+                        // Like every user-scope effect: the home is the running user's, not
+                        // the mounted root's.
+                        if !self.root.is_host() {
+                            return Err(Refusal::OutsideRoot(format!(
+                                "fetches into ~/{rest}, the running user's home, not the mounted root {}; run it without --root",
+                                self.root
+                            )));
+                        }
+                        Ok(())
+                    }
                     None => self.path(&f.path, "writes"),
                 }
             }
@@ -274,6 +285,60 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), Unusable> {
         }
     }
     Ok(())
+}
+
+/// bkt's own folders are its own: a declared read or write folder may neither contain nor lie
+/// inside any of `protected` (bkt's state, cache, config and plugin folders, the repository).
+/// Otherwise a plugin's planned write could replace bkt's compiled code or records, and a
+/// read could take another plugin's secrets. Compared as the folders are on this machine:
+/// `~/` paths under the user's home (and XDG folders), absolute ones under the root, both
+/// also with symlinks resolved where they exist.
+pub fn check_folders(
+    caps: &Capabilities,
+    root: &SystemRoot,
+    home: &str,
+    protected: &[std::path::PathBuf],
+) -> Result<(), Unusable> {
+    let declared = caps
+        .reads
+        .iter()
+        .map(|p| ("read", p))
+        .chain(caps.writes.iter().map(|p| ("write", p)));
+    for (kind, path) in declared {
+        let Some(host) = host_path(root, home, path) else {
+            continue;
+        };
+        for own in protected {
+            if overlaps(&host, own) {
+                return Err(Unusable(format!(
+                    "its {kind} folder {path} ({}) would reach bkt's own {}: a plugin may not \
+                     touch bkt's state, cache, config, plugin folders or the repository",
+                    host.display(),
+                    own.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where a declared folder lies on this machine; `None` for a `~/` path without a home.
+fn host_path(root: &SystemRoot, home: &str, path: &str) -> Option<std::path::PathBuf> {
+    match path.strip_prefix("~/") {
+        Some(_) if !home.starts_with('/') => None,
+        Some(rest) => {
+            let (base, rest) = crate::os::paths::xdg_base(home, rest);
+            Some(base.join(rest))
+        }
+        None => Some(root.join(path)),
+    }
+}
+
+/// Whether one folder holds the other, as written or with symlinks resolved.
+fn overlaps(a: &Path, b: &Path) -> bool {
+    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (ra, rb) = (real(a), real(b));
+    a.starts_with(b) || b.starts_with(a) || ra.starts_with(&rb) || rb.starts_with(&ra)
 }
 
 /// A shape as the trust screen and `plugin list` show it: `dnf install -y PACKAGE`.
@@ -486,6 +551,19 @@ mod tests {
             g.effect(&run("dnf install -y --installroot=/ htop", Scope::System)),
             Err(Refusal::Undeclared(_))
         ));
+        // A fetch into the running user's home is a user-scope effect: not with a root.
+        let mut c = caps();
+        c.writes.push("~/.local/share/x/".into());
+        let fetch = Effect::Fetch(crate::model::Fetch {
+            url: "https://example.org/x.zip".into(),
+            sha256: None,
+            path: "~/.local/share/x/x.zip".into(),
+        });
+        assert!(matches!(
+            grant(&c, "/mnt/img").effect(&fetch),
+            Err(Refusal::OutsideRoot(_))
+        ));
+        assert!(grant(&c, "/").effect(&fetch).is_ok());
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Runtime {
     /// The system the plugins' queries and effects act on.
     pub root: SystemRoot,
     pub context: HostContext,
+    /// bkt's own folders: no plugin may declare a folder that reaches them.
+    protected: Vec<PathBuf>,
 }
 
 impl Runtime {
@@ -85,7 +87,13 @@ impl Runtime {
             limits,
             root,
             context,
+            protected: Vec::new(),
         })
+    }
+
+    /// Keeps every plugin's declared folders away from `folders` (bkt's own).
+    pub fn protect(&mut self, folders: Vec<PathBuf>) {
+        self.protected = folders;
     }
 
     /// Reads a component's `info`: from the cache when it was read before, else by compiling
@@ -109,6 +117,14 @@ impl Runtime {
             }
         };
         caps::check_declared(&info.capabilities)
+            .and_then(|()| {
+                caps::check_folders(
+                    &info.capabilities,
+                    &self.root,
+                    &self.context.home,
+                    &self.protected,
+                )
+            })
             .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
         tracing::debug!(target: "bkt::timing", "plugin {name}: loaded in {} µs", started.elapsed().as_micros());
         Ok(Loaded {

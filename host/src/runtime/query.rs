@@ -16,24 +16,28 @@ use std::time::{Duration, Instant};
 /// Processes spawned for queries in this run (shown by `-v`, read by the benchmark).
 pub static SPAWNED: AtomicUsize = AtomicUsize::new(0);
 
-/// The most one query may print, stdout and stderr together. The largest real output
-/// (`rpm -qa` with thousands of packages, `gsettings list-recursively`) is a few MiB; past
-/// this bkt stops reading and kills the query rather than hold it all in memory.
+/// The most the queries of one plugin call may print together, stdout and stderr: one query
+/// or a `query-all` of many share it, so a plugin cannot multiply it by asking more at once.
+/// The largest real output (`rpm -qa` with thousands of packages, `gsettings
+/// list-recursively`) is a few MiB; past this bkt stops reading and kills the query rather
+/// than hold it all in memory.
 pub const OUTPUT_CAP: usize = 64 << 20;
 
 /// How much is read from a pipe at a time.
 const CHUNK: usize = 64 << 10;
 
-/// What bounds one query.
-#[derive(Debug, Clone, Copy)]
+/// What bounds the queries of one plugin call.
+#[derive(Debug, Clone)]
 pub struct Bounds {
     /// When the query's whole process group is killed: the end of the plugin's call.
     pub deadline: Instant,
-    /// Most bytes of stdout and stderr together.
+    /// Most bytes of stdout and stderr of all the call's queries together.
     pub output_cap: usize,
+    /// Bytes the call's queries have printed so far.
+    pub spent: std::sync::Arc<AtomicUsize>,
 }
 
-pub fn run(plugin: &str, argv: &[String], bounds: Bounds) -> Result<Output, QueryError> {
+pub fn run(plugin: &str, argv: &[String], bounds: &Bounds) -> Result<Output, QueryError> {
     let Some((name, args)) = argv.split_first() else {
         return Err(QueryError::Refused("an empty argv".into()));
     };
@@ -82,8 +86,8 @@ pub fn run(plugin: &str, argv: &[String], bounds: Bounds) -> Result<Output, Quer
                 limit.as_secs_f64()
             ),
             Stop::Cap => format!(
-                "plugin {plugin}: `{shown}` printed more than {} MiB and was killed; bkt \
-                 reads at most that much of a query's output",
+                "plugin {plugin}: `{shown}` printed more than {} MiB and was killed; bkt reads \
+                 at most that much from all the queries of one call",
                 bounds.output_cap >> 20
             ),
             Stop::Io(e) => format!("plugin {plugin}: reading the output of `{shown}`: {e}"),
@@ -100,7 +104,7 @@ enum Stop {
 
 /// Reads stdout and stderr together (poll(2), one thread) until both close, then waits for
 /// the exit. Past the deadline or the cap the whole group is killed.
-fn collect(mut child: Child, bounds: Bounds) -> Result<Output, Stop> {
+fn collect(mut child: Child, bounds: &Bounds) -> Result<Output, Stop> {
     let started = Instant::now();
     let pipes = (child.stdout.take(), child.stderr.take());
     let (Some(mut stdout), Some(mut stderr)) = pipes else {
@@ -110,7 +114,6 @@ fn collect(mut child: Child, bounds: Bounds) -> Result<Output, Stop> {
     let mut bufs: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut open = [true, true];
     let mut chunk = vec![0u8; CHUNK];
-    let mut total = 0usize;
     let fail = |child: &mut Child, stop: Stop| {
         kill_group(child);
         Err(stop)
@@ -151,11 +154,10 @@ fn collect(mut child: Child, bounds: Bounds) -> Result<Output, Stop> {
             };
             match read {
                 Ok(0) => open[i] = false,
-                Ok(n) if total + n > bounds.output_cap => return fail(&mut child, Stop::Cap),
-                Ok(n) => {
-                    total += n;
-                    bufs[i].extend_from_slice(&chunk[..n]);
+                Ok(n) if bounds.spent.fetch_add(n, Ordering::Relaxed) + n > bounds.output_cap => {
+                    return fail(&mut child, Stop::Cap);
                 }
+                Ok(n) => bufs[i].extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return fail(&mut child, Stop::Io(e)),
             }
@@ -197,7 +199,7 @@ fn kill_group(child: &mut Child) {
 pub fn run_all(
     plugin: &str,
     queries: Vec<Result<Vec<String>, QueryError>>,
-    bounds: Bounds,
+    bounds: &Bounds,
 ) -> Vec<Result<Output, QueryError>> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -245,10 +247,14 @@ pub fn run_all(
         .collect()
 }
 
-pub fn refused(plugin: &str, why: &str) -> QueryError {
+/// A refused query's error for the plugin; logged only when `first` in its call (the call's
+/// error counts the rest).
+pub fn refused(plugin: &str, why: &str, first: bool) -> QueryError {
     // `why` quotes the plugin's argv.
     let why = printable(why);
-    tracing::warn!("plugin {plugin} tried a query it did not declare: {why}");
+    if first {
+        tracing::warn!("plugin {plugin} tried a query it did not declare: {why}");
+    }
     QueryError::Refused(format!("plugin {plugin} may not run it: {why}"))
 }
 
@@ -264,20 +270,21 @@ mod tests {
         Bounds {
             deadline: Instant::now() + Duration::from_secs_f64(secs),
             output_cap: cap,
+            spent: Default::default(),
         }
     }
 
     #[test]
     fn output_and_status_come_back() {
-        let out = run("t", &argv(&["echo", "hello"]), bounds(10.0, OUTPUT_CAP)).unwrap();
+        let out = run("t", &argv(&["echo", "hello"]), &bounds(10.0, OUTPUT_CAP)).unwrap();
         assert_eq!((out.status, out.stdout.as_str()), (0, "hello\n"));
-        let out = run("t", &argv(&["false"]), bounds(10.0, OUTPUT_CAP)).unwrap();
+        let out = run("t", &argv(&["false"]), &bounds(10.0, OUTPUT_CAP)).unwrap();
         assert_eq!(out.status, 1);
     }
 
     #[test]
     fn the_environment_is_cleared() {
-        let out = run("t", &argv(&["env"]), bounds(10.0, OUTPUT_CAP)).unwrap();
+        let out = run("t", &argv(&["env"]), &bounds(10.0, OUTPUT_CAP)).unwrap();
         let mut names: Vec<&str> = out
             .stdout
             .lines()
@@ -289,12 +296,12 @@ mod tests {
 
     #[test]
     fn programs_are_bare_names_found_in_system_folders() {
-        let e = run("t", &argv(&["/bin/echo", "x"]), bounds(10.0, OUTPUT_CAP)).unwrap_err();
+        let e = run("t", &argv(&["/bin/echo", "x"]), &bounds(10.0, OUTPUT_CAP)).unwrap_err();
         assert!(matches!(e, QueryError::Refused(m) if m.contains("bare word")));
         let e = run(
             "t",
             &argv(&["no-such-program-here"]),
-            bounds(10.0, OUTPUT_CAP),
+            &bounds(10.0, OUTPUT_CAP),
         );
         assert!(matches!(e, Err(QueryError::NotFound(m)) if m.contains("/usr/bin")));
     }
@@ -306,7 +313,7 @@ mod tests {
         let e = run(
             "t",
             &argv(&["sh", "-c", "sleep 30 & sleep 30"]),
-            bounds(0.3, OUTPUT_CAP),
+            &bounds(0.3, OUTPUT_CAP),
         )
         .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
@@ -316,7 +323,7 @@ mod tests {
     #[test]
     fn output_past_the_cap_is_not_kept() {
         let started = Instant::now();
-        let e = run("t", &argv(&["yes"]), bounds(20.0, 4 << 20)).unwrap_err();
+        let e = run("t", &argv(&["yes"]), &bounds(20.0, 4 << 20)).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(10));
         assert!(
             matches!(&e, QueryError::Failed(m) if m.contains("printed more than 4 MiB")),
@@ -330,7 +337,7 @@ mod tests {
             .map(|i| Ok(argv(&["echo", &i.to_string()])))
             .collect();
         queries[3] = Err(QueryError::Refused("no".into()));
-        let out = run_all("t", queries, bounds(20.0, OUTPUT_CAP));
+        let out = run_all("t", queries, &bounds(20.0, OUTPUT_CAP));
         assert_eq!(out.len(), 20);
         for (i, r) in out.iter().enumerate() {
             match r {

@@ -117,6 +117,8 @@ impl Session {
             },
             limits: InstanceLimits::new(limits.memory_bytes),
             refusals: Vec::new(),
+            refused: 0,
+            query_output: Default::default(),
             deadline: query_deadline(Instant::now(), limits.timeout),
             log: LogBudget::default(),
         };
@@ -227,6 +229,8 @@ impl Session {
         let state = self.store.data_mut();
         state.deadline = query_deadline(Instant::now(), timeout);
         state.log = LogBudget::default();
+        state.query_output = Default::default();
+        state.refused = 0;
         state.limits.hit = false;
         let result = f(&self.instance, &mut self.store);
         self.outcome(result)
@@ -239,8 +243,14 @@ impl Session {
         let state = self.store.data_mut();
         if !state.refusals.is_empty() {
             let tried = std::mem::take(&mut state.refusals);
+            let more = std::mem::take(&mut state.refused).saturating_sub(tried.len());
+            let more = if more > 0 {
+                format!(" (and {more} more)")
+            } else {
+                String::new()
+            };
             let message = format!(
-                "plugin {} tried to run `{}`, which it did not declare; the host refused",
+                "plugin {} tried to run `{}`{more}, which it did not declare; the host refused",
                 state.plugin,
                 tried.join("`, `")
             );

@@ -11,6 +11,20 @@ use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 use wasmtime_wasi::p2::{DynPollable, Pollable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+/// How many refused queries one call's error names; the others are counted.
+pub const NAMED_REFUSALS: usize = 5;
+
+/// The most of a plugin's text one refusal quotes.
+const QUOTED: usize = 300;
+
+/// `text` cut to [`QUOTED`] characters, marked when cut.
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= QUOTED {
+        return text.to_string();
+    }
+    text.chars().take(QUOTED).collect::<String>() + " …"
+}
+
 /// What one call may log: past it, one line says so and the rest is dropped, so a plugin
 /// cannot flood the terminal or a journal.
 pub const LOG_LINES: usize = 200;
@@ -24,11 +38,15 @@ pub struct State {
     pub wasi: WasiCtx,
     pub table: ResourceTable,
     pub limits: InstanceLimits,
-    /// Queries the plugin tried without declaring them: reported after the call even if the
-    /// plugin swallows the error.
+    /// Queries the plugin tried without declaring them (the first few): reported after the
+    /// call even if the plugin swallows the error.
     pub refusals: Vec<String>,
+    /// How many it tried in all.
+    pub refused: usize,
     /// When the current call's time is up: queries are killed then.
     pub deadline: Instant,
+    /// What the current call's queries printed so far, bounded together.
+    pub query_output: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub log: LogBudget,
 }
 
@@ -51,14 +69,24 @@ impl State {
         match grant.query(argv) {
             Ok(()) => Ok(()),
             Err(why) => {
-                self.refusals.push(argv.join(" "));
-                Err(query::refused(&self.plugin, &why.to_string()))
+                // A few are kept to name; the rest are counted, so a plugin that tries a
+                // million queries costs a number, not a million lines.
+                self.refused += 1;
+                if self.refusals.len() < NAMED_REFUSALS {
+                    self.refusals.push(shorten(&argv.join(" ")));
+                }
+                Err(query::refused(
+                    &self.plugin,
+                    &shorten(&why.to_string()),
+                    self.refused == 1,
+                ))
             }
         }
     }
 
     fn bounds(&self) -> query::Bounds {
         query::Bounds {
+            spent: self.query_output.clone(),
             deadline: self.deadline,
             output_cap: query::OUTPUT_CAP,
         }
@@ -75,7 +103,7 @@ impl host::Host for State {
 
     fn query(&mut self, argv: Vec<String>) -> Result<wit::Output, wit::QueryError> {
         self.admit(&argv)
-            .and_then(|()| query::run(&self.plugin, &argv, self.bounds()))
+            .and_then(|()| query::run(&self.plugin, &argv, &self.bounds()))
             .map(Into::into)
             .map_err(Into::into)
     }
@@ -85,7 +113,7 @@ impl host::Host for State {
             .into_iter()
             .map(|argv| self.admit(&argv).map(|()| argv))
             .collect();
-        query::run_all(&self.plugin, queries, self.bounds())
+        query::run_all(&self.plugin, queries, &self.bounds())
             .into_iter()
             .map(|r| r.map(Into::into).map_err(Into::into))
             .collect()

@@ -68,12 +68,12 @@ impl Store {
         store
     }
 
-    fn save(&self) -> Result<()> {
+    fn save(&self, dirs: &StateDirs) -> Result<()> {
         let (Some(path), true) = (&self.path, self.dirty) else {
             return Ok(());
         };
         let text = serde_json::to_string_pretty(&self.file)? + "\n";
-        crate::os::atomic::write(
+        dirs.write(
             path,
             text.as_bytes(),
             crate::os::atomic::Mode::Exactly(0o644),
@@ -111,6 +111,8 @@ pub struct Settled<'a> {
 pub struct Records {
     user: Store,
     system: Store,
+    /// Where they are written: the system's beneath the root, without following links.
+    dirs: StateDirs,
 }
 
 impl Records {
@@ -122,6 +124,7 @@ impl Records {
         Records {
             user: Store::load(user, &label),
             system: Store::load(system, &label),
+            dirs: dirs.clone(),
         }
     }
 
@@ -177,7 +180,7 @@ impl Records {
     /// warning: the manifests and the machine are already right, only the memory is lost.
     pub fn save(&self) {
         for store in [&self.user, &self.system] {
-            if let Err(e) = store.save() {
+            if let Err(e) = store.save(&self.dirs) {
                 let path = store.path.as_deref().unwrap_or(Path::new("?"));
                 eprintln!(
                     "warning: cannot write the sync record {}: {e:#}",
@@ -215,6 +218,7 @@ mod tests {
         let mut records = Records {
             user: Store::load(Some(dir.path().join("u.json")), "r"),
             system: Store::load(Some(dir.path().join("s.json")), "r"),
+            dirs: StateDirs::new(&SystemRoot::at(dir.path().join("root")), 1000),
         };
         let agreed = vec![Agreed {
             id: "a".into(),

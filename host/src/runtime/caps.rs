@@ -32,19 +32,40 @@ impl std::fmt::Display for Refusal {
 impl Grant<'_> {
     /// `Ok` when `argv` fits one of the declared query shapes exactly.
     pub fn query(&self, argv: &[String]) -> Result<(), Refusal> {
-        if self
+        let Some(shape) = self
             .caps
             .queries
             .iter()
-            .any(|shape| fits(shape, argv, self.root.as_text()))
-        {
+            .find(|shape| fits(shape, argv, self.root.as_text()))
+        else {
+            return Err(Refusal::Undeclared(format!(
+                "`{}` fits none of its declared queries ({})",
+                argv.join(" "),
+                list(self.caps.queries.iter().map(|q| describe(q)))
+            )));
+        };
+        self.no_links_under_root(shape)
+    }
+
+    /// With a mounted root, a path under it is read by a program on the host: a symlink on
+    /// the way (`ROOT/etc/x -> /etc/passwd`) would lead it to a host file the image chose.
+    /// Every `under-root` path must reach its end inside the root without one.
+    fn no_links_under_root(&self, shape: &[Arg]) -> Result<(), Refusal> {
+        if self.root.is_host() {
             return Ok(());
         }
-        Err(Refusal::Undeclared(format!(
-            "`{}` fits none of its declared queries ({})",
-            argv.join(" "),
-            list(self.caps.queries.iter().map(|q| describe(q)))
-        )))
+        for arg in shape {
+            if let Arg::UnderRoot(path) = arg
+                && let Some(link) = first_link(self.root.path(), path)
+            {
+                return Err(Refusal::OutsideRoot(format!(
+                    "{} in the root {} is a symlink, which could lead outside it; the host does not follow it",
+                    link.display(),
+                    self.root
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// `Ok` when the plugin declared the effect and it can act on this root.
@@ -66,7 +87,8 @@ impl Grant<'_> {
                         list(self.caps.runs.iter().map(describe_run))
                     )));
                 };
-                self.acts_in_root(shape, &argv)
+                self.acts_in_root(shape, &argv)?;
+                self.no_links_under_root(&shape.argv)
             }
             Effect::WriteFile(w) => self.path(&w.path, "writes"),
             Effect::RemoveFile(path) => self.path(path, "removes"),
@@ -208,6 +230,21 @@ fn fits_arg(arg: &Arg, word: &str, root: &str) -> bool {
             !v.is_empty() && !v.chars().any(|c| c.is_control() || c.is_whitespace())
         }),
     }
+}
+
+/// The first symlink on the way from `root` to `path` (absolute) beneath it, if any. A
+/// missing part ends the walk: the program finds nothing there either.
+fn first_link(root: &Path, path: &str) -> Option<std::path::PathBuf> {
+    let mut at = root.to_path_buf();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => return Some(at),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 /// `path` (absolute) under `root`: itself when the root is `/`.
@@ -504,6 +541,30 @@ mod tests {
         let mounted = grant(&c, "/mnt/img/");
         assert!(mounted.query(&argv("cat /mnt/img/proc/cmdline")).is_ok());
         assert!(mounted.query(&argv("cat /proc/cmdline")).is_err());
+    }
+
+    #[test]
+    fn paths_under_a_mounted_root_do_not_follow_its_links() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("etc/hostile")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", root.join("etc/hostile/abs-link")).unwrap();
+        std::fs::write(root.join("etc/hostile/plain"), "x").unwrap();
+        let mut c = caps();
+        for path in ["/etc/hostile/abs-link", "/etc/hostile/plain"] {
+            c.queries
+                .push(vec![lit("cat"), Arg::UnderRoot(path.into())]);
+        }
+        let g = grant(&c, root.to_str().unwrap());
+        let r = root.display();
+        assert!(
+            g.query(&argv(&format!("cat {r}/etc/hostile/plain")))
+                .is_ok()
+        );
+        assert!(matches!(
+            g.query(&argv(&format!("cat {r}/etc/hostile/abs-link"))),
+            Err(Refusal::OutsideRoot(_))
+        ));
     }
 
     #[test]

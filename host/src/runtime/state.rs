@@ -68,6 +68,10 @@ impl State {
         };
         match grant.query(argv) {
             Ok(()) => Ok(()),
+            // Declared, but not safe on this root: refused, not held against the plugin.
+            Err(why @ caps::Refusal::OutsideRoot(_)) => Err(QueryError::Refused(
+                printable(&format!("plugin {} may not run it: {why}", self.plugin)).into_owned(),
+            )),
             Err(why) => {
                 // A few are kept to name; the rest are counted, so a plugin that tries a
                 // million queries costs a number, not a million lines.

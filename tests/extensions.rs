@@ -155,6 +155,41 @@ fn a_missing_extension_is_installed_from_its_checked_zip() {
     w.bkt(&["status", "-s", "extensions"]).assert_code(0);
 }
 
+/// A fetch of a device or a FIFO would never end: refused before anything is read, at once,
+/// and nothing is left behind.
+#[test]
+fn a_fetch_from_a_device_or_a_fifo_is_refused_at_once() {
+    let w = World::unprivileged();
+    let fifo = w.path("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let sha = "0".repeat(64);
+    for url in [
+        "file:///dev/zero".to_string(),
+        format!("file://{}", fifo.display()),
+    ] {
+        w.write_manifest(
+            "gnome-extensions.json",
+            &format!(r#"{{"extensions": [{{"uuid": "zipped@x", "source": {{"zip": "{url}", "sha256": "{sha}"}}}}]}}"#),
+        );
+        let started = std::time::Instant::now();
+        let out = w.bkt(&["apply", "--yes", "-s", "extensions"]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{url}"
+        );
+        out.assert_code(1);
+        out.assert_stdout_has("is not a regular file");
+        assert!(
+            !w.path(USER_DIR).join("zipped@x").exists(),
+            "nothing unpacked"
+        );
+    }
+}
+
 #[test]
 fn status_warns_before_an_image_with_another_shell_boots() {
     let w = World::unprivileged();

@@ -10,7 +10,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// The mode a plugin's file gets: its permission bits without setuid, setgid and sticky, and
 /// without group or world write. A plugin configures files; it does not get to make a
@@ -220,50 +220,80 @@ impl Executor {
     }
 }
 
-/// Fetches `f.url` with curl (resolved like every program, in a cleared environment) into a
-/// folder of bkt's own that nobody else can enter, and returns the bytes if their sha256 is
-/// the one named. The folder is removed either way.
+/// The most one fetch may bring: more than any extension or file a plugin places.
+const FETCH_CAP: u64 = 256 << 20;
+
+/// How long one fetch may take, connection and transfer together.
+const FETCH_SECONDS: &str = "300";
+
+/// Fetches `f.url` with curl (resolved like every program, in a cleared environment) straight
+/// into memory, and returns the bytes if their sha256 is the one named. Bounded in size
+/// whether or not the server says it (curl's `--max-filesize` trusts a length it is told),
+/// and in time; a `file://` source must be a regular file (a device or a FIFO would never
+/// end). Nothing is written anywhere until the bytes are checked.
 fn download(f: &Fetch) -> Result<Vec<u8>> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let scratch = std::env::temp_dir().join(format!("bkt-fetch-{}-{stamp}", std::process::id()));
-    // Created new (never an existing folder someone prepared), private to bkt's user.
-    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
-        .create(&scratch)
-        .with_context(|| format!("creating {}", scratch.display()))?;
-    let result = (|| {
-        let tmp = scratch.join("download");
-        let curl = resolve("curl")?;
-        let out = process::cleared("curl", &curl)
-            .args(["--fail", "--silent", "--show-error", "--location"])
-            .args(["--proto", "=https,file", "--max-filesize", "268435456"])
-            .arg("--output")
-            .arg(&tmp)
-            .arg(&f.url)
-            .output()
-            .with_context(|| format!("cannot run {}", curl.display()))?;
-        if !out.status.success() {
-            anyhow::bail!(
-                "fetching {} failed: {}",
-                printable(&f.url),
-                printable(&failure_detail(&out.stderr, &out.stdout))
-            );
-        }
-        let bytes = std::fs::read(&tmp).with_context(|| format!("reading {}", tmp.display()))?;
-        let got = crate::os::hash::sha256_hex(&bytes);
-        match &f.sha256 {
-            Some(want) if *want != got => anyhow::bail!(
-                "{} has sha256 {got}, not the {} the manifest names; it was not kept",
-                printable(&f.url),
-                printable(want)
-            ),
-            _ => Ok(bytes),
-        }
-    })();
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    if let Some(path) = f.url.strip_prefix("file://") {
+        regular_source(path)?;
+    }
+    let curl = resolve("curl")?;
+    let mut child = process::cleared("curl", &curl)
+        .args(["--fail", "--silent", "--show-error", "--location"])
+        .args(["--proto", "=https,file", "--max-time", FETCH_SECONDS])
+        .args(["--max-filesize", &FETCH_CAP.to_string(), "--output", "-"])
+        .arg(&f.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", curl.display()))?;
+    let mut bytes = Vec::new();
+    let read = child.stdout.take().map(|out| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(out, FETCH_CAP + 1), &mut bytes)
+    });
+    if bytes.len() as u64 > FETCH_CAP {
+        let _ = child.kill();
+        let _ = child.wait();
+        anyhow::bail!(
+            "{} is larger than {} MiB, the most bkt fetches; it was not kept",
+            printable(&f.url),
+            FETCH_CAP >> 20
+        );
+    }
+    let out = child.wait_with_output().context("waiting for curl")?;
+    if !out.status.success() || !matches!(read, Some(Ok(_))) {
+        anyhow::bail!(
+            "fetching {} failed: {}",
+            printable(&f.url),
+            printable(&failure_detail(&out.stderr, &[]))
+        );
+    }
+    let got = crate::os::hash::sha256_hex(&bytes);
+    match &f.sha256 {
+        Some(want) if *want != got => anyhow::bail!(
+            "{} has sha256 {got}, not the {} the manifest names; it was not kept",
+            printable(&f.url),
+            printable(want)
+        ),
+        _ => Ok(bytes),
+    }
+}
+
+/// A `file://` source must be a regular file: reading a device (`/dev/zero`) or a FIFO never
+/// ends. Percent-escapes are refused rather than decoded, so the file checked is the file read.
+fn regular_source(path: &str) -> Result<()> {
+    if path.contains('%') {
+        anyhow::bail!(
+            "file://{} is not fetched: bkt does not decode %-escapes in file URLs",
+            printable(path)
+        );
+    }
+    let meta = std::fs::metadata(path).with_context(|| format!("file://{}", printable(path)))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "file://{} is not a regular file (a device, a FIFO or a folder); it is not fetched",
+            printable(path)
+        );
+    }
+    Ok(())
 }
 
 /// `program` as the file that runs: looked up by the host in the system folders.

@@ -269,3 +269,46 @@ fn capture_schema_adds_the_keys_the_user_set_in_dconf() {
         again.stdout()
     );
 }
+
+/// With the dconf backend and no session bus, `gsettings set` exits 0 and changes nothing.
+/// bkt checks the machine after every change: it says the change did not take and why, puts
+/// the manifest back, and records nothing, so no later hint undoes the user's edit.
+#[test]
+fn a_setting_that_did_not_take_is_a_failure_not_a_success() {
+    let mut w = World::with_schema();
+    w.extra_env
+        .push(("GSETTINGS_BACKEND".into(), "dconf".into()));
+    w.write_manifest("gsettings.json", "{\"settings\": []}\n");
+    let before = w.manifest("gsettings.json");
+    let out = w.bkt(&["gsetting", "set", "org.bkt.test", "clock-format", "'12h'"]);
+    out.assert_code(1);
+    out.assert_stderr_has(
+        "gsettings exited 0 but org.bkt.test clock-format is still '24h' (wanted '12h')",
+    );
+    out.assert_stderr_has("dbus-run-session");
+    out.assert_stdout_has("restored");
+    assert_eq!(
+        w.manifest("gsettings.json"),
+        before,
+        "the manifest is as it was"
+    );
+    assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
+
+    // apply says the same, and what did not take is not recorded as agreed: status still
+    // offers to apply it, never to capture the old value over the manifest.
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings": [{"schema": "org.bkt.test", "key": "clock-format", "value": "'12h'"}]}"#,
+    );
+    let out = w.bkt(&["apply", "--yes", "-s", "gsettings"]);
+    out.assert_code(1);
+    out.assert_stderr_has("is still '24h'");
+    out.assert_stdout_has("1 failed");
+    let status = w.bkt(&["status", "-s", "gsettings", "--format", "json"]);
+    status.assert_code(1);
+    let change = &status.json()["plugins"][0]["changes"][0];
+    assert_eq!(change["id"], "org.bkt.test clock-format", "{change}");
+    assert_ne!(change["side"], "machine", "{change}");
+    let next = status.json()["plugins"][0]["next"].to_string();
+    assert!(!next.contains("bkt capture"), "{next}");
+}

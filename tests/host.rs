@@ -291,12 +291,15 @@ fn rendered_sections_cannot_break_the_containerfile() {
 
 #[test]
 fn scope_filter_and_confirmation() {
+    // The probe's runs change nothing it can see afterwards: each runs (and says ok), and
+    // then bkt, which checks the machine after every change, reports it as not taken.
     const EFFECTS: &str = r#"{"effects": [["sudo:true"], ["echo", "user"]]}"#;
     let (w, _) = probe_in(World::unprivileged(), EFFECTS);
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "user"]);
-    out.assert_code(0);
-    out.assert_stdout_has("Applied 1 of 1 change\n");
+    out.assert_code(1);
     out.assert_stdout_has("probe echo user … ok");
+    out.assert_stderr_has("echo exited 0 but echo user is still absent");
+    assert!(!out.all().contains("sudo:true … ok"), "{}", out.all());
 
     let (w, _) = with_probe(EFFECTS);
     if common::test_uid() == 0 {
@@ -306,15 +309,16 @@ fn scope_filter_and_confirmation() {
         out.assert_stdout_has("skipped: user settings are not changed as root");
     }
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "system"]);
-    out.assert_code(0);
+    out.assert_code(1);
     out.assert_stdout_has("probe sudo:true … ok");
+    assert!(!out.all().contains("echo user … ok"), "{}", out.all());
 
     // Not a terminal and no --yes: nothing runs, and the message says what to do.
     let out = w.bkt(&["apply", "-s", "probe"]);
     out.assert_code(2);
     out.assert_stderr_has("pass --yes to apply, or --dry-run to only look");
-    // Both ran before, so the probe's items now look changed on the machine: --overwrite.
-    let dry = w.bkt(&["apply", "--dry-run", "--overwrite", "-s", "probe"]);
+    // Neither took, so nothing was recorded as agreed: both are still to apply.
+    let dry = w.bkt(&["apply", "--dry-run", "-s", "probe"]);
     dry.assert_code(0);
     dry.assert_stdout_has("Plan: 2 changes");
     dry.assert_stdout_has("# true");

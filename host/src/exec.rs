@@ -69,7 +69,10 @@ impl Executor {
         }
     }
 
-    pub fn run(&self, effect: &Effect) -> Result<()> {
+    /// Runs one effect. `Ok` holds what its program said on stderr although it succeeded
+    /// (empty for file effects): some tools warn there and change nothing (dconf without a
+    /// session bus), and the verification that follows quotes it.
+    pub fn run(&self, effect: &Effect) -> Result<String> {
         let (path, result) = match effect {
             Effect::Run(r) => return self.run_program(r),
             Effect::WriteFile(w) => (&w.path, self.write_file(w)),
@@ -84,7 +87,7 @@ impl Executor {
                  are not written through --elevator",
                 printable(path)
             ))),
-            other => other,
+            other => other.map(|()| String::new()),
         }
     }
 
@@ -162,7 +165,7 @@ impl Executor {
         }
     }
 
-    fn run_program(&self, r: &Run) -> Result<()> {
+    fn run_program(&self, r: &Run) -> Result<String> {
         if r.scope == Scope::User {
             self.refuse_user_scope_as_root()?;
         }
@@ -202,7 +205,7 @@ impl Executor {
             .output()
             .with_context(|| format!("cannot run {}", program.display()))?;
         if out.status.success() {
-            return Ok(());
+            return Ok(printable(&failure_detail(&out.stderr, &[])).into_owned());
         }
         let detail = printable(&failure_detail(&out.stderr, &out.stdout)).into_owned();
         let shown = printable(&r.program);

@@ -106,7 +106,7 @@ impl Ui for Printer {
                 print!("[{place}/{total}] {plugin} {} … ", ids.join(", "));
                 let _ = std::io::stdout().flush();
             }
-            Progress::Done(Ok(())) => println!("{}", self.style.green("ok")),
+            Progress::Done(Ok(_)) => println!("{}", self.style.green("ok")),
             Progress::Done(Err(e)) => println!("{}", self.style.red(&format!("failed: {e}"))),
             Progress::BatchFailed(e) => println!(
                 "{}",

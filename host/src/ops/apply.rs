@@ -7,6 +7,7 @@ use super::settle::{Side, settle};
 use super::steps::{Step, effect_key, execute};
 use super::ui::Outcome;
 use super::ui::{Tone, Ui};
+use super::verify::{report_unverified, verify};
 use crate::app::App;
 use crate::boot::Failure;
 use crate::exec::Executor;
@@ -156,7 +157,15 @@ pub fn run(app: &App, args: &Args, ui: &dyn Observer) -> Result<Option<Applied>>
         return Ok(Some(summarize(&plans, &decided, None)));
     }
     let exec = Executor::new(app.elevator, &app.root);
-    let outcomes = execute(ui, &exec, &decided.run);
+    let mut outcomes = execute(ui, &exec, &decided.run);
+    let manifest_of = |id: &str| {
+        plans
+            .iter()
+            .find(|p| p.id() == id)
+            .and_then(|p| p.manifest.clone())
+    };
+    verify(app, &decided.run, &mut outcomes, &manifest_of);
+    report_unverified(ui, &decided.run, &outcomes);
     settle_all(&mut records, &plans, &decided.run, &outcomes);
     records.save();
     Ok(Some(summarize(&plans, &decided, Some(&outcomes))))

@@ -15,6 +15,7 @@ pub mod status;
 pub mod steps;
 pub mod ui;
 pub mod verb;
+pub mod verify;
 pub mod write;
 
 pub use report::{Error, Exit, Report};

@@ -32,9 +32,9 @@ pub fn execute(ui: &dyn Ui, exec: &Executor, steps: &[Step]) -> Vec<Outcome> {
         if end > i + 1 {
             announce(ui, &format!("{}-{end}", i + 1), total, group);
             match exec.run(&merge(group)) {
-                Ok(()) => {
-                    ui.progress(Progress::Done(&Ok(())));
-                    outcomes.extend(group.iter().map(|_| Ok(())));
+                Ok(said) => {
+                    ui.progress(Progress::Done(&Ok(said.clone())));
+                    outcomes.extend(group.iter().map(|_| Ok(said.clone())));
                 }
                 Err(e) => {
                     ui.progress(Progress::BatchFailed(&format!("{e:#}")));
@@ -78,15 +78,19 @@ pub fn effect_key(effect: &Effect) -> String {
 }
 
 fn run_step(exec: &Executor, step: &Step, done: &mut Vec<String>) -> Outcome {
+    let mut said = Vec::new();
     for effect in &step.effects {
         let key = effect_key(effect);
         if done.contains(&key) {
             continue;
         }
-        exec.run(effect).map_err(|e| Failed(format!("{e:#}")))?;
+        let words = exec.run(effect).map_err(|e| Failed(format!("{e:#}")))?;
+        if !words.is_empty() {
+            said.push(words);
+        }
         done.push(key);
     }
-    Ok(())
+    Ok(said.join(" / "))
 }
 
 /// Says what is running before it runs: an install can take a while.

@@ -6,8 +6,9 @@ crate::os::reason!(
     Failed
 );
 
-/// How one change went: done, or why it failed.
-pub type Outcome = Result<(), Failed>;
+/// How one change went: done (with what its programs said on stderr all the same, which
+/// may be empty), or why it failed.
+pub type Outcome = Result<String, Failed>;
 
 /// What running the steps shows as it goes.
 pub enum Progress<'a> {

@@ -8,6 +8,7 @@ use super::settle::{Side, settle};
 use super::steps::{Step, execute};
 use super::ui::Outcome;
 use super::ui::{Tone, Ui};
+use super::verify::{report_unverified, verify};
 use super::write::{Written, with_containerfile, write_files};
 use crate::app::App;
 use crate::exec::Executor;
@@ -223,7 +224,8 @@ fn write_and_apply(
             }
         }
     };
-    let outcomes = run_changes(app, ui, a.plugin, &changes, &mut done);
+    let manifest = e.new.as_deref().or(e.old.as_deref());
+    let outcomes = run_changes(app, ui, (a.plugin, manifest), &changes, &mut done);
     let failed = outcomes.iter().filter(|o| o.is_err()).count() + changes.errors().count();
     if failed > 0 {
         if !e.files.is_empty() {
@@ -322,7 +324,8 @@ fn run_local(
         let after = plan::check(a.plugin, after, &app.root).map_err(|e| anyhow!("{e}"))?;
         introduced_plan(before.as_ref(), after)
     };
-    let outcomes = run_changes(app, ui, a.plugin, &changes, &mut done);
+    let manifest = e.new.as_deref().or(e.old.as_deref());
+    let outcomes = run_changes(app, ui, (a.plugin, manifest), &changes, &mut done);
     if outcomes.iter().any(|o| o.is_err()) || changes.errors().next().is_some() {
         done.note(
             ui,
@@ -428,11 +431,12 @@ fn introduced_plan(before: Option<&Plan>, after: Plan) -> Plan {
     }
 }
 
-/// Runs the changes a verb brought about; returns each change's outcome.
+/// Runs the changes a verb brought about, and checks that they took (against `manifest`,
+/// the text the machine should now match); returns each change's outcome.
 fn run_changes(
     app: &App,
     ui: &dyn Ui,
-    plugin: &Loaded,
+    (plugin, manifest): (&Loaded, Option<&str>),
     changes: &Plan,
     done: &mut Done,
 ) -> Vec<Outcome> {
@@ -453,7 +457,11 @@ fn run_changes(
         return vec![];
     }
     let exec = Executor::new(app.elevator, &app.root);
-    let outcomes = execute(ui, &exec, &steps);
+    let mut outcomes = execute(ui, &exec, &steps);
+    verify(app, &steps, &mut outcomes, &|_| {
+        manifest.map(str::to_string)
+    });
+    report_unverified(ui, &steps, &outcomes);
     for (step, outcome) in steps.iter().zip(&outcomes) {
         done.applied.push(json!({
             "id": step.change.id,

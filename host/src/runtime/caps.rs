@@ -334,7 +334,7 @@ pub fn check_folders(
     caps: &Capabilities,
     root: &SystemRoot,
     home: &str,
-    protected: &[std::path::PathBuf],
+    protected: &[(std::path::PathBuf, std::path::PathBuf)],
 ) -> Result<(), Unusable> {
     let declared = caps
         .reads
@@ -345,8 +345,9 @@ pub fn check_folders(
         let Some(host) = host_path(root, home, path) else {
             continue;
         };
-        for own in protected {
-            if overlaps(&host, own) {
+        let real = real_path(&host);
+        for (own, own_real) in protected {
+            if overlaps(&host, own) || overlaps(&real, own_real) {
                 return Err(Unusable(format!(
                     "its {kind} folder {path} ({}) would reach bkt's own {}: a plugin may not \
                      touch bkt's state, cache, config, plugin folders or the repository",
@@ -371,11 +372,14 @@ fn host_path(root: &SystemRoot, home: &str, path: &str) -> Option<std::path::Pat
     }
 }
 
-/// Whether one folder holds the other, as written or with symlinks resolved.
+/// `path` with symlinks resolved where it exists, else as written.
+pub fn real_path(path: &Path) -> std::path::PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Whether one folder holds the other.
 fn overlaps(a: &Path, b: &Path) -> bool {
-    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let (ra, rb) = (real(a), real(b));
-    a.starts_with(b) || b.starts_with(a) || ra.starts_with(&rb) || rb.starts_with(&ra)
+    a.starts_with(b) || b.starts_with(a)
 }
 
 /// A shape as the trust screen and `plugin list` show it: `dnf install -y PACKAGE`.

@@ -43,8 +43,9 @@ pub struct Runtime {
     /// The system the plugins' queries and effects act on.
     pub root: SystemRoot,
     pub context: HostContext,
-    /// bkt's own folders: no plugin may declare a folder that reaches them.
-    protected: Vec<PathBuf>,
+    /// bkt's own folders, as written and with symlinks resolved: no plugin may declare a
+    /// folder that reaches them.
+    protected: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Runtime {
@@ -93,7 +94,13 @@ impl Runtime {
 
     /// Keeps every plugin's declared folders away from `folders` (bkt's own).
     pub fn protect(&mut self, folders: Vec<PathBuf>) {
-        self.protected = folders;
+        self.protected = folders
+            .into_iter()
+            .map(|f| {
+                let real = caps::real_path(&f);
+                (f, real)
+            })
+            .collect();
     }
 
     /// Reads a component's `info`: from the cache when it was read before, else by compiling

@@ -191,6 +191,10 @@ impl Guest for ProbePlugin {
             changes.push(wanted(argv.join(" "), &argv.join(" "), vec![effect]));
         }
         for path in &p.writes {
+            // What the machine shows, like a real plugin: a file already written is in step.
+            if std::fs::read(path).is_ok_and(|bytes| bytes == b"probe\n") {
+                continue;
+            }
             let effect = Effect::WriteFile(WriteFile {
                 path: path.clone(),
                 contents: b"probe\n".to_vec(),
@@ -209,6 +213,9 @@ impl Guest for ProbePlugin {
             ));
         }
         for path in &p.removes {
+            if std::fs::symlink_metadata(path).is_err() {
+                continue;
+            }
             let effect = Effect::RemoveFile(path.clone());
             changes.push(wanted(
                 path.clone(),

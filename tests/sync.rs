@@ -158,7 +158,12 @@ fn a_conflict_is_shown_with_both_values_and_left_until_a_side_is_picked() {
     out.assert_code(0);
     out.assert_stdout_has("manifest: 60  machine: 1200");
     assert_eq!(w.gsettings_get("org.bkt.test", "idle-delay"), "uint32 1200");
-    w.bkt(&["capture", "-s", "gsettings"]).assert_code(0);
+    let out = w.bkt(&["capture", "-s", "gsettings"]);
+    out.assert_code(0);
+    // Named, with how to settle it, not passed over in silence.
+    out.assert_stdout_has(
+        "gsettings: 1 item changed on both sides left as they are: `bkt capture --overwrite -s gsettings`",
+    );
     assert_eq!(
         w.manifest("gsettings.json"),
         before,
@@ -169,6 +174,30 @@ fn a_conflict_is_shown_with_both_values_and_left_until_a_side_is_picked() {
         .assert_code(0);
     assert!(w.manifest("gsettings.json").contains("\"uint32 1200\""));
     w.bkt(&["status", "-s", "gsettings"]).assert_code(0);
+}
+
+/// A manifest that cannot be read stops its subsystem: nothing may then say the machine
+/// matches the manifests.
+#[test]
+fn after_an_unreadable_manifest_nothing_is_said_to_match() {
+    let w = gsettings_world();
+    w.write_manifest("gsettings.json", "{\"settings\": [\n");
+    let out = w.bkt(&["apply", "--yes"]);
+    out.assert_code(2);
+    assert!(
+        !out.stdout().contains("matches the manifests"),
+        "{}",
+        out.all()
+    );
+    out.assert_stdout_has("1 subsystem could not be");
+    let out = w.bkt(&["capture"]);
+    out.assert_code(2);
+    assert!(
+        !out.stdout().contains("missing from the manifests"),
+        "{}",
+        out.all()
+    );
+    out.assert_stdout_has("from the subsystems that could be read");
 }
 
 #[test]

@@ -88,9 +88,9 @@ impl Observer for Printer {
         }
     }
 
-    fn plan(&self, decided: &Decided) {
+    fn plan(&self, decided: &Decided, stopped: usize) {
         if self.human() {
-            print_plan(self, decided);
+            print_plan(self, decided, stopped);
         }
     }
 
@@ -107,9 +107,17 @@ impl Observer for Printer {
     }
 }
 
-fn print_plan(out: &Printer, d: &Decided) {
+fn print_plan(out: &Printer, d: &Decided, stopped: usize) {
     if d.run.is_empty() && d.ask.is_empty() && d.skipped.is_empty() {
-        println!("Nothing to apply: the machine matches the manifests.");
+        // Only what was read can be said to match.
+        if stopped > 0 {
+            println!(
+                "Nothing to apply from the subsystems that could be read; {} could not be (above).",
+                count(stopped, "subsystem")
+            );
+        } else {
+            println!("Nothing to apply: the machine matches the manifests.");
+        }
         return;
     }
     print_runs(out, d);

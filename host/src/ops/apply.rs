@@ -73,7 +73,8 @@ pub trait Observer: Ui {
     /// Plugin errors and per-entry problems, before the plan.
     fn problems(&self, plans: &[PluginPlan]);
     /// The plan: what runs, what is asked about, what is left and why.
-    fn plan(&self, decided: &Decided);
+    /// `stopped`: how many subsystems could not be planned (their errors were shown).
+    fn plan(&self, decided: &Decided, stopped: usize);
     /// A change held back because it shares a write with one left alone.
     fn held_back(&self, step: &Step);
 }
@@ -121,7 +122,7 @@ pub fn run(app: &App, args: &Args, ui: &dyn Observer) -> Result<Option<Applied>>
     let mut records = Records::load(&repo.path, &app.root, &app.dirs);
     ui.problems(&plans);
     let mut decided = decide(app, &plans, &records, args);
-    ui.plan(&decided);
+    ui.plan(&decided, stopped(&plans));
     if (decided.run.is_empty() && decided.ask.is_empty()) || args.dry_run {
         if !args.dry_run {
             // Nothing to run, but what agrees is worth remembering.
@@ -203,6 +204,14 @@ fn summarize(plans: &[PluginPlan], d: &Decided, outcomes: Option<&[Outcome]>) ->
         failures: failures_of(plans, ran, outcomes),
         json: to_json(plans, d, (!ran.is_empty()).then_some(outcomes)),
     }
+}
+
+/// How many subsystems could not be planned at all (a tool missing here is not counted).
+fn stopped(plans: &[PluginPlan]) -> usize {
+    plans
+        .iter()
+        .filter(|p| matches!(&p.result, Err(e) if !matches!(e, CallError::Unavailable(_))))
+        .count()
 }
 
 /// Plugin errors and per-entry problems that fail the run; warnings (a tool or schema not

@@ -14,7 +14,7 @@ use crate::os::text::count;
 use crate::plan::{self, PluginPlan};
 use crate::repo::Repo;
 use crate::runtime::Loaded;
-use crate::sync::{Records, capture_takes};
+use crate::sync::{Drift, Records, capture_takes};
 use anyhow::Result;
 use std::collections::BTreeMap;
 
@@ -47,8 +47,21 @@ pub fn run(
     // Untracked subsystems are started only when named.
     let plans = plan::collect_with(&app.rt, &repo, &plugins, !only.is_empty());
     let mut records = Records::load(&repo.path, &app.root, &app.dirs);
+    let drifts = drift::all(&plans, &records, &app.root, &app.dirs);
+    // Items changed on both sides are left alone without --overwrite: named below.
+    let conflicts: Vec<(&str, usize)> = plans
+        .iter()
+        .zip(&drifts)
+        .map(|(p, d)| {
+            (
+                p.id(),
+                d.iter().filter(|(_, d)| *d == Drift::Conflict).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0 && !overwrite)
+        .collect();
     // Per plugin, the item ids to take; plugins with nothing to take are not called.
-    let takes: Vec<Vec<String>> = drift::all(&plans, &records, &app.root, &app.dirs)
+    let takes: Vec<Vec<String>> = drifts
         .into_iter()
         .map(|drifts| {
             drifts
@@ -67,9 +80,23 @@ pub fn run(
         .collect();
     with_containerfile(app, ui, &repo, &changed, &pending, &mut changes)?;
     if changes.is_empty() {
+        // Only what was read can be said to be in the manifests.
         ui.say(
             Tone::Plain,
-            "Nothing to capture: no change made on this machine is missing from the manifests.",
+            if exit == Exit::Ok {
+                "Nothing to capture: no change made on this machine is missing from the manifests."
+            } else {
+                "Nothing to capture from the subsystems that could be read."
+            },
+        );
+    }
+    for (id, n) in conflicts {
+        ui.say(
+            Tone::Plain,
+            &format!(
+                "{id}: {} changed on both sides left as they are: `bkt capture --overwrite -s {id}` takes this machine's, `bkt apply --overwrite -s {id}` the manifest's (or edit the manifest)",
+                count(n, "item")
+            ),
         );
     }
     let written = write_files(ui, &repo, &changes, dry_run)?;

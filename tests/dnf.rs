@@ -247,3 +247,30 @@ fn subsystem_commands_speak_json() {
     assert_eq!(doc["applied"][0]["id"], "gamma");
     assert_eq!(doc["applied"][0]["ok"], true);
 }
+
+/// Where rpm has no database at all (the user bkt runs as has none, as on a fresh Debian
+/// machine), dnf is unavailable here: said as such, not as an error, and status exits 0.
+#[test]
+fn no_rpm_database_means_unavailable_not_an_error() {
+    let w = World::unprivileged();
+    w.write_manifest("system-packages.json", r#"{"packages": ["htop"]}"#);
+    // rpm as bkt runs it: a cleared environment, as the world's user.
+    let mut rpm = w.command("rpm");
+    rpm.env_clear().env("PATH", common::SYSTEM_PATH).arg("-qa");
+    let bare = rpm.output().expect("rpm");
+    if bare.status.success() {
+        // This user has a database after all: there is nothing to check here.
+        return;
+    }
+    let out = w.bkt(&["status", "-s", "dnf", "--format", "json"]);
+    out.assert_code(0);
+    let dnf = &out.json()["plugins"][0];
+    assert_eq!(dnf["state"], "unavailable", "{dnf}");
+    assert!(
+        dnf["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no rpm database"),
+        "{dnf}"
+    );
+}

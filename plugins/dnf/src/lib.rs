@@ -89,6 +89,14 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
         return Err(Error::Failed("the host returned too few results".into()));
     };
     let rpm = rpm?;
+    // No database at all (a machine that is not rpm-based, or a fresh one): nothing here is
+    // managed by rpm, which is not an error of the manifest or the machine.
+    if rpm.status != 0 && rpm.stderr.contains("cannot open Packages") {
+        return Err(Error::Unavailable(format!(
+            "this machine has no rpm database ({})",
+            rpm.stderr.trim().trim_start_matches("error: ")
+        )));
+    }
     if rpm.status != 0 {
         return Err(Error::Failed(format!(
             "rpm -qa failed: {}",

@@ -133,6 +133,22 @@ fn local_changes_are_known_not_drift_and_leave_the_repository_alone() {
 #[test]
 fn commit_makes_a_branch_pushes_it_and_opens_a_pull_request() {
     let (w, root, remote) = world(true);
+    let branch = |w: &World| {
+        w.tool(
+            "git",
+            &[
+                "-C",
+                w.repo().to_str().unwrap(),
+                "rev-parse",
+                "--abbrev-ref",
+                "HEAD",
+            ],
+        )
+        .stdout()
+        .trim()
+        .to_string()
+    };
+    let started_on = branch(&w);
     w.bkt(&["dnf", "install", "gamma", "--local", "--root", &root])
         .assert_code(0);
     let out = w.bkt(&[
@@ -150,6 +166,9 @@ fn commit_makes_a_branch_pushes_it_and_opens_a_pull_request() {
         "Committed manifests/system-packages.json and Containerfile on the branch try-gamma",
     );
     out.assert_stdout_has("Opened a pull request for try-gamma");
+    // The checkout is back where it started: the next command does not land on try-gamma.
+    assert_eq!(branch(&w), started_on);
+    out.assert_stdout_has(&format!("Back on {started_on}."));
     // The remote has the branch, whose commit holds both files and lists the command.
     let remote = remote.to_str().unwrap();
     let log = w.tool(

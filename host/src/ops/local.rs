@@ -210,18 +210,27 @@ pub fn commit(app: &App, ui: &dyn Ui, args: CommitArgs) -> Result<Exit> {
         .map(|c| format!("- {}", c.command_line))
         .collect();
     let text = format!("{subject}\n\n{}\n", body.join("\n"));
+    let previous = git(&repo.path, &["rev-parse", "--abbrev-ref", "HEAD"])?;
     commit_on_branch(&repo, &files, &paths, &branch, &text)?;
+    let short = git(&repo.path, &["rev-parse", "--short", "HEAD"])?;
     // The commit exists: only now is the record let go.
     let aside = store.set_aside("committed")?;
     ui.say(
         Tone::Plain,
         &format!(
-            "Committed {} on the branch {branch} ({}); the record is kept in {}.",
+            "Committed {} on the branch {branch} ({short}); the record is kept in {}.",
             paths.join(" and "),
-            git(&repo.path, &["rev-parse", "--short", "HEAD"])?,
             aside.display()
         ),
     );
+    // Back where the user was, so that the next command does not land on the proposal's
+    // branch.
+    match git(&repo.path, &["switch", "--quiet", &previous]) {
+        Ok(_) => ui.say(Tone::Plain, &format!("Back on {previous}.")),
+        Err(e) => ui.warn(&format!(
+            "bkt: staying on {branch}: switching back to {previous} failed: {e:#}"
+        )),
+    }
     if args.no_push {
         ui.say(
             Tone::Plain,
@@ -282,7 +291,7 @@ fn commit_on_branch(
     message: &str,
 ) -> Result<()> {
     let previous = git(&repo.path, &["rev-parse", "--abbrev-ref", "HEAD"])?;
-    git(&repo.path, &["switch", "-c", branch])?;
+    git(&repo.path, &["switch", "--quiet", "-c", branch])?;
     if let Err(e) = write_and_commit(repo, files, paths, message) {
         // Back to where things were: the files, the branch, and the record, untouched.
         let _ = repo.restore(files);

@@ -38,6 +38,10 @@ pub fn load_all(rt: &Runtime, trusted: &trust::Store) -> Vec<Entry> {
         if let Some(pinned) = pinned {
             trust::Store::check_declared(pinned, &loaded.info)?;
         }
+        if let Origin::File(_) = src.origin {
+            rt.check_own_folders(&loaded)
+                .map_err(|e| NotLoaded(format!("{e:#}")))?;
+        }
         Ok(loaded)
     });
     let entries = sources

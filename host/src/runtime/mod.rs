@@ -92,7 +92,20 @@ impl Runtime {
         })
     }
 
-    /// Keeps every plugin's declared folders away from `folders` (bkt's own).
+    /// Refuses a third-party plugin whose declared folders reach bkt's own (see
+    /// [`Runtime::protect`]). Builtins are bkt's own code and not held to it: a repository
+    /// kept in a home folder must not make the builtins' `~/` folders unusable.
+    pub fn check_own_folders(&self, plugin: &Loaded) -> Result<()> {
+        caps::check_folders(
+            &plugin.info.capabilities,
+            &self.root,
+            &self.context.home,
+            &self.protected,
+        )
+        .map_err(|e| anyhow::anyhow!("plugin {} declares unusable capabilities: {e}", plugin.name))
+    }
+
+    /// Keeps every third-party plugin's declared folders away from `folders` (bkt's own).
     pub fn protect(&mut self, folders: Vec<PathBuf>) {
         self.protected = folders
             .into_iter()
@@ -124,14 +137,6 @@ impl Runtime {
             }
         };
         caps::check_declared(&info.capabilities)
-            .and_then(|()| {
-                caps::check_folders(
-                    &info.capabilities,
-                    &self.root,
-                    &self.context.home,
-                    &self.protected,
-                )
-            })
             .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
         tracing::debug!(target: "bkt::timing", "plugin {name}: loaded in {} µs", started.elapsed().as_micros());
         Ok(Loaded {

@@ -7,7 +7,7 @@ use super::settle::{Side, settle};
 use super::steps::{Step, effect_key, execute};
 use super::ui::Outcome;
 use super::ui::{Tone, Ui};
-use super::verify::{report_unverified, verify};
+use super::verify::verify;
 use crate::app::App;
 use crate::boot::Failure;
 use crate::exec::Executor;
@@ -165,8 +165,7 @@ pub fn run(app: &App, args: &Args, ui: &dyn Observer) -> Result<Option<Applied>>
             .find(|p| p.id() == id)
             .and_then(|p| p.manifest.clone())
     };
-    verify(app, &decided.run, &mut outcomes, &manifest_of);
-    report_unverified(ui, &decided.run, &outcomes);
+    verify(app, ui, &decided.run, &mut outcomes, &manifest_of);
     settle_all(&mut records, &plans, &decided.run, &outcomes);
     records.save();
     Ok(Some(summarize(&plans, &decided, Some(&outcomes))))

@@ -8,7 +8,7 @@ use super::settle::{Side, settle};
 use super::steps::{Step, execute};
 use super::ui::Outcome;
 use super::ui::{Tone, Ui};
-use super::verify::{report_unverified, verify};
+use super::verify::verify;
 use super::write::{Written, with_containerfile, write_files};
 use crate::app::App;
 use crate::exec::Executor;
@@ -458,10 +458,9 @@ fn run_changes(
     }
     let exec = Executor::new(app.elevator, &app.root);
     let mut outcomes = execute(ui, &exec, &steps);
-    verify(app, &steps, &mut outcomes, &|_| {
+    verify(app, ui, &steps, &mut outcomes, &|_| {
         manifest.map(str::to_string)
     });
-    report_unverified(ui, &steps, &outcomes);
     for (step, outcome) in steps.iter().zip(&outcomes) {
         done.applied.push(json!({
             "id": step.change.id,

@@ -9,18 +9,16 @@ use crate::app::App;
 use crate::model::Change;
 use std::collections::BTreeMap;
 
-/// How a change that did not take is said, after its program's name.
-const NOT_TAKEN: &str = " exited 0 but ";
-
 /// dconf's warning when gsettings has no session bus to reach it: the write is lost.
 const NO_SESSION_BUS: &str = "failed to commit changes to dconf";
 
 /// Turns every outcome in `outcomes` (one per step) that succeeded but did not take into a
-/// failure. `manifest_of` gives the manifest text each plugin's changes came from. Changes
+/// failure, and says so. `manifest_of` gives the manifest text each plugin's changes came from. Changes
 /// that wait for the next boot cannot show yet and are left as they are; a plugin that
 /// cannot be planned again is left unverified.
 pub fn verify(
     app: &App,
+    ui: &dyn Ui,
     steps: &[Step],
     outcomes: &mut [Outcome],
     manifest_of: &dyn Fn(&str) -> Option<String>,
@@ -56,7 +54,10 @@ pub fn verify(
                 continue;
             };
             let said = outcomes[i].as_ref().map(String::as_str).unwrap_or_default();
-            outcomes[i] = Err(Failed(not_taken(step, still, said)));
+            let why = not_taken(step, still, said);
+            // Said once, after the progress line that called it ok.
+            ui.error("failed", step.plugin, &why);
+            outcomes[i] = Err(Failed(why));
         }
     }
 }
@@ -74,7 +75,7 @@ fn not_taken(step: &Step, still: &Change, said: &str) -> String {
     let now = still.live.as_deref().unwrap_or("absent");
     let wanted = still.wanted.as_deref().unwrap_or("absent");
     let mut text = format!(
-        "{program}{NOT_TAKEN}{} is still {now} (wanted {wanted})",
+        "{program} exited 0 but {} is still {now} (wanted {wanted})",
         step.change.id
     );
     let no_bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|v| v.is_empty());
@@ -87,16 +88,4 @@ fn not_taken(step: &Step, still: &Change, said: &str) -> String {
         text.push_str(&format!(": {said}"));
     }
     text
-}
-
-/// Changes whose programs succeeded but did not take: said once each, after the progress
-/// lines that called them ok.
-pub fn report_unverified(ui: &dyn Ui, steps: &[Step], outcomes: &[Outcome]) {
-    for (step, outcome) in steps.iter().zip(outcomes) {
-        if let Err(why) = outcome
-            && why.0.contains(NOT_TAKEN)
-        {
-            ui.error("failed", step.plugin, &why.0);
-        }
-    }
 }

@@ -11,6 +11,30 @@ use std::path::{Path, PathBuf};
 /// The copy of the repository shipped inside the image: read-only.
 pub const IMAGE_COPY: &str = "/usr/share/bkt";
 
+/// Where the repository was found, in the order bkt looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Variable,
+    WorkingDirectory,
+    ConfigFile,
+    /// The read-only copy the image ships.
+    ImageCopy,
+}
+
+impl Source {
+    /// How it was found, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Flag => "--repo",
+            Source::Variable => "BKT_REPO",
+            Source::WorkingDirectory => "the working directory",
+            Source::ConfigFile => "the config file",
+            Source::ImageCopy => "the image copy",
+        }
+    }
+}
+
 pub struct Repo {
     pub path: PathBuf,
     dir: Dir,
@@ -25,7 +49,7 @@ impl Repo {
     /// `--repo`, then `BKT_REPO`, then the nearest folder above the working directory with a
     /// `manifests/` folder, then `repo` in the config file, then the image copy.
     pub fn discover(flag: Option<&Path>, config_repo: Option<&Path>) -> Result<Repo> {
-        let Some((path, found_by)) = Repo::locate(flag, config_repo) else {
+        let Some((path, source)) = Repo::locate(flag, config_repo) else {
             bail!(
                 "no bkt repository found: run bkt inside your distribution's git checkout (a \
                  folder with manifests/), or point to it with --repo DIR or BKT_REPO"
@@ -33,7 +57,7 @@ impl Repo {
         };
         // Under sudo the working directory is a user's choice and root acts on it: say which
         // repository that is, before anything is read from it.
-        if found_by == "the working directory"
+        if source == Source::WorkingDirectory
             && std::env::var_os("SUDO_USER").is_some_and(|u| !u.is_empty())
         {
             eprintln!(
@@ -41,30 +65,27 @@ impl Repo {
                 path.display()
             );
         }
-        Repo::open(&path, found_by, found_by == "the image copy")
+        Repo::open(&path, source.name(), source == Source::ImageCopy)
     }
 
     /// Where the repository is, and how it was found, without opening or checking it.
-    pub fn locate(
-        flag: Option<&Path>,
-        config_repo: Option<&Path>,
-    ) -> Option<(PathBuf, &'static str)> {
+    pub fn locate(flag: Option<&Path>, config_repo: Option<&Path>) -> Option<(PathBuf, Source)> {
         if let Some(p) = flag {
-            return Some((p.to_path_buf(), "--repo"));
+            return Some((p.to_path_buf(), Source::Flag));
         }
         if let Some(p) = std::env::var_os("BKT_REPO").filter(|v| !v.is_empty()) {
-            return Some((PathBuf::from(p), "BKT_REPO"));
+            return Some((PathBuf::from(p), Source::Variable));
         }
         if let Ok(cwd) = std::env::current_dir()
             && let Some(found) = cwd.ancestors().find(|a| a.join("manifests").is_dir())
         {
-            return Some((found.to_path_buf(), "the working directory"));
+            return Some((found.to_path_buf(), Source::WorkingDirectory));
         }
         if let Some(p) = config_repo {
-            return Some((p.to_path_buf(), "the config file"));
+            return Some((p.to_path_buf(), Source::ConfigFile));
         }
         if Path::new(IMAGE_COPY).join("manifests").is_dir() {
-            return Some((PathBuf::from(IMAGE_COPY), "the image copy"));
+            return Some((PathBuf::from(IMAGE_COPY), Source::ImageCopy));
         }
         None
     }

@@ -43,9 +43,11 @@ pub struct Runtime {
     /// The system the plugins' queries and effects act on.
     pub root: SystemRoot,
     pub context: HostContext,
-    /// bkt's own folders, as written and with symlinks resolved: no plugin may declare a
-    /// folder that reaches them.
-    protected: Vec<(PathBuf, PathBuf)>,
+    /// bkt's own folders: no third-party plugin may declare a folder that reaches them.
+    protected: Vec<PathBuf>,
+    /// The same, each with its symlinks resolved: worked out when a third-party plugin is
+    /// first checked, so a run with only builtins pays nothing for it.
+    protected_real: std::sync::OnceLock<Vec<(PathBuf, PathBuf)>>,
 }
 
 impl Runtime {
@@ -89,6 +91,7 @@ impl Runtime {
             root,
             context,
             protected: Vec::new(),
+            protected_real: std::sync::OnceLock::new(),
         })
     }
 
@@ -100,20 +103,19 @@ impl Runtime {
             &plugin.info.capabilities,
             &self.root,
             &self.context.home,
-            &self.protected,
+            self.protected_real.get_or_init(|| {
+                self.protected
+                    .iter()
+                    .map(|f| (f.clone(), caps::real_path(f)))
+                    .collect()
+            }),
         )
         .map_err(|e| anyhow::anyhow!("plugin {} declares unusable capabilities: {e}", plugin.name))
     }
 
     /// Keeps every third-party plugin's declared folders away from `folders` (bkt's own).
     pub fn protect(&mut self, folders: Vec<PathBuf>) {
-        self.protected = folders
-            .into_iter()
-            .map(|f| {
-                let real = caps::real_path(&f);
-                (f, real)
-            })
-            .collect();
+        self.protected = folders;
     }
 
     /// Reads a component's `info`: from the cache when it was read before, else by compiling

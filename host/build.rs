@@ -2,6 +2,12 @@
 //! components in the `bkt` binary. Test plugins under `tests/plugins/` are built the same way
 //! and their folder is handed to the tests as `BKT_TEST_PLUGIN_DIR`; they are not embedded.
 //!
+//! Each builtin is also compiled to native code here, with the runtime's own engine settings
+//! (`src/runtime/engine.rs`), and embedded beside its component: bkt deserializes it at start
+//! instead of compiling at run time, and the code it runs for a builtin never comes from a
+//! folder anyone can write. It is compiled for the target's baseline CPU, not this machine's,
+//! so a binary built on one machine loads its builtins on another.
+//!
 //! The nested cargo gets its own target directory (sharing ours would deadlock on its lock)
 //! and none of the flags meant for the host build.
 
@@ -11,6 +17,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "src/runtime/engine.rs"]
+mod engine;
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "plugin";
@@ -46,13 +55,21 @@ fn main() {
     build(&root, &target_dir, &all);
 
     let wasm_dir = target_dir.join(TARGET).join(PROFILE);
-    let mut code =
-        String::from("/// Plugins compiled into this binary: (crate name, component, sha256).\n");
-    code.push_str("pub const BUILTIN: &[(&str, &[u8], &str)] = &[\n");
+    let compiler = ahead_of_time_engine();
+    let mut code = String::from(
+        "/// Plugins compiled into this binary: (crate name, component, sha256, native code).\n",
+    );
+    code.push_str("pub const BUILTIN: &[(&str, &[u8], &str, &[u8])] = &[\n");
     for dir in &builtin {
         let name = crate_name(dir);
         let file = wasm_dir.join(format!("{}.wasm", name.replace('-', "_")));
         let bytes = fs::read(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+        let native = out_dir.join(format!("{name}.cwasm"));
+        let compiled = compiler
+            .precompile_component(&bytes)
+            .unwrap_or_else(|e| panic!("compiling {} ahead of time: {e:#}", file.display()));
+        fs::write(&native, compiled)
+            .unwrap_or_else(|e| panic!("writing {}: {e}", native.display()));
         let hash = Sha256::digest(&bytes)
             .iter()
             .fold(String::new(), |mut s, b| {
@@ -61,13 +78,26 @@ fn main() {
             });
         let _ = writeln!(
             code,
-            "    ({name:?}, include_bytes!({:?}), {hash:?}),",
-            file.display().to_string()
+            "    ({name:?}, include_bytes!({:?}), {hash:?}, include_bytes!({:?})),",
+            file.display().to_string(),
+            native.display().to_string()
         );
     }
     code.push_str("];\n");
     fs::write(out_dir.join("builtin_plugins.rs"), code).expect("writing builtin_plugins.rs");
     println!("cargo:rustc-env=BKT_TEST_PLUGIN_DIR={}", wasm_dir.display());
+}
+
+/// The runtime's engine settings, compiling for the target's baseline CPU: with an explicit
+/// target wasmtime assumes no optional CPU feature, so the code runs wherever the binary does.
+fn ahead_of_time_engine() -> wasmtime::Engine {
+    let target = env::var("TARGET").expect("cargo sets TARGET");
+    let mut config = engine::config();
+    config
+        .target(&target)
+        .unwrap_or_else(|e| panic!("wasmtime cannot compile for {target}: {e:#}"));
+    wasmtime::Engine::new(&config)
+        .unwrap_or_else(|e| panic!("the ahead-of-time engine does not start: {e:#}"))
 }
 
 /// Crate folders directly under `dir` (those with a Cargo.toml), except the sdk.

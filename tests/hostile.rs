@@ -182,6 +182,109 @@ fn writes_and_removals_do_not_follow_symlinks() {
     assert_eq!(snapshot(victim.path()), before, "the symlink was followed");
 }
 
+/// A fetch reaches out or copies a file the plugin cannot read: only from a declared source
+/// (an https request to any other host would carry what the plugin read in its URL).
+#[test]
+fn a_fetch_goes_only_to_a_declared_source() {
+    for url in [
+        "https://exfil.invalid/?stolen=secret",
+        "https://probe.invalid.exfil.net/x",
+        "file:///etc/passwd",
+        "file:///etc/probe-src/../passwd",
+    ] {
+        let (w, _) = with_probe(&format!(
+            r#"{{"fetches": [["{url}", "{}", "/etc/probe/got"]]}}"#,
+            "0".repeat(64)
+        ));
+        let root = w.path("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let out = w.bkt(&[
+            "apply",
+            "--yes",
+            "-s",
+            "probe",
+            "--root",
+            root.to_str().unwrap(),
+        ]);
+        out.assert_code(1);
+        out.assert_all_has("plugin probe fetches");
+        out.assert_all_has("its plan was refused");
+        assert!(!root.join("etc/probe/got").exists(), "{url}");
+    }
+}
+
+/// From a declared folder: only a regular file, reached without a symlink, within the
+/// declared limit, and with the named sha256; nothing is kept otherwise.
+#[test]
+fn a_fetch_is_bounded_regular_and_not_followed() {
+    let (w, _) = with_probe("{}");
+    let root = w.path("root");
+    let src = root.join("etc/probe-src");
+    std::fs::create_dir_all(&src).unwrap();
+    let small = b"zip bytes\n".to_vec();
+    std::fs::write(src.join("small"), &small).unwrap();
+    std::fs::write(src.join("large"), vec![7u8; 2 << 20]).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", src.join("link")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(src.join("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let sha_of = |bytes: &[u8]| {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let passwd = std::fs::read("/etc/passwd").unwrap();
+    for (name, sha, said) in [
+        ("large", sha_of(&vec![7u8; 2 << 20]), "larger than 1 MiB"),
+        ("link", sha_of(&passwd), "symlink"),
+        ("pipe", "0".repeat(64), "not a regular file"),
+        ("small", "0".repeat(64), "not the 0000"),
+    ] {
+        w.write_manifest(
+            "probe.json",
+            &format!(
+                r#"{{"fetches": [["file:///etc/probe-src/{name}", "{sha}", "/etc/probe/got"]]}}"#
+            ),
+        );
+        let (out, took) = timed(
+            &w,
+            &[
+                "apply",
+                "--yes",
+                "-s",
+                "probe",
+                "--root",
+                root.to_str().unwrap(),
+            ],
+        );
+        assert!(took < Duration::from_secs(20), "{name} took {took:?}");
+        out.assert_code(1);
+        out.assert_all_has(said);
+        assert!(!root.join("etc/probe/got").exists(), "{name} was kept");
+    }
+    w.write_manifest(
+        "probe.json",
+        &format!(
+            r#"{{"fetches": [["file:///etc/probe-src/small", "{}", "/etc/probe/got"]]}}"#,
+            sha_of(&small)
+        ),
+    );
+    w.bkt(&[
+        "apply",
+        "--yes",
+        "-s",
+        "probe",
+        "--root",
+        root.to_str().unwrap(),
+    ])
+    .assert_code(0);
+    assert_eq!(std::fs::read(root.join("etc/probe/got")).unwrap(), small);
+}
+
 #[test]
 fn file_modes_are_masked() {
     let (w, _) = with_probe(r#"{"writes": ["/etc/probe/tool"], "write_mode": 3583}"#);

@@ -198,3 +198,45 @@ fn a_section_cannot_continue_past_its_end_marker() {
             .contains("RUN true \\\n  && true\n# === END PROBE ===")
     );
 }
+
+/// Builtins run the code compiled into bkt: nothing of theirs is read from or written to the
+/// compiled-code cache, so no file there can stand in for them. A third-party plugin's code is
+/// cached, and used again only with bkt's record of it.
+#[test]
+fn builtin_code_never_comes_from_the_cache() {
+    // As a user: root's cache is /var/cache/bkt, whatever the environment says.
+    let mut w = World::unprivileged();
+    w.cache = w.path("cache");
+    w.bkt(&["status", "--format", "json"]);
+    let cached: Vec<_> = walk(&w.cache);
+    assert!(cached.is_empty(), "builtins cached {cached:?}");
+
+    let path = install(&w, "probe");
+    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    let cached = walk(&w.cache);
+    assert!(
+        cached
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "cwasm")),
+        "{cached:?}"
+    );
+    let records = walk(&w.path("state/bkt/compiled"));
+    assert_eq!(records.len(), cached.len(), "{records:?} for {cached:?}");
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    files
+}

@@ -5,7 +5,7 @@ use crate::model::{Elevator, HostContext, StateDirs, SystemRoot};
 use crate::os::identity::euid;
 use crate::plugins::{self, Entry, trust};
 use crate::repo::Repo;
-use crate::runtime::{Limits, Loaded, Runtime};
+use crate::runtime::{CacheFolders, Limits, Loaded, Runtime};
 use anyhow::{Result, bail};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// Where root's compiled plugin code is cached.
 const ROOT_CACHE: &str = "/var/cache/bkt";
+/// Root's state on the host (the record of its cached code).
+const ROOT_STATE: &str = "/var/lib/bkt";
 
 /// `$XDG_CONFIG_HOME/bkt/config.json`; every field optional.
 #[derive(Debug, Default, Deserialize)]
@@ -76,20 +78,15 @@ impl App {
             arch: std::env::consts::ARCH.to_string(),
             ostree: root.is_ostree(),
         };
-        // Root's compiled code lives in a root-owned folder: under `sudo -E` the environment
-        // (XDG_CACHE_HOME, HOME) is a user's, and root must not load native code they wrote.
-        let cache = if euid() == 0 {
-            Some(PathBuf::from(ROOT_CACHE))
-        } else {
-            crate::os::paths::cache_dir()
-        };
         let dirs = StateDirs::new(&root, euid());
+        let cache = cache_folders(&dirs);
+        let cache_dir = cache.as_ref().map(|c| c.cache.clone());
         let repo_flag = opts.repo;
-        let mut rt = Runtime::new(limits, root.clone(), context, cache.clone())?;
+        let mut rt = Runtime::new(limits, root.clone(), context, cache)?;
         rt.protect(own_folders(
             &root,
             &dirs,
-            cache,
+            cache_dir,
             Repo::locate(repo_flag.as_deref(), config.repo.as_deref()).map(|(path, _)| path),
         ));
         let trusted = trust::Store::load()?;
@@ -166,6 +163,22 @@ impl App {
             })
             .collect()
     }
+}
+
+/// Where third-party plugins' compiled code is cached, and the record of it. Root's lives in
+/// root-owned folders: under `sudo -E` the environment (XDG_CACHE_HOME, HOME) is a user's, and
+/// root must not load native code they wrote.
+fn cache_folders(dirs: &StateDirs) -> Option<CacheFolders> {
+    if euid() == 0 {
+        return Some(CacheFolders {
+            cache: PathBuf::from(ROOT_CACHE),
+            record: PathBuf::from(ROOT_STATE).join("compiled"),
+        });
+    }
+    Some(CacheFolders {
+        cache: crate::os::paths::cache_dir()?,
+        record: dirs.user_state().ok()?.join("compiled"),
+    })
 }
 
 /// Every folder that is bkt's own: its state, cache, config and plugin folders, the system's

@@ -1,7 +1,7 @@
 //! Gathering every plugin's plan (in parallel), checking each effect against the plugin's
 //! declared capabilities before anything is shown, and ordering them by phase.
 
-use crate::model::{CallError, ChangeKind, Plan, Problem, Severity, SystemRoot};
+use crate::model::{CallError, ChangeKind, Effect, Plan, Problem, Severity};
 use crate::repo::Repo;
 use crate::runtime::caps::{Grant, Refusal};
 use crate::runtime::{Loaded, Runtime};
@@ -76,7 +76,7 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded, untracked: bool) 
         .and_then(|plan| {
             let started = std::time::Instant::now();
             let effects: usize = plan.changes.iter().map(|c| c.effects.len()).sum();
-            let checked = check(plugin, plan, &rt.root);
+            let checked = check(plugin, plan, rt);
             tracing::debug!(
                 target: "bkt::timing",
                 "plugin {}: capability checks of {effects} effects in {} µs",
@@ -95,10 +95,11 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded, untracked: bool) 
 /// Refuses the whole plan if any effect was not declared: a plugin that tries is not trusted
 /// with the rest either. A declared change that cannot act inside the mounted root (`--root`)
 /// becomes a problem that says why, before anything runs.
-pub fn check(plugin: &Loaded, mut plan: Plan, root: &SystemRoot) -> Result<Plan, CallError> {
+pub fn check(plugin: &Loaded, mut plan: Plan, rt: &Runtime) -> Result<Plan, CallError> {
     let grant = Grant {
         caps: &plugin.info.capabilities,
-        root,
+        root: &rt.root,
+        home: &rt.context.home,
     };
     let mut outside = Vec::new();
     for change in &plan.changes {
@@ -129,6 +130,12 @@ pub fn check(plugin: &Loaded, mut plan: Plan, root: &SystemRoot) -> Result<Plan,
         plan.changes
             .retain(|c| !outside.iter().any(|p| p.id == c.id));
         plan.problems.extend(outside);
+    }
+    // Each fetch carries the plugin's declared limit to whoever runs it.
+    for effect in plan.changes.iter_mut().flat_map(|c| c.effects.iter_mut()) {
+        if let Effect::Fetch(f) = effect {
+            f.max_bytes = grant.fetch_limit();
+        }
     }
     Ok(plan)
 }

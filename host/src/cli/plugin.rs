@@ -84,7 +84,20 @@ fn declaration_lines(info: &PluginInfo) -> Vec<String> {
         ),
         format!("reads:    {}", join(c.reads.clone())),
         format!("writes:   {}", join(c.writes.clone())),
+        format!("fetches:  {}", fetch_line(c)),
     ]
+}
+
+/// The declared fetch sources and their limit, or `none`.
+fn fetch_line(c: &crate::model::Capabilities) -> String {
+    if c.fetches.is_empty() {
+        return "none".into();
+    }
+    format!(
+        "{} (at most {} MiB each)",
+        c.fetches.join(", "),
+        crate::runtime::fetch_limit(c.fetch_limit).div_ceil(1 << 20)
+    )
 }
 
 fn render_list(out: &Printer, listed: &Listed) {
@@ -132,6 +145,15 @@ fn trust_one(app: &App, out: &Printer, path: &Path, yes: bool) -> Result<Exit> {
     println!("    sha256:   {}", c.sha256);
     for line in declaration_lines(info) {
         println!("    {line}");
+    }
+    let shapes = info
+        .capabilities
+        .queries
+        .iter()
+        .map(Vec::as_slice)
+        .chain(info.capabilities.runs.iter().map(|r| r.argv.as_slice()));
+    for line in caps::legend(shapes) {
+        println!("    {}", out.style.dim(line));
     }
     if !yes && !confirm("Trust this plugin?", "pass --yes to trust it")? {
         println!("Not trusted.");

@@ -83,6 +83,13 @@ pub struct Capabilities {
     pub runs: Vec<RunShape>,
     pub reads: Vec<String>,
     pub writes: Vec<String>,
+    /// URL prefixes fetches may come from (absent in a trust pin made before fetches were
+    /// declared: such a pin allows none).
+    #[serde(default)]
+    pub fetches: Vec<String>,
+    /// Bytes one fetch may bring; 0 is the host's default.
+    #[serde(default)]
+    pub fetch_limit: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +134,9 @@ pub struct Fetch {
     pub url: String,
     pub sha256: Option<String>,
     pub path: String,
+    /// The most it may bring: the plugin's declared limit, set by the host when it checks
+    /// the plan (0 until then).
+    pub max_bytes: u64,
 }
 
 /// One thing the host does to the machine for a plugin.

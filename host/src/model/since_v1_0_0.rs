@@ -97,6 +97,8 @@ impl From<wit::Capabilities> for own::Capabilities {
                 .collect(),
             reads: texts(c.reads),
             writes: texts(c.writes),
+            fetches: texts(c.fetches),
+            fetch_limit: c.fetch_limit,
         }
     }
 }
@@ -145,6 +147,7 @@ impl From<wit::Effect> for own::Effect {
                 url: f.url,
                 sha256: f.sha256,
                 path: f.path,
+                max_bytes: 0,
             }),
         }
     }

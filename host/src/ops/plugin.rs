@@ -82,9 +82,7 @@ pub fn candidate(app: &App, path: &Path) -> Result<Candidate> {
         );
     }
     let source = plugins::read(&path)?;
-    let loaded = app
-        .rt
-        .load(&source.name, &source.sha256, source.wasm.clone())?;
+    let loaded = app.rt.load(&source.name, source.code())?;
     app.rt.check_own_folders(&loaded)?;
     // The names it claims must be free: the others keep theirs (the builtins always win).
     let mut claims = plugins::Claims::new();

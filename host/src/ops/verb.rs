@@ -152,7 +152,7 @@ fn edit(
             changes: result.changes,
             ..Plan::default()
         },
-        &app.root,
+        &app.rt,
     )
     .map_err(|e| anyhow!("{e}"))?;
     let new = result
@@ -270,7 +270,7 @@ fn introduced_by(
 ) -> Result<Introduced> {
     match session.plan(e.new.as_deref()) {
         Ok(after) => {
-            let after = plan::check(a.plugin, after, &app.root).map_err(|e| anyhow!("{e}"))?;
+            let after = plan::check(a.plugin, after, &app.rt).map_err(|e| anyhow!("{e}"))?;
             Ok(Introduced::Changes(introduced_plan(before, after)))
         }
         Err(CallError::Unavailable(m)) => Ok(Introduced::Unavailable(m)),
@@ -321,7 +321,7 @@ fn run_local(
         let after = session
             .plan(e.new.as_deref())
             .map_err(|e| anyhow!("planning the change failed: {e}"))?;
-        let after = plan::check(a.plugin, after, &app.root).map_err(|e| anyhow!("{e}"))?;
+        let after = plan::check(a.plugin, after, &app.rt).map_err(|e| anyhow!("{e}"))?;
         introduced_plan(before.as_ref(), after)
     };
     let manifest = e.new.as_deref().or(e.old.as_deref());

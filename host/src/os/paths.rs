@@ -62,3 +62,12 @@ pub fn cache_dir() -> Option<PathBuf> {
 pub fn user_data_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|b| b.data_dir().to_path_buf())
 }
+
+/// Absolute and free of `.`/`..`, so joining it under a root cannot climb out.
+pub fn is_clean_absolute(path: &str) -> bool {
+    use std::path::{Component, Path};
+    let p = Path::new(path);
+    p.is_absolute()
+        && p.components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+}

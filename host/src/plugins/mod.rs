@@ -33,7 +33,7 @@ pub fn load_all(rt: &Runtime, trusted: &trust::Store) -> Vec<Entry> {
             (Origin::Builtin, Err(_)) => None,
         };
         let loaded = rt
-            .load(&src.name, &src.sha256, src.wasm.clone())
+            .load(&src.name, src.code())
             .map_err(|e| NotLoaded(format!("{e:#}")))?;
         if let Some(pinned) = pinned {
             trust::Store::check_declared(pinned, &loaded.info)?;

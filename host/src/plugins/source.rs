@@ -30,16 +30,29 @@ pub struct Source {
     pub origin: Origin,
     pub sha256: String,
     pub wasm: Cow<'static, [u8]>,
+    /// A builtin's native code, compiled when bkt was built.
+    pub native: Option<&'static [u8]>,
+}
+
+impl Source {
+    pub fn code(&self) -> crate::runtime::Code {
+        crate::runtime::Code {
+            hash: self.sha256.clone(),
+            wasm: self.wasm.clone(),
+            native: self.native,
+        }
+    }
 }
 
 pub fn builtin() -> Vec<Source> {
     builtin::BUILTIN
         .iter()
-        .map(|(name, wasm, sha)| Source {
+        .map(|(name, wasm, sha, native)| Source {
             name: name.trim_start_matches("bkt-plugin-").to_string(),
             origin: Origin::Builtin,
             sha256: sha.to_string(),
             wasm: Cow::Borrowed(*wasm),
+            native: Some(*native),
         })
         .collect()
 }
@@ -92,5 +105,6 @@ pub fn read(path: &Path) -> Result<Source> {
         origin: Origin::File(path.to_path_buf()),
         sha256: sha256_hex(&wasm),
         wasm: Cow::Owned(wasm),
+        native: None,
     })
 }

@@ -65,6 +65,11 @@ pub struct Declaration {
     pub runs: Vec<String>,
     pub reads: Vec<String>,
     pub writes: Vec<String>,
+    /// Absent in pins made before fetches were declared: such a pin allows none.
+    #[serde(default)]
+    pub fetches: Vec<String>,
+    #[serde(default)]
+    pub fetch_limit: u64,
 }
 
 fn shape_key(shape: &[Arg]) -> String {
@@ -92,6 +97,8 @@ impl Declaration {
                 .collect(),
             reads: c.reads.clone(),
             writes: c.writes.clone(),
+            fetches: c.fetches.clone(),
+            fetch_limit: c.fetch_limit,
         }
     }
 
@@ -114,6 +121,7 @@ impl Declaration {
             ("runs", &self.runs, &then.runs),
             ("reads", &self.reads, &then.reads),
             ("writes", &self.writes, &then.writes),
+            ("fetches", &self.fetches, &then.fetches),
         ] {
             let now: BTreeSet<&String> = now.iter().collect();
             let before: BTreeSet<&String> = before.iter().collect();
@@ -125,6 +133,12 @@ impl Declaration {
             if !gone.is_empty() {
                 out.push(format!("{name} lost `{}`", gone.join("`, `")));
             }
+        }
+        if self.fetch_limit != then.fetch_limit {
+            out.push(format!(
+                "fetch limit {} is now {}",
+                then.fetch_limit, self.fetch_limit
+            ));
         }
         out
     }
@@ -306,6 +320,7 @@ mod tests {
                 }],
                 reads: vec![],
                 writes: vec![],
+                ..Default::default()
             },
         };
         assert_eq!(Declaration::of(&info).runs, ["system: =dnf <package>"]);

@@ -1,12 +1,17 @@
-//! Compiled plugin code, cached per component hash and engine under `$XDG_CACHE_HOME/bkt`.
+//! Compiled code of third-party plugins, cached per component hash and engine under
+//! `$XDG_CACHE_HOME/bkt`. (The builtins' code is compiled when bkt is built and embedded.)
 //!
 //! Compiling a component with Cranelift takes tens to hundreds of milliseconds; loading the
-//! cached artifact maps it from disk in well under one. The folder is private to the user
-//! (0700) because a cached artifact is native code that bkt runs: an artifact is loaded only
-//! from a folder and file that belong to bkt's user and that nobody else may write, else it
-//! is compiled again. Root's cache is `/var/cache/bkt`, never a folder a user's environment
-//! names (under `sudo -E`, XDG_CACHE_HOME is the user's).
+//! cached artifact takes well under one. A cached artifact is native code that bkt runs, so it
+//! is loaded only when (1) it and its folder belong to bkt's user and nobody else may write
+//! them, (2) no plugin may write there either (bkt's own folders are refused to every
+//! plugin's declared folders), and (3) its sha256 matches the record bkt made when it wrote
+//! it, kept in bkt's state folder, away from the cache. Anything else is compiled again.
+//! Root's cache is `/var/cache/bkt`, never a folder a user's environment names (under
+//! `sudo -E`, XDG_CACHE_HOME is the user's).
 
+use crate::os::atomic::{self, Mode};
+use crate::os::hash::sha256_hex;
 use anyhow::{Context as _, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::os::unix::fs::PermissionsExt;
@@ -14,82 +19,125 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+/// Where compiled code is kept, and where the record of what bkt wrote there is.
+pub struct Folders {
+    /// `$XDG_CACHE_HOME/bkt` (root: `/var/cache/bkt`).
+    pub cache: PathBuf,
+    /// A folder in bkt's state (`$XDG_STATE_HOME/bkt/compiled`, root: `/var/lib/bkt/compiled`).
+    pub record: PathBuf,
+}
+
 pub struct Cache {
-    dir: Option<PathBuf>,
+    /// `None` compiles every time (no usable cache folder).
+    dirs: Option<Folders>,
 }
 
 impl Cache {
-    /// `dir` is `$XDG_CACHE_HOME/bkt`; `None` compiles every time (no usable cache folder).
-    pub fn new(engine: &Engine, dir: Option<PathBuf>) -> Cache {
+    pub fn new(engine: &Engine, folders: Option<Folders>) -> Cache {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let engine_key = format!("{:016x}", hasher.finish());
-        let dir = dir.map(|d| d.join("components").join(engine_key));
-        Cache { dir }
+        let dirs = folders.map(|f| Folders {
+            cache: f.cache.join("components").join(&engine_key),
+            record: f.record.join(&engine_key),
+        });
+        Cache { dirs }
     }
 
     /// The component for `wasm` (whose sha256 is `hash`): from the cache when an artifact
     /// loads, else compiled and stored.
     pub fn load(&self, engine: &Engine, hash: &str, wasm: &[u8]) -> Result<Component> {
-        let Some(dir) = &self.dir else {
+        let Some(dirs) = &self.dirs else {
             return Ok(Component::new(engine, wasm)?);
         };
-        let path = dir.join(format!("{hash}.cwasm"));
-        match private_artifact(dir, &path) {
-            Ok(()) => {
-                // SAFETY: the artifact is in a folder and file only bkt's user can write (checked
-                // just above), where bkt itself wrote it for this engine configuration (the
-                // folder name is the engine's compatibility hash); wasmtime checks the header
-                // and refuses an artifact from another engine.
-                match unsafe { Component::deserialize_file(engine, &path) } {
-                    Ok(component) => return Ok(component),
-                    Err(e) => tracing::debug!(
-                        "cached {} does not load ({e:#}); recompiling",
-                        path.display()
-                    ),
-                }
+        let name = format!("{hash}.cwasm");
+        if let Some(bytes) = self.read(dirs, &name) {
+            // SAFETY: these bytes are what bkt itself wrote for this engine configuration (the
+            // folder name is the engine's compatibility hash): the file is private to bkt's
+            // user and its hash is the one recorded when it was written (checked in `read`).
+            // wasmtime checks the header and refuses an artifact from another engine.
+            match unsafe { Component::deserialize(engine, &bytes) } {
+                Ok(component) => return Ok(component),
+                Err(e) => tracing::debug!("cached {name} does not load ({e:#}); recompiling"),
             }
-            Err(Unusable::Missing) => {}
-            Err(Unusable::NotPrivate(why)) => tracing::warn!(
-                "not loading compiled code from {}: {why}; compiling the plugin again",
-                path.display()
-            ),
         }
         let component = Component::new(engine, wasm)
             .map_err(anyhow::Error::from)
             .context("compiling the plugin")?;
-        if let Err(e) = store(dir, &path, &component) {
+        let stored = component
+            .serialize()
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| self.write(dirs, &name, &bytes));
+        if let Err(e) = stored {
             tracing::warn!(
                 "cannot cache compiled plugin code in {}: {e:#}",
-                dir.display()
+                dirs.cache.display()
             );
         }
         Ok(component)
     }
-}
 
-impl Cache {
     /// The info a component declared, read when it was first loaded: info() sees a fixed
-    /// context, so it is the same every time. `None` when not cached (or not readable).
+    /// context, so it is the same every time. `None` when not cached (or not usable).
     pub fn info(&self, hash: &str) -> Option<crate::model::PluginInfo> {
-        let dir = self.dir.as_ref()?;
-        let path = dir.join(format!("{hash}.info.json"));
-        private_artifact(dir, &path).ok()?;
-        serde_json::from_slice(&std::fs::read(&path).ok()?).ok()
+        let dirs = self.dirs.as_ref()?;
+        let bytes = self.read(dirs, &format!("{hash}.info.json"))?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     pub fn store_info(&self, hash: &str, info: &crate::model::PluginInfo) {
-        let Some(dir) = &self.dir else { return };
-        let path = dir.join(format!("{hash}.info.json"));
+        let Some(dirs) = &self.dirs else { return };
         let stored = serde_json::to_vec(info)
             .map_err(anyhow::Error::from)
-            .and_then(|bytes| {
-                crate::os::atomic::write(&path, &bytes, crate::os::atomic::Mode::Exactly(0o600))
-            });
+            .and_then(|bytes| self.write(dirs, &format!("{hash}.info.json"), &bytes));
         if let Err(e) = stored {
             tracing::debug!("cannot cache the info of {hash}: {e:#}");
         }
     }
+
+    /// The bytes of the cached file `name`, when every rule in the module comment holds.
+    fn read(&self, dirs: &Folders, name: &str) -> Option<Vec<u8>> {
+        let path = dirs.cache.join(name);
+        match private_artifact(&dirs.cache, &path) {
+            Ok(()) => {}
+            Err(Unusable::Missing) => return None,
+            Err(Unusable::NotPrivate(why)) => {
+                tracing::warn!("not loading {}: {why}; compiling it again", path.display());
+                return None;
+            }
+        }
+        let bytes = std::fs::read(&path).ok()?;
+        // No record: bkt's state was cleared, or another bkt wrote the file; compiled again
+        // without a word. A record of other bytes: the file was replaced.
+        let recorded = std::fs::read_to_string(record_path(dirs, name)).ok()?;
+        if recorded.trim() != sha256_hex(&bytes) {
+            tracing::warn!(
+                "not loading {}: it is not what bkt wrote there; compiling it again",
+                path.display()
+            );
+            return None;
+        }
+        Some(bytes)
+    }
+
+    /// Writes `bytes` as the cached file `name` and records its hash. The record is written
+    /// last: a file without its record is never loaded.
+    fn write(&self, dirs: &Folders, name: &str, bytes: &[u8]) -> Result<()> {
+        atomic::write(&dirs.cache.join(name), bytes, Mode::Exactly(0o600))?;
+        // The folder may predate bkt's (created by something else): make it private anyway.
+        if let Some(top) = dirs.cache.parent().and_then(Path::parent) {
+            std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o700))?;
+        }
+        atomic::write(
+            &record_path(dirs, name),
+            sha256_hex(bytes).as_bytes(),
+            Mode::Exactly(0o600),
+        )
+    }
+}
+
+fn record_path(dirs: &Folders, name: &str) -> PathBuf {
+    dirs.record.join(format!("{name}.sha256"))
 }
 
 enum Unusable {
@@ -114,22 +162,49 @@ fn private_artifact(dir: &Path, path: &Path) -> Result<(), Unusable> {
     crate::os::identity::private_to_us(&file).map_err(|why| Unusable::NotPrivate(why.0))
 }
 
-fn store(dir: &Path, path: &Path, component: &Component) -> Result<()> {
-    let bytes = component.serialize()?;
-    crate::os::atomic::write(path, &bytes, crate::os::atomic::Mode::Exactly(0o600))?;
-    // The folder may predate bkt's (created by something else): make it private anyway.
-    if let Some(top) = dir.parent().and_then(Path::parent) {
-        std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn chmod(p: &Path, mode: u32) {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// A cached file is used only when its bytes are the ones bkt recorded writing.
+    #[test]
+    fn a_replaced_artifact_is_not_loaded() {
+        let t = tempfile::tempdir().unwrap();
+        let engine = Engine::new(&super::super::engine::config()).unwrap();
+        let cache = Cache::new(
+            &engine,
+            Some(Folders {
+                cache: t.path().join("cache"),
+                record: t.path().join("state"),
+            }),
+        );
+        let dirs = cache.dirs.as_ref().unwrap();
+        let info = crate::model::PluginInfo {
+            id: "p".into(),
+            command: "p".into(),
+            summary: String::new(),
+            version: "1".into(),
+            manifest: "p.json".into(),
+            sections: vec![],
+            phase: crate::model::Phase::Packages,
+            verbs: vec![],
+            capabilities: Default::default(),
+        };
+        cache.store_info("h", &info);
+        assert_eq!(cache.info("h"), Some(info.clone()));
+        // Another plugin's info (here: one granting more) put in its place is refused.
+        let mut granted = info.clone();
+        granted.capabilities.writes.push("/".into());
+        let path = dirs.cache.join("h.info.json");
+        std::fs::write(&path, serde_json::to_vec(&granted).unwrap()).unwrap();
+        assert_eq!(cache.info("h"), None);
+        // So is a file bkt has no record of.
+        std::fs::remove_file(record_path(dirs, "h.info.json")).unwrap();
+        assert_eq!(cache.info("h"), None);
     }
 
     #[test]

@@ -2,14 +2,18 @@
 //! write folders) against what it asks for. Pure, so it is tested alone; each refusal names
 //! exactly what was not granted.
 
+use super::fetches;
 use crate::model::{Arg, Capabilities, Effect, RunShape, Scope, SystemRoot};
-use std::path::{Component, Path};
+pub use crate::os::paths::is_clean_absolute;
+use std::path::Path;
 
 /// A plugin's declared capabilities, for the system root bkt operates on.
 pub struct Grant<'a> {
     pub caps: &'a Capabilities,
     /// `/`, or the folder given with `--root`.
     pub root: &'a SystemRoot,
+    /// The running user's home (empty without one): where `~/` paths lead.
+    pub home: &'a str,
 }
 
 /// Why an effect may not run.
@@ -93,14 +97,7 @@ impl Grant<'_> {
             Effect::WriteFile(w) => self.path(&w.path, "writes"),
             Effect::RemoveFile(path) => self.path(path, "removes"),
             Effect::Fetch(f) => {
-                if !(f.url.starts_with("https://") || f.url.starts_with("file:///"))
-                    || f.url.chars().any(|c| c.is_whitespace() || c.is_control())
-                {
-                    return Err(Refusal::Undeclared(format!(
-                        "fetches {:?}: only https:// and file:/// URLs are fetched",
-                        f.url
-                    )));
-                }
+                self.fetch_source(&f.url)?;
                 match &f.sha256 {
                     Some(sha)
                         if sha.len() != 64
@@ -136,6 +133,41 @@ impl Grant<'_> {
                 }
             }
         }
+    }
+
+    /// A fetch's URL must come from a declared source, carry no spaces, control characters or
+    /// escapes, and a `file://` one no `.` or `..`; a file in the user's home is the running
+    /// user's, not the mounted root's.
+    fn fetch_source(&self, url: &str) -> Result<(), Refusal> {
+        let plain = !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '\\' | '#'));
+        let clean_file = url
+            .strip_prefix("file://")
+            .is_none_or(|path| is_clean_absolute(path) && !path.contains('%'));
+        if !plain || !clean_file || !(url.starts_with("https://") || url.starts_with("file:///")) {
+            return Err(Refusal::Undeclared(format!(
+                "fetches {url:?}: only plain https:// and file:/// URLs are fetched"
+            )));
+        }
+        let Some(source) = fetches::source_of(&self.caps.fetches, url, self.home) else {
+            return Err(Refusal::Undeclared(format!(
+                "fetches {url}, which is from none of its declared sources ({})",
+                list(self.caps.fetches.iter().cloned())
+            )));
+        };
+        if source.starts_with("file://~/") && !self.root.is_host() {
+            return Err(Refusal::OutsideRoot(format!(
+                "fetches {url} from the running user's home, not the mounted root {}; run it without --root",
+                self.root
+            )));
+        }
+        Ok(())
+    }
+
+    /// The bytes one fetch may bring.
+    pub fn fetch_limit(&self) -> u64 {
+        fetches::limit(self.caps.fetch_limit)
     }
 
     /// A `~/` path (given without the `~/`) inside a declared `~/` write folder.
@@ -226,9 +258,9 @@ fn fits_arg(arg: &Arg, word: &str, root: &str) -> bool {
         Arg::Value => !word.chars().any(char::is_control),
         Arg::Root(prefix) => word.strip_prefix(prefix.as_str()) == Some(root),
         Arg::UnderRoot(path) => is_clean_absolute(path) && word == under_root(root, path),
-        Arg::Prefixed(prefix) => word.strip_prefix(prefix.as_str()).is_some_and(|v| {
-            !v.is_empty() && !v.chars().any(|c| c.is_control() || c.is_whitespace())
-        }),
+        Arg::Prefixed(prefix) => word
+            .strip_prefix(prefix.as_str())
+            .is_some_and(|v| !v.is_empty() && !v.chars().any(char::is_control)),
     }
 }
 
@@ -306,6 +338,24 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), Unusable> {
             }
         }
     }
+    for shape in caps
+        .queries
+        .iter()
+        .map(|q| q.as_slice())
+        .chain(caps.runs.iter().map(|r| r.argv.as_slice()))
+    {
+        check_values(shape)?;
+    }
+    for source in &caps.fetches {
+        fetches::check_source(source).map_err(Unusable)?;
+    }
+    if caps.fetch_limit > fetches::MAX_LIMIT {
+        return Err(Unusable(format!(
+            "fetch limit {} bytes is more than the {} MiB bkt allows",
+            caps.fetch_limit,
+            fetches::MAX_LIMIT >> 20
+        )));
+    }
     for path in caps.writes.iter() {
         if let Some(rest) = path.strip_prefix("~/") {
             if rest.is_empty() || !is_clean_absolute(&format!("/{rest}")) {
@@ -324,6 +374,36 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), Unusable> {
     Ok(())
 }
 
+/// `value` (any word, options included) only where the program cannot read it as an option:
+/// after a literal `--`, or where the host knows the program reads operands. Anywhere else it
+/// would let a plugin pass `-o/some/file` to a program that takes it.
+fn check_values(shape: &[Arg]) -> Result<(), Unusable> {
+    let program = match shape.first() {
+        Some(Arg::Literal(p)) => p.as_str(),
+        _ => "",
+    };
+    for (i, arg) in shape.iter().enumerate() {
+        if *arg != Arg::Value {
+            continue;
+        }
+        let after_dashes = shape[..i].iter().any(|a| *a == Arg::Literal("--".into()));
+        if !after_dashes && !is_operand(program, i) {
+            return Err(Unusable(format!(
+                "the shape `{}` admits any word (VALUE) where {program} may read it as an option; \
+                 put a literal `--` before it, or use a prefixed or plain word",
+                describe(shape)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Positions the host knows a program reads as operands, never options: gsettings reads its
+/// one option (`--schemadir`) only before the command, and every word after it positionally.
+fn is_operand(program: &str, position: usize) -> bool {
+    program == "gsettings" && position >= 2
+}
+
 /// bkt's own folders are its own: a declared read or write folder may neither contain nor lie
 /// inside any of `protected` (bkt's state, cache, config and plugin folders, the repository).
 /// Otherwise a plugin's planned write could replace bkt's compiled code or records, and a
@@ -336,11 +416,17 @@ pub fn check_folders(
     home: &str,
     protected: &[(std::path::PathBuf, std::path::PathBuf)],
 ) -> Result<(), Unusable> {
+    let fetched: Vec<String> = caps
+        .fetches
+        .iter()
+        .filter_map(|s| fetches::source_folder(s))
+        .collect();
     let declared = caps
         .reads
         .iter()
         .map(|p| ("read", p))
-        .chain(caps.writes.iter().map(|p| ("write", p)));
+        .chain(caps.writes.iter().map(|p| ("write", p)))
+        .chain(fetched.iter().map(|p| ("fetch", p)));
     for (kind, path) in declared {
         let Some(host) = host_path(root, home, path) else {
             continue;
@@ -394,10 +480,42 @@ pub fn describe(shape: &[Arg]) -> String {
             Arg::Value => "VALUE".into(),
             Arg::Root(prefix) => format!("{}ROOT", crate::os::text::quote(prefix)),
             Arg::UnderRoot(path) => format!("ROOT{}", crate::os::text::quote(path)),
-            Arg::Prefixed(prefix) => format!("{}VALUE", crate::os::text::quote(prefix)),
+            Arg::Prefixed(prefix) => format!("{}TEXT", crate::os::text::quote(prefix)),
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// What each placeholder in `shapes` admits, one line each, for the trust screen: a shape is
+/// only as narrow as its placeholders.
+pub fn legend<'a>(shapes: impl Iterator<Item = &'a [Arg]>) -> Vec<&'static str> {
+    let mut seen = [false; 6];
+    for arg in shapes.flatten() {
+        let slot = match arg {
+            Arg::PackageName => 0,
+            Arg::Schema => 1,
+            Arg::Word => 2,
+            Arg::Value => 3,
+            Arg::Prefixed(_) => 4,
+            Arg::Root(_) | Arg::UnderRoot(_) => 5,
+            Arg::Literal(_) => continue,
+        };
+        seen[slot] = true;
+    }
+    const LINES: [&str; 6] = [
+        "PACKAGE  a package name: letters, digits and ._+-, never an option",
+        "SCHEMA   a gsettings schema id",
+        "WORD     one word that does not start with - (never an option)",
+        "VALUE    any one word, options included: only after -- or where the program reads operands",
+        "…TEXT    any text joined to the option before it, as one word (its value)",
+        "ROOT     the folder given with --root (/ without it); paths under it are not followed through symlinks",
+    ];
+    LINES
+        .iter()
+        .zip(seen)
+        .filter(|(_, s)| *s)
+        .map(|(line, _)| *line)
+        .collect()
 }
 
 /// A run shape with the user it runs as.
@@ -410,14 +528,6 @@ fn scope_name(scope: Scope) -> &'static str {
         Scope::User => "the user",
         Scope::System => "root",
     }
-}
-
-/// Absolute and free of `.`/`..`, so joining it under a root cannot climb out.
-pub fn is_clean_absolute(path: &str) -> bool {
-    let p = Path::new(path);
-    p.is_absolute()
-        && p.components()
-            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
 }
 
 fn list(items: impl Iterator<Item = String>) -> String {
@@ -478,6 +588,7 @@ mod tests {
             ],
             reads: vec![],
             writes: vec!["/etc/bkt/".into()],
+            ..Capabilities::default()
         }
     }
 
@@ -488,7 +599,11 @@ mod tests {
     fn grant<'a>(caps: &'a Capabilities, root: &str) -> Grant<'a> {
         // Each test's root lives as long as the test: leaked, not worth the lifetimes.
         let root = Box::leak(Box::new(SystemRoot::at(root.into())));
-        Grant { caps, root }
+        Grant {
+            caps,
+            root,
+            home: "/home/u",
+        }
     }
 
     fn run(s: &str, scope: Scope) -> Effect {
@@ -619,16 +734,89 @@ mod tests {
         // A fetch into the running user's home is a user-scope effect: not with a root.
         let mut c = caps();
         c.writes.push("~/.local/share/x/".into());
-        let fetch = Effect::Fetch(crate::model::Fetch {
-            url: "https://example.org/x.zip".into(),
-            sha256: None,
-            path: "~/.local/share/x/x.zip".into(),
-        });
+        c.fetches.push("https://example.org/".into());
+        let fetch = |url: &str| {
+            Effect::Fetch(crate::model::Fetch {
+                url: url.into(),
+                sha256: Some("0".repeat(64)),
+                path: "~/.local/share/x/x.zip".into(),
+                max_bytes: 0,
+            })
+        };
+        let from_example = fetch("https://example.org/x.zip");
         assert!(matches!(
-            grant(&c, "/mnt/img").effect(&fetch),
+            grant(&c, "/mnt/img").effect(&from_example),
             Err(Refusal::OutsideRoot(_))
         ));
-        assert!(grant(&c, "/").effect(&fetch).is_ok());
+        assert!(grant(&c, "/").effect(&from_example).is_ok());
+        // Only from a declared source, and a file only from a declared folder.
+        for url in [
+            "https://example.net/x.zip",
+            "https://example.org.evil.net/x.zip",
+            "file:///etc/shadow",
+            "file:///home/u/x.zip",
+        ] {
+            assert!(
+                matches!(
+                    grant(&c, "/").effect(&fetch(url)),
+                    Err(Refusal::Undeclared(_))
+                ),
+                "{url}"
+            );
+        }
+        c.fetches.push("file://~/zips/".into());
+        assert!(
+            grant(&c, "/")
+                .effect(&fetch("file:///home/u/zips/x.zip"))
+                .is_ok()
+        );
+        for url in [
+            "file:///home/u/zips/../.ssh/id_rsa",
+            "file:///home/u/zips/%2e%2e/x",
+        ] {
+            assert!(grant(&c, "/").effect(&fetch(url)).is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_value_is_admitted_only_where_no_option_is_read() {
+        let with = |shape: Vec<Arg>| {
+            let mut c = caps();
+            c.runs.push(RunShape {
+                argv: shape,
+                scope: Scope::User,
+            });
+            check_declared(&c)
+        };
+        assert!(with(vec![lit("sort"), Arg::Value]).is_err());
+        assert!(with(vec![lit("sort"), lit("--"), Arg::Value]).is_ok());
+        assert!(
+            with(vec![
+                lit("gsettings"),
+                lit("set"),
+                Arg::Schema,
+                Arg::Word,
+                Arg::Value
+            ])
+            .is_ok()
+        );
+        assert!(with(vec![lit("gsettings"), Arg::Value]).is_err());
+        // A prefixed value is one word: spaces are part of the option's value.
+        let mut c = caps();
+        c.runs.push(RunShape {
+            argv: vec![lit("flatpak"), Arg::Prefixed("--env=".into())],
+            scope: Scope::User,
+        });
+        let g = grant(&c, "/");
+        assert!(
+            g.effect(&Effect::Run(crate::model::Run {
+                program: "flatpak".into(),
+                args: vec!["--env=A=b c".into()],
+                scope: Scope::User,
+                batch: false,
+            }))
+            .is_ok()
+        );
     }
 
     #[test]

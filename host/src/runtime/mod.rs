@@ -5,11 +5,15 @@
 
 mod cache;
 pub mod caps;
+mod engine;
+mod fetches;
 mod limits;
 pub mod query;
 mod session;
 mod state;
 
+pub use cache::Folders as CacheFolders;
+pub use fetches::limit as fetch_limit;
 pub use limits::Limits;
 use session::Sandbox;
 pub use session::Session;
@@ -21,16 +25,24 @@ use crate::model::{Capabilities, HostContext, PluginInfo, SystemRoot};
 use anyhow::{Context as _, Result};
 use state::State;
 use std::path::PathBuf;
+use wasmtime::Engine;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine};
 
-/// A plugin whose `info` has been read. Its code is compiled (or loaded from the cache) the
-/// first time a session needs it, so a command that uses one plugin prepares one.
+/// A component's code: the WebAssembly, its sha256, and for a builtin the native code
+/// compiled when bkt was built.
+#[derive(Clone)]
+pub struct Code {
+    pub hash: String,
+    pub wasm: std::borrow::Cow<'static, [u8]>,
+    pub native: Option<&'static [u8]>,
+}
+
+/// A plugin whose `info` has been read. Its code is deserialized (or compiled) the first time
+/// a session needs it, so a command that uses one plugin prepares one.
 #[derive(Clone)]
 pub struct Loaded {
     name: String,
-    hash: String,
-    wasm: std::borrow::Cow<'static, [u8]>,
+    code: Code,
     pre: std::sync::Arc<std::sync::OnceLock<Result<PluginPre<State>, String>>>,
     pub info: PluginInfo,
 }
@@ -55,12 +67,10 @@ impl Runtime {
         limits: Limits,
         root: SystemRoot,
         context: HostContext,
-        cache_dir: Option<PathBuf>,
+        cache: Option<CacheFolders>,
     ) -> Result<Runtime> {
         let started = std::time::Instant::now();
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&engine::config())?;
         let ticker = engine.clone();
         std::thread::Builder::new()
             .name("bkt-epoch".into())
@@ -81,7 +91,7 @@ impl Runtime {
         >(&mut linker, |s| s)?;
         linker.allow_shadowing(false);
         Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)?;
-        let cache = cache::Cache::new(&engine, cache_dir);
+        let cache = cache::Cache::new(&engine, cache);
         tracing::debug!(target: "bkt::timing", "engine and linker ready in {} µs", started.elapsed().as_micros());
         Ok(Runtime {
             engine,
@@ -118,22 +128,24 @@ impl Runtime {
         self.protected = folders;
     }
 
-    /// Reads a component's `info`: from the cache when it was read before, else by compiling
-    /// and instantiating it.
-    pub fn load(
-        &self,
-        name: &str,
-        hash: &str,
-        wasm: std::borrow::Cow<'static, [u8]>,
-    ) -> Result<Loaded> {
+    /// Reads a component's `info`. A builtin's is read from its embedded code every time; a
+    /// third-party plugin's from the cache when it was read before, else by compiling and
+    /// instantiating it.
+    pub fn load(&self, name: &str, code: Code) -> Result<Loaded> {
         let started = std::time::Instant::now();
         let cell = std::sync::Arc::new(std::sync::OnceLock::new());
-        let info = match self.cache.info(hash) {
+        let cached = match code.native {
+            Some(_) => None,
+            None => self.cache.info(&code.hash),
+        };
+        let info = match cached {
             Some(info) => info,
             None => {
-                let pre = self.prepare(name, hash, &wasm)?;
+                let pre = self.prepare(name, &code)?;
                 let info = self.read_info(name, &pre)?;
-                self.cache.store_info(hash, &info);
+                if code.native.is_none() {
+                    self.cache.store_info(&code.hash, &info);
+                }
                 let _ = cell.set(Ok(pre));
                 info
             }
@@ -143,19 +155,22 @@ impl Runtime {
         tracing::debug!(target: "bkt::timing", "plugin {name}: loaded in {} µs", started.elapsed().as_micros());
         Ok(Loaded {
             name: name.to_string(),
-            hash: hash.to_string(),
-            wasm,
+            code,
             pre: cell,
             info,
         })
     }
 
-    /// The component compiled (or loaded from the cache) and linked.
-    fn prepare(&self, name: &str, hash: &str, wasm: &[u8]) -> Result<PluginPre<State>> {
-        let component = self
-            .cache
-            .load(&self.engine, hash, wasm)
-            .with_context(|| format!("loading plugin {name}"))?;
+    /// The component deserialized (a builtin) or compiled (or loaded from the cache), and
+    /// linked.
+    fn prepare(&self, name: &str, code: &Code) -> Result<PluginPre<State>> {
+        let component = match self.embedded(name, code) {
+            Some(component) => component,
+            None => self
+                .cache
+                .load(&self.engine, &code.hash, &code.wasm)
+                .with_context(|| format!("loading plugin {name}"))?,
+        };
         let pre = self
             .linker
             .instantiate_pre(&component)
@@ -164,6 +179,26 @@ impl Runtime {
         PluginPre::new(pre)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("plugin {name} does not export the {VERSION} contract"))
+    }
+
+    /// A builtin's code as compiled when bkt was built. `None` for a third-party plugin, or
+    /// when this engine refuses the code (built by another wasmtime or for a CPU this one is
+    /// not): the plugin is then compiled and cached like a third-party one, and `-v` says so.
+    fn embedded(&self, name: &str, code: &Code) -> Option<wasmtime::component::Component> {
+        let native = code.native?;
+        // SAFETY: the bytes are part of this binary, written by its build script with the
+        // engine configuration this runtime uses (`engine::config`); wasmtime checks the
+        // header and refuses code from another engine or for features this CPU lacks.
+        match unsafe { wasmtime::component::Component::deserialize(&self.engine, native) } {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::info!(
+                    "the builtin plugin {name} was compiled for another engine or CPU ({e:#}); \
+                     compiling it here"
+                );
+                None
+            }
+        }
     }
 
     /// Calls info() with no capabilities and a fixed context, so what a plugin declares
@@ -195,7 +230,7 @@ impl Runtime {
         let pre = plugin
             .pre
             .get_or_init(|| {
-                self.prepare(&plugin.name, &plugin.hash, &plugin.wasm)
+                self.prepare(&plugin.name, &plugin.code)
                     .map_err(|e| format!("{e:#}"))
             })
             .as_ref()

@@ -65,6 +65,7 @@ impl State {
         let grant = caps::Grant {
             caps: &self.caps,
             root: &self.root,
+            home: &self.context.home,
         };
         match grant.query(argv) {
             Ok(()) => Ok(()),

@@ -346,6 +346,8 @@ impl Guest for Dnf {
                 runs: run_shapes(),
                 reads: strings(&[REPOS_DIR]),
                 writes: strings(&["/etc/yum.repos.d/"]),
+                fetches: vec![],
+                fetch_limit: 0,
             },
         }
     }

@@ -312,7 +312,6 @@ impl Guest for Extensions {
                 ),
             ],
             capabilities: Capabilities {
-                // Fetches: the zips the manifest names, or extensions.gnome.org's builds.
                 queries: vec![
                     shape(&["gsettings", "list-recursively", SCHEMA]),
                     shape(&["rpm", "-q", "--qf", "%{VERSION}", "gnome-shell"]),
@@ -336,6 +335,13 @@ impl Guest for Extensions {
                 ],
                 reads: strings(&[live::USER_DIR, live::SYSTEM_DIR]),
                 writes: strings(&["~/.local/share/gnome-shell/extensions/"]),
+                // extensions.gnome.org's builds, and the zips a manifest names.
+                fetches: manifest::ZIP_HOSTS
+                    .iter()
+                    .map(|h| h.to_string())
+                    .chain(["file://~/".to_string()])
+                    .collect(),
+                fetch_limit: 0,
             },
         }
     }

@@ -83,6 +83,15 @@ pub fn check_uuid(uuid: &str) -> Result<(), String> {
     }
 }
 
+/// Where zips may come from (besides files in the user's home): the plugin declares these
+/// and no other, so the host fetches from nowhere else.
+pub const ZIP_HOSTS: &[&str] = &[
+    "https://extensions.gnome.org/",
+    "https://github.com/",
+    "https://gitlab.gnome.org/",
+    "https://gitlab.com/",
+];
+
 pub fn check_source(s: &Source) -> Result<(), String> {
     let s = match s {
         Source::Named(name) if name == EGO => return Ok(()),
@@ -93,10 +102,15 @@ pub fn check_source(s: &Source) -> Result<(), String> {
         }
         Source::Zip(z) => z,
     };
-    if !(s.zip.starts_with("https://") || s.zip.starts_with("file:///"))
+    let from_known_host = ZIP_HOSTS.iter().any(|h| s.zip.starts_with(h));
+    if !(from_known_host || s.zip.starts_with("file:///"))
         || s.zip.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(format!("{:?} is not an https:// or file:/// URL", s.zip));
+        return Err(format!(
+            "{:?} is not a zip bkt may fetch: it must be a file:/// URL of a file in your home, or an https URL under {}",
+            s.zip,
+            ZIP_HOSTS.join(", ")
+        ));
     }
     if s.sha256.len() != 64 || !s.sha256.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
         return Err(format!("{:?} is not a sha256 in lowercase hex", s.sha256));

@@ -116,9 +116,17 @@ fn run_shapes() -> Vec<RunShape> {
                 "{word}",
             ],
             &["flatpak", "override", flag, "--reset", "{word}"],
-            &["flatpak", "override", flag, "{value}", "{word}"],
         ] {
             shapes.push(run_shape(words, scope));
+        }
+        // One shape per override option, its value joined to it (`--env=A=b c`): a value
+        // never stands where flatpak would read it as an option of its own.
+        for name in overrides::flag_names() {
+            let option = format!("{name}={{word}}");
+            shapes.push(run_shape(
+                &["flatpak", "override", flag, &option, "{word}"],
+                scope,
+            ));
         }
     }
     shapes
@@ -165,6 +173,8 @@ impl Guest for Flatpak {
                 runs: run_shapes(),
                 reads: strings(&[live::USER_OVERRIDES, live::SYSTEM_OVERRIDES]),
                 writes: vec![],
+                fetches: vec![],
+                fetch_limit: 0,
             },
         }
     }

@@ -116,6 +116,16 @@ pub fn to_keyfile(o: &Overrides) -> String {
     text
 }
 
+/// Every flag [`to_flags`] may give, each as `--NAME` (it is passed as `--NAME=VALUE`).
+pub fn flag_names() -> Vec<&'static str> {
+    let lists = LIST_FLAGS
+        .iter()
+        .flat_map(|(on, off, _)| [*on, *off])
+        .filter(|f| !f.is_empty());
+    let buses = BUS_FLAGS.iter().map(|(flag, _, _)| *flag);
+    lists.chain(["--env"]).chain(buses).collect()
+}
+
 /// The `flatpak override` flags that set `o` on an app whose overrides were reset.
 pub fn to_flags(o: &Overrides) -> Vec<String> {
     let mut flags = Vec::new();

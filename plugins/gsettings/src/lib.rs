@@ -169,6 +169,8 @@ impl Guest for Gsettings {
                 )],
                 reads: strings(&[KEYFILE_DIR]),
                 writes: vec![],
+                fetches: vec![],
+                fetch_limit: 0,
             },
         }
     }

@@ -181,6 +181,8 @@ impl Guest for Kargs {
                 ],
                 reads: strings(&[KARGS_DIR]),
                 writes: vec![],
+                fetches: vec![],
+                fetch_limit: 0,
             },
         }
     }

@@ -27,6 +27,8 @@ impl Guest for Impostor {
                 runs: vec![],
                 reads: vec![],
                 writes: vec![],
+                fetches: vec![],
+                fetch_limit: 0,
             },
         }
     }

@@ -1,14 +1,15 @@
 //! A plugin for testing the host: its manifest says what to try, and the host must allow or
 //! refuse it. It declares the queries `echo WORD`, `sleep WORD` and `yes`, the runs `true`
-//! (as root) and `echo WORD` (as the user), reads of `/etc/probe`, and writes under
-//! `/etc/probe/`.
+//! (as root) and `echo WORD` (as the user), reads of `/etc/probe`, writes under
+//! `/etc/probe/`, and fetches of at most 1 MiB from `/etc/probe-src/` and
+//! `https://probe.invalid/`.
 
 // The entry points are exported only in the wasm build; natively (unit tests) they are unused.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 use bkt_sdk::{
-    Capabilities, EditResult, Effect, Error, Guest, Phase, Plan, PluginInfo, Run, Scope, Section,
-    WriteFile, change, manifest, problem, run_shape, shape, strings,
+    Capabilities, EditResult, Effect, Error, Fetch, Guest, Phase, Plan, PluginInfo, Run, Scope,
+    Section, WriteFile, change, manifest, problem, run_shape, shape, strings,
 };
 use serde::Deserialize;
 
@@ -60,6 +61,9 @@ struct Probe {
     /// text capture returns instead of the manifest.
     #[serde(default)]
     capture_text: Option<String>,
+    /// `fetch` effects to return: (url, sha256 or "" for none, path).
+    #[serde(default)]
+    fetches: Vec<(String, String, String)>,
     /// capture returns a JSON string this many MiB long.
     #[serde(default)]
     capture_mib: u32,
@@ -111,6 +115,8 @@ impl Guest for ProbePlugin {
                 ],
                 reads: strings(&["/etc/probe"]),
                 writes: strings(&["/etc/probe/"]),
+                fetches: strings(&["file:///etc/probe-src/", "https://probe.invalid/"]),
+                fetch_limit: 1 << 20,
             },
         }
     }
@@ -201,6 +207,18 @@ impl Guest for ProbePlugin {
                 mode: p.write_mode.unwrap_or(0o644),
             });
             changes.push(wanted(path.clone(), &format!("write {path}"), vec![effect]));
+        }
+        for (url, sha, path) in &p.fetches {
+            // What the machine shows: a file already fetched is in step.
+            if std::fs::metadata(path).is_ok() {
+                continue;
+            }
+            let effect = Effect::Fetch(Fetch {
+                url: url.clone(),
+                sha256: (!sha.is_empty()).then(|| sha.clone()),
+                path: path.clone(),
+            });
+            changes.push(wanted(path.clone(), &format!("fetch {url}"), vec![effect]));
         }
         for id in &p.extra {
             changes.push(change(

@@ -27,6 +27,8 @@ impl Guest for Squatter {
                 runs: vec![],
                 reads: vec![],
                 writes: strings(&["~/.config/"]),
+                fetches: vec![],
+                fetch_limit: 0,
             },
         }
     }

@@ -1,5 +1,7 @@
 //! Running effects: argv without a shell, privilege by scope, files through the root `Dir`.
 
+mod download;
+
 use crate::model::{Effect, Elevator, Fetch, Run, Scope, SystemRoot};
 use crate::os::atomic;
 use crate::os::identity::euid;
@@ -10,7 +12,7 @@ use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The mode a plugin's file gets: its permission bits without setuid, setgid and sticky, and
 /// without group or world write. A plugin configures files; it does not get to make a
@@ -141,7 +143,7 @@ impl Executor {
             }
             None => (self.root_dir()?, f.path.clone()),
         };
-        let bytes = download(f)?;
+        let bytes = download::fetch(f, &self.root_dir()?)?;
         let (dir, name) = crate::os::nofollow::parent_of(&base, &path, true)?
             .context("the folder was just created")?;
         atomic::write_in(&dir, &name, &bytes, atomic::Mode::Exactly(0o644))
@@ -221,82 +223,6 @@ impl Executor {
             None => anyhow::bail!("{shown} was killed by a signal"),
         }
     }
-}
-
-/// The most one fetch may bring: more than any extension or file a plugin places.
-const FETCH_CAP: u64 = 256 << 20;
-
-/// How long one fetch may take, connection and transfer together.
-const FETCH_SECONDS: &str = "300";
-
-/// Fetches `f.url` with curl (resolved like every program, in a cleared environment) straight
-/// into memory, and returns the bytes if their sha256 is the one named. Bounded in size
-/// whether or not the server says it (curl's `--max-filesize` trusts a length it is told),
-/// and in time; a `file://` source must be a regular file (a device or a FIFO would never
-/// end). Nothing is written anywhere until the bytes are checked.
-fn download(f: &Fetch) -> Result<Vec<u8>> {
-    if let Some(path) = f.url.strip_prefix("file://") {
-        regular_source(path)?;
-    }
-    let curl = resolve("curl")?;
-    let mut child = process::cleared("curl", &curl)
-        .args(["--fail", "--silent", "--show-error", "--location"])
-        .args(["--proto", "=https,file", "--max-time", FETCH_SECONDS])
-        .args(["--max-filesize", &FETCH_CAP.to_string(), "--output", "-"])
-        .arg(&f.url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot run {}", curl.display()))?;
-    let mut bytes = Vec::new();
-    let read = child.stdout.take().map(|out| {
-        std::io::Read::read_to_end(&mut std::io::Read::take(out, FETCH_CAP + 1), &mut bytes)
-    });
-    if bytes.len() as u64 > FETCH_CAP {
-        let _ = child.kill();
-        let _ = child.wait();
-        anyhow::bail!(
-            "{} is larger than {} MiB, the most bkt fetches; it was not kept",
-            printable(&f.url),
-            FETCH_CAP >> 20
-        );
-    }
-    let out = child.wait_with_output().context("waiting for curl")?;
-    if !out.status.success() || !matches!(read, Some(Ok(_))) {
-        anyhow::bail!(
-            "fetching {} failed: {}",
-            printable(&f.url),
-            printable(&failure_detail(&out.stderr, &[]))
-        );
-    }
-    let got = crate::os::hash::sha256_hex(&bytes);
-    match &f.sha256 {
-        Some(want) if *want != got => anyhow::bail!(
-            "{} has sha256 {got}, not the {} the manifest names; it was not kept",
-            printable(&f.url),
-            printable(want)
-        ),
-        _ => Ok(bytes),
-    }
-}
-
-/// A `file://` source must be a regular file: reading a device (`/dev/zero`) or a FIFO never
-/// ends. Percent-escapes are refused rather than decoded, so the file checked is the file read.
-fn regular_source(path: &str) -> Result<()> {
-    if path.contains('%') {
-        anyhow::bail!(
-            "file://{} is not fetched: bkt does not decode %-escapes in file URLs",
-            printable(path)
-        );
-    }
-    let meta = std::fs::metadata(path).with_context(|| format!("file://{}", printable(path)))?;
-    if !meta.is_file() {
-        anyhow::bail!(
-            "file://{} is not a regular file (a device, a FIFO or a folder); it is not fetched",
-            printable(path)
-        );
-    }
-    Ok(())
 }
 
 /// `program` as the file that runs: looked up by the host in the system folders.

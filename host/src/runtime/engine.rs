@@ -1,0 +1,13 @@
+//! The one wasmtime configuration. The runtime's engine and the build script, which compiles
+//! the builtin plugins ahead of time, both take it from here: an artifact loads only into an
+//! engine configured exactly like the one that compiled it.
+//!
+//! This file imports nothing from the crate: build.rs includes it by path.
+
+/// The engine settings bkt runs plugins with: epoch interruption is how a call's deadline is
+/// kept (see `limits::TICK`).
+pub fn config() -> wasmtime::Config {
+    let mut config = wasmtime::Config::new();
+    config.epoch_interruption(true);
+    config
+}

@@ -228,12 +228,32 @@ fn print_left(out: &Printer, d: &Decided) {
             ))
         );
     }
+    let users = left(SkipReason::UserAsRoot);
+    if users > 0 {
+        let who = match crate::os::identity::invoking_user() {
+            Some(user) => format!("run `bkt apply --scope user` as {user}"),
+            None => "run `bkt apply --scope user` in the user's own session".into(),
+        };
+        println!(
+            "{}",
+            out.style.dim(&format!(
+                "{} left to the user's own session: bkt does not change them as root ({who})",
+                count(users, "user setting"),
+            ))
+        );
+    }
     let extras = d
         .skipped
         .iter()
         .filter(|(s, why)| {
             s.drift != Some(Drift::Conflict)
-                && ![SkipReason::NextBoot, SkipReason::Local, SkipReason::Shared].contains(why)
+                && ![
+                    SkipReason::NextBoot,
+                    SkipReason::Local,
+                    SkipReason::Shared,
+                    SkipReason::UserAsRoot,
+                ]
+                .contains(why)
         })
         .count();
     if extras > 0 {

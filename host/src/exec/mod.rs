@@ -31,10 +31,7 @@ pub struct Executor {
 
 impl Executor {
     pub fn new(elevator: Elevator, root: &SystemRoot) -> Executor {
-        let invoked_by = std::env::var("SUDO_USER")
-            .ok()
-            .or_else(|| std::env::var("PKEXEC_UID").ok())
-            .filter(|u| !u.is_empty() && u != "root" && u != "0");
+        let invoked_by = crate::os::identity::invoking_user();
         Executor {
             elevator,
             root: root.path().to_path_buf(),
@@ -170,6 +167,7 @@ impl Executor {
     fn run_program(&self, r: &Run) -> Result<String> {
         if r.scope == Scope::User {
             self.refuse_user_scope_as_root()?;
+            refuse_without_session_bus(&r.program)?;
         }
         let program = resolve(&r.program)?;
         // The environment is the one a query of this program gets: what the host decided the
@@ -223,6 +221,20 @@ impl Executor {
             None => anyhow::bail!("{shown} was killed by a signal"),
         }
     }
+}
+
+/// A user setting written through dconf with no session bus to reach it would be lost while
+/// its program exits 0: refused before anything runs, with what to do instead.
+fn refuse_without_session_bus(program: &str) -> Result<()> {
+    if crate::os::session_bus::missing_for(program, |v| std::env::var_os(v)) {
+        anyhow::bail!(
+            "not run: there is no session bus here, so dconf cannot store user settings ({} \
+             would exit 0 and change nothing); run bkt inside the desktop session, or as \
+             `dbus-run-session bkt ...`",
+            printable(program)
+        );
+    }
+    Ok(())
 }
 
 /// `program` as the file that runs: looked up by the host in the system folders.

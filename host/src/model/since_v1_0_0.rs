@@ -206,7 +206,9 @@ impl From<wit::PlanResult> for own::Plan {
 impl From<wit::Section> for own::Section {
     fn from(s: wit::Section) -> Self {
         own::Section {
-            name: s.name,
+            // The name is shown (and must match a declared, escaped one); the lines go to
+            // the Containerfile and are checked there.
+            name: text(s.name),
             lines: s.lines,
         }
     }
@@ -318,5 +320,120 @@ mod tests {
         assert_eq!(e.to_string(), "bad\\e[1A");
         let long = CallError::from(wit::Error::Failed("x".repeat(1 << 20)));
         assert!(long.to_string().len() < MESSAGE_CHARS + 8);
+    }
+
+    /// Text meant to take over a terminal or forge a line of bkt's output.
+    const HOSTILE: &str = "a\x1b]0;x\x07\r\n# === END SYSTEM_PACKAGES ===\u{9b}2J\x1b[1A";
+
+    /// Whether the Debug form of a value holds a control character (Debug writes one as
+    /// `\u{..}`, `\r`, `\n`, `\t` or `\0`; a backslash of the text itself as `\\`).
+    fn holds_control(debug: &str) -> bool {
+        let mut chars = debug.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('u' | 'r' | 'n' | 't' | '0') => return true,
+                    _ => continue,
+                }
+            }
+        }
+        false
+    }
+
+    /// Every text of every result a plugin returns, through the one conversion: each field
+    /// but effects, manifests and Containerfile lines (data, quoted or checked where used)
+    /// comes out printable. A new result type or error variant joins this sweep.
+    #[test]
+    fn every_text_a_plugin_returns_is_made_printable() {
+        let h = || HOSTILE.to_string();
+        let change = || wit::Change {
+            id: h(),
+            kind: wit::ChangeKind::Differs,
+            summary: h(),
+            effects: vec![],
+            wanted: Some(h()),
+            live: Some(h()),
+            live_is_default: false,
+            scope: wit::Scope::User,
+            next_boot: false,
+        };
+        let plan = own::Plan::from(wit::PlanResult {
+            items: 1,
+            changes: vec![change()],
+            agreed: vec![wit::Agreed {
+                id: h(),
+                value: h(),
+                scope: wit::Scope::User,
+            }],
+            problems: vec![wit::Problem {
+                id: h(),
+                message: h(),
+                severity: wit::Severity::Warning,
+            }],
+        });
+        let info = own::PluginInfo::from(wit::PluginInfo {
+            id: h(),
+            command: h(),
+            summary: h(),
+            version: h(),
+            manifest: h(),
+            sections: vec![h()],
+            phase: wit::Phase::Packages,
+            verbs: vec![wit::Verb {
+                name: h(),
+                usage: h(),
+                summary: h(),
+                edits: true,
+            }],
+            capabilities: wit::Capabilities {
+                queries: vec![],
+                runs: vec![],
+                reads: vec![h()],
+                writes: vec![h()],
+                fetches: vec![h()],
+                fetch_limit: 0,
+            },
+        });
+        let section = own::Section::from(wit::Section {
+            name: h(),
+            lines: vec![],
+        });
+        let edit = own::EditResult::from(wit::EditResult {
+            manifest: None,
+            output: vec![h()],
+            changes: vec![change()],
+        });
+        let errors: Vec<CallError> = [
+            wit::Error::InvalidManifest(wit::InvalidManifest {
+                field: h(),
+                message: h(),
+                line: 1,
+                column: 1,
+            }),
+            wit::Error::Unavailable(h()),
+            wit::Error::Failed(h()),
+        ]
+        .into_iter()
+        .inspect(|e| match e {
+            // Exhaustive: a new error variant must be added to the list above.
+            wit::Error::InvalidManifest(_) | wit::Error::Unavailable(_) | wit::Error::Failed(_) => {
+            }
+        })
+        .map(CallError::from)
+        .collect();
+        for shown in [
+            format!("{plan:?}"),
+            format!("{info:?}"),
+            format!("{section:?}"),
+            format!("{edit:?}"),
+            format!("{errors:?}"),
+        ] {
+            assert!(!holds_control(&shown), "{shown}");
+        }
+        for e in &errors {
+            let text = format!("{e} {}", e.describe("manifests/x.json"));
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+        }
+        assert!(holds_control(&format!("{:?}", HOSTILE)));
     }
 }

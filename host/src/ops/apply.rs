@@ -11,7 +11,7 @@ use super::verify::verify;
 use crate::app::App;
 use crate::boot::Failure;
 use crate::exec::Executor;
-use crate::model::{CallError, Effect, ScopeFilter};
+use crate::model::{CallError, Effect, Scope, ScopeFilter};
 use crate::os::text::count;
 use crate::plan::{self, PluginPlan};
 use crate::sync::{ApplyDecision, Drift, Records, apply_decision};
@@ -44,6 +44,8 @@ pub enum SkipReason {
     Shared,
     /// Only on this machine (extra), without `--prune`.
     OnlyHere,
+    /// A user's setting, and bkt runs as root: left to the user's own session.
+    UserAsRoot,
 }
 
 impl SkipReason {
@@ -55,6 +57,9 @@ impl SkipReason {
             SkipReason::NextBoot => "takes effect when the next image boots",
             SkipReason::Shared => "shares a write with a change left alone",
             SkipReason::OnlyHere => "only on this machine",
+            SkipReason::UserAsRoot => {
+                "a user setting: left to the user's own session, not changed as root"
+            }
         }
     }
 }
@@ -293,6 +298,7 @@ fn decide<'a>(app: &App, plans: &'a [PluginPlan], records: &Records, args: &Args
         ask: vec![],
         skipped: vec![],
     };
+    let as_root = crate::os::identity::euid() == 0;
     for (p, drifts) in plans
         .iter()
         .zip(drift::all(plans, records, &app.root, &app.dirs))
@@ -317,6 +323,12 @@ fn decide<'a>(app: &App, plans: &'a [PluginPlan], records: &Records, args: &Args
                 continue;
             }
             if step.effects.is_empty() {
+                continue;
+            }
+            // Never planned as if it would run: as root, user settings land in root's home
+            // (or make root-owned files in a user's), so they are skipped, not failed.
+            if as_root && step.effects.iter().any(|e| e.scope() == Scope::User) {
+                d.skipped.push((step, SkipReason::UserAsRoot));
                 continue;
             }
             match apply_decision(drift, change, args.prune, args.overwrite) {

@@ -17,6 +17,14 @@ super::reason!(
 );
 
 /// The effective user id bkt runs as.
+/// The user bkt runs as root on behalf of (sudo, pkexec), when it does.
+pub fn invoking_user() -> Option<String> {
+    std::env::var("SUDO_USER")
+        .ok()
+        .or_else(|| std::env::var("PKEXEC_UID").ok())
+        .filter(|u| !u.is_empty() && u != "root" && u != "0")
+}
+
 pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }

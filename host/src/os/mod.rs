@@ -31,5 +31,6 @@ pub mod nofollow;
 pub mod parallel;
 pub mod paths;
 pub mod process;
+pub mod session_bus;
 pub mod text;
 pub mod time;

@@ -274,3 +274,19 @@ fn no_rpm_database_means_unavailable_not_an_error() {
         "{dnf}"
     );
 }
+
+/// A failure that is the same for every item (no repository to install from) is said once:
+/// the batch's failure, then each retried item as "failed, as above".
+#[test]
+fn the_same_failure_is_said_once() {
+    let (w, root) = world(r#"{"packages": ["alpha", "delta", "gamma"]}"#, &["alpha"]);
+    std::fs::remove_file(std::path::Path::new(&root).join("etc/yum.repos.d/local.repo")).unwrap();
+    let out = w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"]);
+    out.assert_code(1);
+    out.assert_stdout_has("one at a time");
+    let stdout = out.stdout();
+    let said = stdout.matches("no enabled repositories").count();
+    assert_eq!(said, 1, "{stdout}");
+    assert_eq!(stdout.matches("failed, as above").count(), 2, "{stdout}");
+    out.assert_stdout_has("2 failed");
+}

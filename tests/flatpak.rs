@@ -636,6 +636,20 @@ fn adding_an_app_the_remote_lacks_leaves_the_manifest_as_it_was() {
     assert_eq!(w.manifest(FILE), before, "byte for byte");
     assert_eq!(w.installed_ids(), ids(&[1]));
     assert_in_step(&w);
+    // The report for scripts says what is true after the rollback: nothing stayed written.
+    let out = w.bkt(&[
+        "flatpak",
+        "add",
+        "org.bkt.Nope",
+        "--remote",
+        REMOTE,
+        "--user",
+        "--format",
+        "json",
+    ]);
+    out.assert_code(1);
+    assert_eq!(out.json()["written"], false, "{}", out.stdout());
+    assert_eq!(w.manifest(FILE), before);
 }
 
 #[test]

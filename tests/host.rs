@@ -348,3 +348,17 @@ fn only_files_in_plugin_folders_can_be_trusted() {
     out.assert_stderr_has("is not in a plugin folder");
     out.assert_stderr_has(&w.path("data/bkt/plugins").display().to_string());
 }
+
+/// With `-v`, what a running program writes is shown under its step as it comes; without it,
+/// and in JSON, it is not.
+#[test]
+fn a_running_program_s_output_is_streamed_with_verbose() {
+    let (w, _) = probe_in(
+        World::unprivileged(),
+        r#"{"effects": [["echo", "from-the-tool"]]}"#,
+    );
+    let out = w.bkt(&["apply", "--yes", "-s", "probe", "-v"]);
+    out.assert_stderr_has("│ from-the-tool");
+    let quiet = w.bkt(&["apply", "--yes", "-s", "probe", "--format", "json"]);
+    assert!(!quiet.all().contains("│ from-the-tool"), "{}", quiet.all());
+}

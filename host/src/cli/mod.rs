@@ -188,7 +188,7 @@ pub fn main() -> Exit {
         clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());
         return Exit::Ok;
     }
-    let out = Printer::new(cli.format);
+    let out = Printer::new(cli.format, cli.verbose);
     match dispatch(cli, &out) {
         Ok(exit) => exit,
         Err(e) => {

@@ -20,13 +20,52 @@ pub enum Format {
 pub struct Printer {
     pub format: Format,
     pub style: Style,
+    /// Whether a running step's line is kept live (rewritten with its program's latest
+    /// output): on a terminal, for people, when `-v` is not already printing that output.
+    live: bool,
 }
 
+/// The running step's line as first printed, and when it started: the live line rewrites it.
+static RUNNING: std::sync::Mutex<Option<(String, std::time::Instant)>> =
+    std::sync::Mutex::new(None);
+
 impl Printer {
-    pub fn new(format: Format) -> Printer {
+    pub fn new(format: Format, verbose: u8) -> Printer {
         Printer {
             format,
             style: Style::detect(),
+            live: format == Format::Human && verbose == 0 && std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// Rewrites the running step's line with how long it has run and `latest`, its program's
+    /// last line, cut to fit: replaced in place, never scrolled.
+    fn live_line(&self, latest: &str) {
+        let Ok(running) = RUNNING.lock() else { return };
+        let Some((line, started)) = running.as_ref() else {
+            return;
+        };
+        let latest = crate::os::text::printable(latest.trim());
+        let elapsed = started.elapsed().as_secs();
+        let room = 100usize.saturating_sub(line.chars().count() + 8);
+        let latest: String = latest.chars().take(room).collect();
+        print!(
+            "\r\x1b[2K{line}{} {}",
+            self.style.dim(&format!("{elapsed}s")),
+            self.style.dim(&latest)
+        );
+        let _ = std::io::stdout().flush();
+    }
+
+    /// Ends the running step's line: back to its start, for its outcome.
+    fn end_live(&self) {
+        let Ok(mut running) = RUNNING.lock() else {
+            return;
+        };
+        if let Some((line, _)) = running.take()
+            && self.live
+        {
+            print!("\r\x1b[2K{line}");
         }
     }
 
@@ -103,15 +142,37 @@ impl Ui for Printer {
                 plugin,
                 ids,
             } => {
-                print!("[{place}/{total}] {plugin} {} … ", ids.join(", "));
+                let line = format!("[{place}/{total}] {plugin} {} … ", ids.join(", "));
+                print!("{line}");
                 let _ = std::io::stdout().flush();
+                if let Ok(mut running) = RUNNING.lock() {
+                    *running = Some((line, std::time::Instant::now()));
+                }
             }
-            Progress::Done(Ok(_)) => println!("{}", self.style.green("ok")),
-            Progress::Done(Err(e)) => println!("{}", self.style.red(&format!("failed: {e}"))),
-            Progress::BatchFailed(e) => println!(
-                "{}",
-                self.style.yellow(&format!("failed ({e}); one at a time:"))
-            ),
+            Progress::Output(latest) => {
+                if self.live {
+                    self.live_line(latest);
+                }
+            }
+            Progress::Done(Ok(_)) => {
+                self.end_live();
+                println!("{}", self.style.green("ok"))
+            }
+            Progress::Done(Err(e)) => {
+                self.end_live();
+                println!("{}", self.style.red(&format!("failed: {e}")))
+            }
+            Progress::FailedAgain => {
+                self.end_live();
+                println!("{}", self.style.red("failed, as above"))
+            }
+            Progress::BatchFailed(e) => {
+                self.end_live();
+                println!(
+                    "{}",
+                    self.style.yellow(&format!("failed ({e}); one at a time:"))
+                )
+            }
         }
     }
 

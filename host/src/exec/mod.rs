@@ -1,6 +1,7 @@
 //! Running effects: argv without a shell, privilege by scope, files through the root `Dir`.
 
 mod download;
+mod stream;
 
 use crate::model::{Effect, Elevator, Fetch, Run, Scope, SystemRoot};
 use crate::os::atomic;
@@ -70,10 +71,11 @@ impl Executor {
 
     /// Runs one effect. `Ok` holds what its program said on stderr although it succeeded
     /// (empty for file effects): some tools warn there and change nothing (dconf without a
-    /// session bus), and the verification that follows quotes it.
-    pub fn run(&self, effect: &Effect) -> Result<String> {
+    /// session bus), and the verification that follows quotes it. `output` is handed each
+    /// line a program writes, as it writes it.
+    pub fn run(&self, effect: &Effect, output: &dyn Fn(&str)) -> Result<String> {
         let (path, result) = match effect {
-            Effect::Run(r) => return self.run_program(r),
+            Effect::Run(r) => return self.run_program(r, output),
             Effect::WriteFile(w) => (&w.path, self.write_file(w)),
             Effect::RemoveFile(path) => (path, self.remove_file(path)),
             Effect::Fetch(f) => (&f.path, self.fetch(f)),
@@ -164,7 +166,7 @@ impl Executor {
         }
     }
 
-    fn run_program(&self, r: &Run) -> Result<String> {
+    fn run_program(&self, r: &Run, output: &dyn Fn(&str)) -> Result<String> {
         if r.scope == Scope::User {
             self.refuse_user_scope_as_root()?;
             refuse_without_session_bus(&r.program)?;
@@ -201,9 +203,11 @@ impl Executor {
             .collect();
         tracing::debug!(target: "bkt::exec", "run: {}", printable(&words.join(" ")));
         tracing::debug!(target: "bkt::exec", "  {} is {}", printable(&r.program), program.display());
-        let out = cmd
-            .output()
-            .with_context(|| format!("cannot run {}", program.display()))?;
+        let out = stream::run(cmd.stdin(std::process::Stdio::null()), &|line| {
+            tracing::info!(target: "bkt::exec", "  │ {}", printable(line));
+            output(line);
+        })
+        .with_context(|| format!("cannot run {}", program.display()))?;
         if out.status.success() {
             return Ok(printable(&failure_detail(&out.stderr, &[])).into_owned());
         }

@@ -22,6 +22,10 @@ pub struct Step<'a> {
 pub fn execute(ui: &dyn Ui, exec: &Executor, steps: &[Step]) -> Vec<Outcome> {
     let total = steps.len();
     let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut shown = Shown {
+        ui,
+        last_failure: None,
+    };
     // Effects that already ran successfully: several changes may share one (a key written
     // once with the whole new list), and it runs once.
     let mut done: Vec<String> = Vec::new();
@@ -31,13 +35,13 @@ pub fn execute(ui: &dyn Ui, exec: &Executor, steps: &[Step]) -> Vec<Outcome> {
         let group = &steps[i..end];
         if end > i + 1 {
             announce(ui, &format!("{}-{end}", i + 1), total, group);
-            match exec.run(&merge(group)) {
+            match exec.run(&merge(group), &|line| ui.progress(Progress::Output(line))) {
                 Ok(said) => {
-                    ui.progress(Progress::Done(&Ok(said.clone())));
+                    shown.show(&Ok(said.clone()));
                     outcomes.extend(group.iter().map(|_| Ok(said.clone())));
                 }
                 Err(e) => {
-                    ui.progress(Progress::BatchFailed(&format!("{e:#}")));
+                    shown.batch_failed(format!("{e:#}"));
                     for (k, step) in group.iter().enumerate() {
                         announce(
                             ui,
@@ -45,21 +49,47 @@ pub fn execute(ui: &dyn Ui, exec: &Executor, steps: &[Step]) -> Vec<Outcome> {
                             total,
                             std::slice::from_ref(step),
                         );
-                        let outcome = run_step(exec, step, &mut done);
-                        ui.progress(Progress::Done(&outcome));
+                        let outcome = run_step(ui, exec, step, &mut done);
+                        shown.show(&outcome);
                         outcomes.push(outcome);
                     }
                 }
             }
         } else {
             announce(ui, &(i + 1).to_string(), total, group);
-            let outcome = run_step(exec, &group[0], &mut done);
-            ui.progress(Progress::Done(&outcome));
+            let outcome = run_step(ui, exec, &group[0], &mut done);
+            shown.show(&outcome);
             outcomes.push(outcome);
         }
         i = end;
     }
     outcomes
+}
+
+/// Progress as shown: a failure in the same words as the one just shown is said once.
+struct Shown<'a> {
+    ui: &'a dyn Ui,
+    last_failure: Option<String>,
+}
+
+impl Shown<'_> {
+    fn show(&mut self, outcome: &Outcome) {
+        match outcome {
+            Err(why) if self.last_failure.as_deref() == Some(why.0.as_str()) => {
+                self.ui.progress(Progress::FailedAgain)
+            }
+            Err(why) => {
+                self.last_failure = Some(why.0.clone());
+                self.ui.progress(Progress::Done(outcome));
+            }
+            Ok(_) => self.ui.progress(Progress::Done(outcome)),
+        }
+    }
+
+    fn batch_failed(&mut self, why: String) {
+        self.ui.progress(Progress::BatchFailed(&why));
+        self.last_failure = Some(why);
+    }
 }
 
 /// What makes two effects the same one: every field, so two changes that share an effect
@@ -77,14 +107,16 @@ pub fn effect_key(effect: &Effect) -> String {
     }
 }
 
-fn run_step(exec: &Executor, step: &Step, done: &mut Vec<String>) -> Outcome {
+fn run_step(ui: &dyn Ui, exec: &Executor, step: &Step, done: &mut Vec<String>) -> Outcome {
     let mut said = Vec::new();
     for effect in &step.effects {
         let key = effect_key(effect);
         if done.contains(&key) {
             continue;
         }
-        let words = exec.run(effect).map_err(|e| Failed(format!("{e:#}")))?;
+        let words = exec
+            .run(effect, &|line| ui.progress(Progress::Output(line)))
+            .map_err(|e| Failed(format!("{e:#}")))?;
         if !words.is_empty() {
             said.push(words);
         }

@@ -21,8 +21,13 @@ pub enum Progress<'a> {
         ids: &'a [&'a str],
     },
     Done(&'a Outcome),
+    /// A step failed with the same words as the failure shown just before it (a systemic
+    /// failure, such as a missing elevator, repeats for every step): said once.
+    FailedAgain,
     /// A batch failed; its steps are run one by one next.
     BatchFailed(&'a str),
+    /// A line the running step's program wrote.
+    Output(&'a str),
 }
 
 /// How a line a command says reads: the printer picks colours from it.

@@ -230,6 +230,8 @@ fn write_and_apply(
     if failed > 0 {
         if !e.files.is_empty() {
             restore(repo, &e.files)?;
+            // What the report says is what is true now: nothing of it stayed written.
+            done.files.written = false;
             done.note(
                 ui,
                 format!(

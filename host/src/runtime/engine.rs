@@ -9,5 +9,9 @@
 pub fn config() -> wasmtime::Config {
     let mut config = wasmtime::Config::new();
     config.epoch_interruption(true);
+    // Copy-on-write memory images live in a memfd made when code is deserialized from bytes
+    // (the builtins'): it fails under a file-size limit (`ulimit -f`), and the plugins'
+    // memories are small enough to copy at instantiation.
+    config.memory_init_cow(false);
     config
 }

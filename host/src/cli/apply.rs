@@ -209,10 +209,20 @@ fn print_left(out: &Printer, d: &Decided) {
     let left = |why: SkipReason| d.skipped.iter().filter(|(_, w)| *w == why).count();
     let waiting = left(SkipReason::NextBoot);
     if waiting > 0 {
+        // `apply --now` is named only where it would act (an ostree system can set them).
+        let settable = d
+            .skipped
+            .iter()
+            .any(|(s, w)| *w == SkipReason::NextBoot && !s.effects.is_empty());
+        let now = if settable {
+            " (`bkt apply --now` also sets them on this deployment; they still need a reboot)"
+        } else {
+            ""
+        };
         println!(
             "{}",
             out.style.dim(&format!(
-                "{} {} when the next image boots (`bkt apply --now` also sets them on this deployment; they still need a reboot)",
+                "{} {} when the next image boots{now}",
                 count(waiting, "change"),
                 takes_effect(waiting)
             ))

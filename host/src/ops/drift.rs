@@ -42,6 +42,8 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
     let mut conflicts = 0;
     let mut prune = 0;
     let mut next_boot = 0;
+    // Of those, the ones `apply --now` can also set on this deployment (an ostree system).
+    let mut settable_now = 0;
     let mut local = 0;
     for (change, drift) in drifts {
         if *drift == Drift::Local {
@@ -50,6 +52,7 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         }
         if change.next_boot {
             next_boot += 1;
+            settable_now += usize::from(!change.effects.is_empty());
             continue;
         }
         let takes = sync::capture_takes(*drift, change, false);
@@ -89,8 +92,14 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         ));
     }
     if next_boot > 0 {
+        // `apply --now` is named only where it would act.
+        let now = if settable_now > 0 {
+            format!("; bkt apply --now -s {id} also sets them on this deployment")
+        } else {
+            String::new()
+        };
         steps.push(format!(
-            "{} {} when the next image boots; bkt apply --now -s {id} also sets them on this deployment",
+            "{} {} when the next image boots{now}",
             count(next_boot, "change"),
             takes_effect(next_boot)
         ));
@@ -102,4 +111,35 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         ));
     }
     steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ChangeKind, Effect, Scope};
+
+    fn karg(effects: Vec<Effect>) -> Change {
+        Change {
+            id: "quiet".into(),
+            kind: ChangeKind::Missing,
+            summary: String::new(),
+            effects,
+            wanted: Some("present".into()),
+            live: None,
+            live_is_default: false,
+            scope: Scope::System,
+            next_boot: true,
+        }
+    }
+
+    /// `apply --now` is offered only for changes it can set on this deployment.
+    #[test]
+    fn apply_now_is_named_only_where_it_acts() {
+        let unsettable = karg(vec![]);
+        let steps = next_steps("kargs", &[(&unsettable, Drift::ManifestChanged)]);
+        assert_eq!(steps, ["1 change takes effect when the next image boots"]);
+        let settable = karg(vec![Effect::RemoveFile("/x".into())]);
+        let steps = next_steps("kargs", &[(&settable, Drift::ManifestChanged)]);
+        assert!(steps[0].contains("bkt apply --now -s kargs"), "{steps:?}");
+    }
 }

@@ -122,3 +122,59 @@ fn counts_read_as_words() {
     let out = w.bkt(&["apply", "--yes"]);
     out.assert_stdout_has("Applied 1 of 1 change\n");
 }
+
+/// The config file names the repository when bkt runs outside it, and a field it does not
+/// know is named with the file.
+#[test]
+fn the_config_file_names_the_repository() {
+    let w = World::with_schema();
+    w.write_manifest("gsettings.json", SETTINGS);
+    w.write_containerfile("FROM x\n");
+    let dir = w.path("home/.config/bkt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.json");
+    let exe = w.bkt_exe();
+    let from_elsewhere = || {
+        w.tool(
+            "sh",
+            &["-c", "cd / && exec \"$0\" status --format json", exe.to_str().unwrap()],
+        )
+    };
+    std::fs::write(
+        &config,
+        serde_json::json!({ "repo": w.repo() }).to_string(),
+    )
+    .unwrap();
+    let out = from_elsewhere();
+    out.assert_code(1);
+    assert_eq!(out.json()["plugins"][0]["id"], "gsettings", "{}", out.stdout());
+
+    std::fs::write(&config, r#"{"repo_path": "/x"}"#).unwrap();
+    let out = from_elsewhere();
+    out.assert_code(2);
+    out.assert_stderr_has("config.json");
+    out.assert_stderr_has("repo_path");
+}
+
+/// The completions the README installs load in the shells they are for.
+#[test]
+fn completions_load_in_their_shell() {
+    let w = World::new();
+    let exe = w.bkt_exe();
+    let bash = w.tool(
+        "bash",
+        &[
+            "-c",
+            "source <(\"$0\" completions bash) && complete -p bkt",
+            exe.to_str().unwrap(),
+        ],
+    );
+    assert!(bash.ok(), "{}", bash.all());
+    bash.assert_stdout_has("bkt");
+    let zsh = w.bkt(&["completions", "zsh"]);
+    zsh.assert_code(0);
+    zsh.assert_stdout_has("#compdef bkt");
+    let fish = w.bkt(&["completions", "fish"]);
+    fish.assert_code(0);
+    fish.assert_stdout_has("complete -c bkt");
+}

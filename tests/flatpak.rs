@@ -842,3 +842,27 @@ fn capture_takes_a_remote_added_by_hand_with_the_app_installed_from_it() {
     );
     assert_in_step(&w);
 }
+
+/// `--local` installs on this machine only: the manifest stays as it was, and the app is a
+/// known local change, not drift.
+#[test]
+fn a_local_add_changes_this_machine_only() {
+    let w = world(json!([]));
+    let before = w.manifest(FILE);
+    let out = w.bkt(&[
+        "flatpak",
+        "add",
+        &app(1),
+        "--remote",
+        REMOTE,
+        "--user",
+        "--local",
+    ]);
+    out.assert_code(0);
+    out.assert_stdout_has("Changed this machine only");
+    assert_eq!(w.manifest(FILE), before, "byte for byte");
+    assert_eq!(w.installed_ids(), ids(&[1]));
+    let (code, plugin) = status(&w);
+    assert_eq!(code, 0, "a local change is not drift: {plugin:#}");
+    assert_eq!(change(&plugin, &app(1))["side"], "local", "{plugin:#}");
+}

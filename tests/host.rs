@@ -315,6 +315,11 @@ fn scope_filter_and_confirmation() {
         out.assert_stdout_has("1 user setting left to the user's own session");
         out.assert_stdout_has("in the user's own session");
         assert!(!out.all().contains("echo user … "), "{}", out.all());
+        // Status offers apply only for what apply would do as root.
+        let status = w.bkt(&["status", "-s", "probe", "--format", "json"]);
+        let next = status.json()["plugins"][0]["next"].to_string();
+        assert!(next.contains("applies 1 change"), "{next}");
+        assert!(next.contains("1 user setting left to the user's own session"), "{next}");
     }
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "system"]);
     out.assert_code(1);

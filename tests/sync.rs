@@ -377,21 +377,45 @@ mod packages {
     fn edits_killed_at_any_instant_leave_the_pair_in_step() {
         let (w, _root) = world(r#"{"packages": []}"#, &[]);
         w.bkt(&["containerfile", "sync"]).assert_code(0);
+        // How long an edit takes here, uninterrupted: the kills are spread over all of it
+        // (and a little past), so some land before the write, some during, some after.
+        let mut took: Vec<u128> = (0..3)
+            .map(|k| {
+                let started = std::time::Instant::now();
+                w.bkt(&["dnf", "install", &format!("warm{k}"), "--no-apply"])
+                    .assert_code(0);
+                started.elapsed().as_micros()
+            })
+            .collect();
+        took.sort();
+        let span = (took[1] * 13 / 10).max(1) as u64;
         let mut seed = 0x2545_f491_u32;
+        let (mut before, mut after) = (0, 0);
         for i in 0..40 {
             seed ^= seed << 13;
             seed ^= seed >> 17;
             seed ^= seed << 5;
             let name = format!("p{i}");
             let mut child = w.spawn_bkt(&["dnf", "install", &name, "--no-apply"]);
-            std::thread::sleep(std::time::Duration::from_micros(u64::from(seed % 60_000)));
+            std::thread::sleep(std::time::Duration::from_micros(u64::from(seed) % span));
             let _ = child.kill();
             let _ = child.wait();
             let check = w.bkt(&["containerfile", "check"]);
             assert_eq!(check.code(), 0, "after kill {i}: {}", check.all());
-            serde_json::from_str::<serde_json::Value>(&w.manifest("system-packages.json"))
-                .expect("the manifest is whole");
+            let manifest = w.manifest("system-packages.json");
+            serde_json::from_str::<serde_json::Value>(&manifest).expect("the manifest is whole");
+            if manifest.contains(&format!("\"{name}\"")) {
+                after += 1;
+            } else {
+                before += 1;
+            }
         }
+        // Kills that all landed before the first write would pass whatever the writes do.
+        assert!(
+            before > 0 && after > 0,
+            "the kills did not straddle the write: {before} before it, {after} after (an edit takes {} µs)",
+            took[1]
+        );
         w.bkt(&["dnf", "install", "last", "--no-apply"])
             .assert_code(0);
         let leftovers: Vec<String> = ["", "manifests"]

@@ -37,6 +37,9 @@ pub fn change_json(change: &Change, drift: Drift) -> serde_json::Value {
 /// The commands that resolve a plugin's drift, each taking only what it should: `apply` the
 /// manifest's changes, `capture` the machine's, and for conflicts both, with the side named.
 pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
+    // As root, user settings are not changed (see apply): no command of this run acts on them.
+    let as_root = crate::os::identity::euid() == 0;
+    let mut users = 0;
     let mut apply = 0;
     let mut capture = 0;
     let mut conflicts = 0;
@@ -48,6 +51,10 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
     for (change, drift) in drifts {
         if *drift == Drift::Local {
             local += 1;
+            continue;
+        }
+        if as_root && change.scope == crate::model::Scope::User {
+            users += 1;
             continue;
         }
         if change.next_boot {
@@ -108,6 +115,12 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         steps.push(format!(
             "bkt apply --prune -s {id} removes {} only this machine has",
             count(prune, "item")
+        ));
+    }
+    if users > 0 {
+        steps.push(format!(
+            "{} left to the user's own session: bkt does not change them as root (run bkt there)",
+            count(users, "user setting")
         ));
     }
     steps

@@ -308,23 +308,25 @@ mod tests {
 
     #[test]
     fn a_query_past_its_deadline_is_killed_with_its_children() {
-        let started = Instant::now();
         // sh starts a sleeping child that would keep the pipe open after sh is killed.
         let e = run(
             "t",
-            &argv(&["sh", "-c", "sleep 30 & sleep 30"]),
+            &argv(&["sh", "-c", "sleep 31.7 & sleep 31.7"]),
             &bounds(0.3, OUTPUT_CAP),
         )
         .unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5));
         assert!(matches!(e, QueryError::Failed(m) if m.contains("did not finish within")));
+        // The whole group was killed: no child is left holding the pipe.
+        let left = std::process::Command::new("pgrep")
+            .args(["-f", "^sleep 31.7$"])
+            .output()
+            .unwrap();
+        assert!(left.stdout.is_empty(), "a child of the query is still running");
     }
 
     #[test]
     fn output_past_the_cap_is_not_kept() {
-        let started = Instant::now();
         let e = run("t", &argv(&["yes"]), &bounds(20.0, 4 << 20)).unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(10));
         assert!(
             matches!(&e, QueryError::Failed(m) if m.contains("printed more than 4 MiB")),
             "{e:?}"

@@ -3,6 +3,7 @@
 //!
 //! A plugin implements [`Guest`] and registers it with `bkt_sdk::export!(MyPlugin);`.
 
+pub mod edit;
 pub mod manifest;
 
 wit_bindgen::generate!({

@@ -43,6 +43,24 @@ pub fn is_plain_word(word: &str, extra: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
 }
 
+/// The manifest text for `value`: `old` (the text the plugin read) edited only where it
+/// differs, keeping every other byte (see [`crate::edit`]); without an old text, a fresh
+/// rendering as [`render`] makes it.
+pub fn write<T: Serialize>(old: Option<&str>, value: &T) -> String {
+    match (old, serde_json::to_value(value)) {
+        (Some(old), Ok(new)) => crate::edit::update(Some(old), &new),
+        _ => render(value),
+    }
+}
+
+/// The `$schema` a manifest bkt creates starts with: its schema in the repository's
+/// `schemas/` folder, relative to `manifests/` (`system-packages.json` →
+/// `../schemas/system-packages.schema.json`), which editors resolve without a network.
+pub fn schema_ref(manifest_file: &str) -> String {
+    let stem = manifest_file.strip_suffix(".json").unwrap_or(manifest_file);
+    format!("../schemas/{stem}.schema.json")
+}
+
 /// Serializes a manifest the way bkt always writes them: two-space indent, final newline.
 /// Writing the same value twice gives the same bytes, so diffs stay small.
 pub fn render<T: Serialize>(value: &T) -> String {

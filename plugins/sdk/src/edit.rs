@@ -165,10 +165,11 @@ fn edit_array(array: &CstArray, new: &[Value]) {
                 if let Some(node) = array.elements().into_iter().nth(at) {
                     let spaced = opens_with_space(array);
                     node.remove();
-                    if !spaced && opens_with_space(array) {
-                        if let Some(space) = array.children().into_iter().nth(1) {
-                            space.remove();
-                        }
+                    if !spaced
+                        && opens_with_space(array)
+                        && let Some(space) = array.children().into_iter().nth(1)
+                    {
+                        space.remove();
                     }
                 }
             }

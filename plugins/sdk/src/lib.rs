@@ -5,6 +5,8 @@
 
 pub mod edit;
 pub mod manifest;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod schema_file;
 
 wit_bindgen::generate!({
     world: "plugin",

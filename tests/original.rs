@@ -1,0 +1,157 @@
+//! The original bkt's repository (wycats/bootc) loads: every manifest format it wrote, one
+//! fixture per variant under tests/fixtures/original/, read by every command and written back
+//! with only the entries a command changed.
+
+mod common;
+use common::World;
+
+/// A fixture's text.
+fn fixture(rel: &str) -> String {
+    let path = format!(
+        "{}/../tests/fixtures/original/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Every fixture file of one manifest, with its name.
+fn fixtures(folder: &str) -> Vec<(String, String)> {
+    let dir = format!(
+        "{}/../tests/fixtures/original/{folder}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| (n.clone(), fixture(&format!("{folder}/{n}"))))
+        .collect()
+}
+
+/// The commands that read a manifest, none of which may refuse it or change it.
+fn reads_everywhere(w: &World, subsystem: &str, extra: &[&str], manifest: &str, name: &str) {
+    let before = w.manifest(manifest);
+    for args in [
+        &["status", "-s", subsystem][..],
+        &["apply", "--dry-run", "-s", subsystem],
+        &["containerfile", "check"],
+    ] {
+        let args: Vec<&str> = args.iter().chain(extra).copied().collect();
+        let out = w.bkt(&args);
+        assert!(
+            out.code() == 0 || out.code() == 1,
+            "{name}: bkt {args:?} refused it:\n{}",
+            out.all()
+        );
+    }
+    assert_eq!(w.manifest(manifest), before, "{name}: a read changed it");
+}
+
+mod dnf {
+    use super::*;
+    use common::dnf_world;
+
+    const FILE: &str = "system-packages.json";
+
+    #[test]
+    fn every_form_loads_and_capture_with_nothing_to_take_changes_no_byte() {
+        for (name, text) in fixtures("system-packages") {
+            let (w, root) = dnf_world(&text, &["alpha", "gamma"]);
+            let root_args = ["--root", root.as_str()];
+            reads_everywhere(&w, "dnf", &root_args, FILE, &name);
+            // The COPR repositories it enables, written into the root.
+            let out = w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"]);
+            out.assert_code(0);
+            let out = w.bkt(&["capture", "--root", &root, "-s", "dnf"]);
+            out.assert_code(0);
+            assert_eq!(w.manifest(FILE), text, "{name}: capture changed bytes");
+            w.bkt(&["containerfile", "sync"]).assert_code(0);
+            assert_eq!(w.manifest(FILE), text, "{name}: sync changed the manifest");
+            let out = w.bkt(&["status", "--root", &root, "-s", "dnf"]);
+            assert_eq!(out.code(), 0, "{name}: {}", out.all());
+        }
+    }
+
+    #[test]
+    fn verbs_change_only_their_entry() {
+        let text = fixture("system-packages/copr-objects.json");
+        let (w, root) = dnf_world(&text, &["alpha", "gamma"]);
+        let verb = |args: &[&str]| {
+            let mut all = vec!["dnf"];
+            all.extend(args);
+            all.extend(["--no-apply", "--root", &root]);
+            w.bkt(&all).assert_code(0);
+            w.manifest(FILE)
+        };
+        // The user's order is kept: a new package goes last, not sorted in.
+        let text = text.replace(r#"["gamma", "alpha"]"#, r#"["gamma", "alpha", "beta"]"#);
+        assert_eq!(verb(&["install", "beta"]), text);
+        let text = text.replace(r#"["gamma", "alpha", "beta"]"#, r#"["gamma", "beta"]"#);
+        assert_eq!(verb(&["remove", "alpha"]), text);
+        let text = text.replace(",\n        \"@gnome/shell\"", "");
+        assert_eq!(verb(&["copr", "disable", "@gnome/shell"]), text);
+        // Enabling a listed repository keeps its other settings.
+        let text = text.replace(
+            r#"{"name": "che/nerd-fonts", "enabled": false, "gpg_check": false}"#,
+            r#"{"name": "che/nerd-fonts", "enabled": true, "gpg_check": false}"#,
+        );
+        assert_eq!(verb(&["copr", "enable", "che/nerd-fonts"]), text);
+        let cf = w.containerfile();
+        assert!(
+            cf.contains("    dnf copr enable -y che/nerd-fonts && \\\n    sed -i 's/^gpgcheck=1/gpgcheck=0/' '/etc/yum.repos.d/_copr:copr.fedorainfracloud.org:che:nerd-fonts.repo'\n"),
+            "{cf}"
+        );
+        assert!(
+            cf.contains(
+                "RUN dnf install -y \\\n    @development-tools \\\n    beta \\\n    gamma \\\n"
+            ),
+            "{cf}"
+        );
+    }
+
+    #[test]
+    fn an_excluded_package_installed_here_is_drift_and_apply_removes_it() {
+        let text = fixture("system-packages/first-form.json");
+        let (w, root) = dnf_world(&text, &["alpha", "gamma", "delta"]);
+        let out = w.bkt(&["status", "--root", &root, "-s", "dnf", "--format", "json"]);
+        out.assert_code(1);
+        let json = out.json();
+        let changes = json["plugins"][0]["changes"].as_array().unwrap().clone();
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0]["id"], "excluded:delta");
+        assert_eq!(changes[0]["wanted"], "excluded");
+        assert_eq!(changes[0]["live"], "installed");
+        w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"])
+            .assert_code(0);
+        assert_eq!(w.installed(root.as_ref()), ["alpha", "gamma"]);
+        w.bkt(&["containerfile", "sync"]).assert_code(0);
+        w.bkt(&["status", "--root", &root, "-s", "dnf"])
+            .assert_code(0);
+        let cf = w.containerfile();
+        assert!(cf.contains("    --exclude=delta \\\n"), "{cf}");
+        assert!(
+            cf.contains("RUN dnf remove -y delta && dnf clean all\n"),
+            "{cf}"
+        );
+    }
+
+    #[test]
+    fn a_bad_entry_names_its_file_and_field_not_serde() {
+        let (w, root) = dnf_world(
+            "{\n  \"copr_repos\": [\n    {\"name\": \"a/b\", \"enabled\": \"yes\"}\n  ]\n}\n",
+            &[],
+        );
+        let out = w.bkt(&["status", "--root", &root, "-s", "dnf"]);
+        out.assert_code(2);
+        out.assert_all_has("manifests/system-packages.json:3:36: copr_repos[0].enabled");
+        assert!(!out.all().contains("untagged"), "{}", out.all());
+        w.write_manifest(FILE, "{\"copr_repos\": [7]}");
+        let out = w.bkt(&["status", "--root", &root, "-s", "dnf"]);
+        out.assert_code(2);
+        out.assert_all_has("copr_repos[0]: invalid type: integer `7`, expected a COPR repository");
+    }
+}

@@ -34,6 +34,9 @@ fn fixtures(folder: &str) -> Vec<(String, String)> {
 
 /// The commands that read a manifest, none of which may refuse it or change it.
 fn reads_everywhere(w: &World, subsystem: &str, extra: &[&str], manifest: &str, name: &str) {
+    if !w.repo().join("Containerfile").exists() {
+        w.write_containerfile("FROM quay.io/fedora/fedora-bootc:42\n");
+    }
     let before = w.manifest(manifest);
     for args in [
         &["status", "-s", subsystem][..],
@@ -153,5 +156,139 @@ mod dnf {
         let out = w.bkt(&["status", "--root", &root, "-s", "dnf"]);
         out.assert_code(2);
         out.assert_all_has("copr_repos[0]: invalid type: integer `7`, expected a COPR repository");
+    }
+}
+
+mod gsettings {
+    use super::*;
+
+    const FILE: &str = "gsettings.json";
+
+    #[test]
+    fn every_form_loads_and_capture_with_nothing_to_take_changes_no_byte() {
+        for (name, text) in fixtures("gsettings") {
+            let w = World::with_schema();
+            w.write_manifest(FILE, &text);
+            reads_everywhere(&w, "gsettings", &[], FILE, &name);
+            w.bkt(&["apply", "--yes", "-s", "gsettings"]).assert_code(0);
+            w.bkt(&["capture", "-s", "gsettings"]).assert_code(0);
+            assert_eq!(w.manifest(FILE), text, "{name}: capture changed bytes");
+            w.bkt(&["status", "-s", "gsettings"]).assert_code(0);
+        }
+    }
+
+    #[test]
+    fn verbs_change_only_their_entry_and_keep_comments() {
+        let text = fixture("gsettings/comments.json");
+        let w = World::with_schema();
+        w.write_manifest(FILE, &text);
+        let verb = |args: &[&str]| {
+            let mut all = vec!["gsetting"];
+            all.extend(args);
+            all.push("--no-apply");
+            w.bkt(&all).assert_code(0);
+            w.manifest(FILE)
+        };
+        let text = text.replace("\"'12h'\"", "\"'24h'\"");
+        assert_eq!(
+            verb(&["set", "org.bkt.test", "clock-format", "'24h'"]),
+            text
+        );
+        let text = text.replace(
+            "    {\n      \"schema\": \"org.bkt.other\",\n      \"key\": \"size\",\n      \"value\": \"42\"\n    },\n",
+            "",
+        );
+        assert_eq!(verb(&["unset", "org.bkt.other", "size"]), text);
+        // The list is sorted now: a new key goes in its sorted place.
+        let out = verb(&["set", "org.bkt.test", "hot-corners", "false"]);
+        assert_eq!(
+            out,
+            text.replace(
+                "as at home\"\n    },\n",
+                "as at home\"\n    },\n    {\n      \"schema\": \"org.bkt.test\",\n      \"key\": \"hot-corners\",\n      \"value\": \"false\"\n    },\n"
+            )
+        );
+    }
+}
+
+mod extensions {
+    use super::*;
+    use std::path::Path;
+
+    const FILE: &str = "gnome-extensions.json";
+
+    /// An extension installed by hand in the user's folder.
+    fn install(w: &World, uuid: &str) {
+        let folder = w.path("data/gnome-shell/extensions").join(uuid);
+        std::fs::create_dir_all(&folder).unwrap();
+        let meta = serde_json::json!({"uuid": uuid, "name": uuid, "shell-version": ["45"]});
+        std::fs::write(Path::new(&folder).join("metadata.json"), meta.to_string()).unwrap();
+    }
+
+    fn world(text: &str) -> World {
+        let w = World::unprivileged();
+        for uuid in ["a@x", "b@x", "c@x"] {
+            install(&w, uuid);
+        }
+        w.write_manifest(FILE, text);
+        w
+    }
+
+    #[test]
+    fn every_form_loads_and_capture_with_nothing_to_take_changes_no_byte() {
+        for (name, text) in fixtures("gnome-extensions") {
+            let w = world(&text);
+            reads_everywhere(&w, "extensions", &[], FILE, &name);
+            w.bkt(&["apply", "--yes", "-s", "extensions"])
+                .assert_code(0);
+            w.bkt(&["capture", "-s", "extensions"]).assert_code(0);
+            assert_eq!(w.manifest(FILE), text, "{name}: capture changed bytes");
+            let out = w.bkt(&["status", "-s", "extensions"]);
+            assert_eq!(out.code(), 0, "{name}: {}", out.all());
+        }
+    }
+
+    #[test]
+    fn verbs_change_only_their_entry_in_its_form() {
+        let text = fixture("gnome-extensions/strings-and-objects.json");
+        let w = world(&text);
+        let verb = |args: &[&str]| {
+            let mut all = vec!["extension"];
+            all.extend(args);
+            all.push("--no-apply");
+            w.bkt(&all).assert_code(0);
+            w.manifest(FILE)
+        };
+        let text = text.replace("\"enabled\": false", "\"enabled\": true");
+        assert_eq!(verb(&["enable", "b@x"]), text);
+        let text = text.replace(
+            "    \"c@x\"\n",
+            "    {\n      \"id\": \"c@x\",\n      \"enabled\": false\n    }\n",
+        );
+        assert_eq!(verb(&["disable", "c@x"]), text);
+        let text = text.replace("    \"a@x\",\n", "");
+        assert_eq!(verb(&["remove", "a@x"]), text);
+        // Written like the file's first entry (here the original's {"id"} form), in sorted place.
+        let out = verb(&["add", "d@x"]);
+        let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            m["extensions"][2],
+            serde_json::json!({"id": "d@x"}),
+            "{out}"
+        );
+        assert!(
+            out.starts_with(&text[..text.find("    }\n  ]").unwrap()]),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_bad_entry_names_its_file_and_field_not_serde() {
+        let w = world("{\n  \"extensions\": [\n    \"a@x\",\n    {\"enabled\": false}\n  ]\n}\n");
+        let out = w.bkt(&["status", "-s", "extensions"]);
+        out.assert_code(2);
+        out.assert_all_has("manifests/gnome-extensions.json:4:");
+        out.assert_all_has("extensions[1]: an extension entry needs its \"id\" (or \"uuid\")");
+        assert!(!out.all().contains("untagged"), "{}", out.all());
     }
 }

@@ -60,8 +60,8 @@ impl StringOrObject for Copr {
     fn from_string(s: String) -> Self {
         Copr::Name(s)
     }
-    fn from_object(o: CoprEntry) -> Self {
-        Copr::Entry(o)
+    fn from_object(o: CoprEntry) -> Result<Self, String> {
+        Ok(Copr::Entry(o))
     }
 }
 

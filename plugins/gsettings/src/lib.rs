@@ -177,7 +177,7 @@ impl Guest for Gsettings {
         let m = manifest::parse(text.as_deref())?;
         let live = read_live(&m)?;
         let take: BTreeSet<String> = take.into_iter().collect();
-        Ok(plan::capture(m, &live, &take).render())
+        Ok(plan::capture(m, &live, &take).render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -220,7 +220,7 @@ impl Guest for Gsettings {
                     vec![run("gsettings", &["set", schema, key, value], Scope::User)],
                 );
                 Ok(EditResult {
-                    manifest: changed.then(|| m.render()),
+                    manifest: changed.then(|| m.render(text.as_deref())),
                     output: vec![],
                     changes: vec![set],
                 })
@@ -232,7 +232,7 @@ impl Guest for Gsettings {
                 if m.settings.len() == before {
                     return Err(usage(format!("{schema} {key} is not in {MANIFEST}")));
                 }
-                Ok(edited(Some(m.render()), vec![]))
+                Ok(edited(Some(m.render(text.as_deref())), vec![]))
             }
             ("list", []) => {
                 let live = read_live(&m).unwrap_or_default();
@@ -252,7 +252,7 @@ impl Guest for Gsettings {
                     .collect();
                 Ok(edited(None, output))
             }
-            ("capture", [schema]) => capture_schema(m, schema),
+            ("capture", [schema]) => capture_schema(m, text.as_deref(), schema),
             (verb, _) => Err(usage(format!(
                 "`gsetting {verb}` takes other arguments; see `bkt gsetting --help`"
             ))),
@@ -262,7 +262,7 @@ impl Guest for Gsettings {
 
 /// Adds the keys of `schema` that the user has set (those `dconf dump /` lists), with their
 /// live values.
-fn capture_schema(mut m: Manifest, schema: &str) -> Result<EditResult, Error> {
+fn capture_schema(mut m: Manifest, old: Option<&str>, schema: &str) -> Result<EditResult, Error> {
     manifest::check_name(schema).map_err(usage)?;
     let mut results = query_all(vec![
         strings(&["gsettings", "list-recursively", schema]),
@@ -303,5 +303,5 @@ fn capture_schema(mut m: Manifest, schema: &str) -> Result<EditResult, Error> {
             "{schema}: no keys set away from their defaults that are not already tracked"
         ));
     }
-    Ok(edited(changed.then(|| m.render()), output))
+    Ok(edited(changed.then(|| m.render(old)), output))
 }

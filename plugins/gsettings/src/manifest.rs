@@ -1,24 +1,36 @@
-//! `manifests/gsettings.json`: `{"settings": [{"schema", "key", "value", "comment"}]}`.
+//! `manifests/gsettings.json`: `{"$schema"?, "settings": [{"schema", "key", "value",
+//! "comment"?}]}`, the original bkt's format. New settings go in sorted place; the rest keep
+//! the user's order.
 
 use crate::gvariant;
 use bkt_sdk::{Error, invalid, manifest};
 use serde::{Deserialize, Serialize};
 
+/// GNOME settings (GSettings keys) for the user.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// The JSON Schema of this file (kept as written).
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Vec<Setting>,
 }
 
+/// One key and the value it should have.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Setting {
-    /// A schema id, optionally `SCHEMA:/path/` for a relocatable schema.
+    /// A schema id (`org.gnome.desktop.interface`), optionally `SCHEMA:/path/` for a
+    /// relocatable schema.
     pub schema: String,
+    /// The key (`clock-format`).
     pub key: String,
-    /// GVariant text, exactly as `gsettings set` takes it.
+    /// GVariant text, exactly as `gsettings set` takes it (`'24h'`, `true`, `uint32 5`).
     pub value: String,
+    /// Why the setting is there; bkt keeps it and never writes it itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
@@ -42,7 +54,10 @@ pub fn schema_id(schema: &str) -> &str {
 /// no key twice.
 pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
     let Some(text) = text else {
-        return Ok(Manifest::default());
+        return Ok(Manifest {
+            schema: Some(manifest::schema_ref(crate::MANIFEST)),
+            ..Manifest::default()
+        });
     };
     let m: Manifest = manifest::parse(text)?;
     let mut seen = std::collections::BTreeSet::new();
@@ -84,12 +99,6 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 impl Manifest {
-    /// Sorted by schema, then key: the order bkt always writes.
-    pub fn sort(&mut self) {
-        self.settings
-            .sort_by(|a, b| (&a.schema, &a.key).cmp(&(&b.schema, &b.key)));
-    }
-
     pub fn find_mut(&mut self, schema: &str, key: &str) -> Option<&mut Setting> {
         self.settings
             .iter_mut()
@@ -105,18 +114,21 @@ impl Manifest {
             s.value = value.to_string();
             return true;
         }
-        self.settings.push(Setting {
+        let setting = Setting {
             schema: schema.to_string(),
             key: key.to_string(),
             value: value.to_string(),
             comment: None,
+        };
+        manifest::insert_sorted(&mut self.settings, setting, |s| {
+            (s.schema.clone(), s.key.clone())
         });
-        self.sort();
         true
     }
 
-    pub fn render(&self) -> String {
-        manifest::render(self)
+    /// The manifest text: `old` edited where this differs from it.
+    pub fn render(&self, old: Option<&str>) -> String {
+        manifest::write(old, self)
     }
 }
 
@@ -142,6 +154,12 @@ mod tests {
         assert!(matches!(parse(Some(dup)), Err(Error::InvalidManifest(_))));
         let opt = r#"{"settings":[{"schema":"--help","key":"k","value":"1"}]}"#;
         assert!(matches!(parse(Some(opt)), Err(Error::InvalidManifest(_))));
+    }
+
+    #[test]
+    fn the_committed_schema_is_generated_from_these_types() {
+        let schema = serde_json::to_value(schemars::schema_for!(Manifest)).unwrap();
+        bkt_sdk::schema_file::check(crate::MANIFEST, schema).unwrap();
     }
 
     #[test]

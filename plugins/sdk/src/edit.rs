@@ -10,50 +10,96 @@ use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstRootNode};
 use serde_json::Value;
 
-/// The manifest text for `new`: `old` edited where it differs, or (without an old text, or
-/// one that does not parse) a fresh two-space rendering with a final newline.
-pub fn update(old: Option<&str>, new: &Value) -> String {
-    let Some(old) = old else {
-        return fresh(new);
-    };
-    let Ok(root) = CstRootNode::parse(old, &ParseOptions::default()) else {
-        return fresh(new);
-    };
+/// The manifest text for the JSON `new` (as serde_json writes a plugin's value, keys in the
+/// order of its fields): `old` edited where it differs. `None` when either text is not JSON.
+pub fn update(old: &str, new: &str) -> Option<String> {
+    let new_root = CstRootNode::parse(new, &ParseOptions::default()).ok()?;
+    let new = Json::of(&new_root.value()?);
+    let root = CstRootNode::parse(old, &ParseOptions::default()).ok()?;
     match root.value() {
-        Some(value) => edit_node(value, new),
-        None => root.set_value(input(new)),
+        Some(value) => edit_node(value, &new),
+        None => root.set_value(new.input()),
     }
-    root.to_string()
+    Some(root.to_string())
 }
 
-/// How bkt writes a file it creates: two-space indent, final newline.
-pub fn fresh(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{e}"));
-    text.push('\n');
-    text
+/// A JSON value whose objects keep their keys in the order written: new objects and keys
+/// are inserted in the order of the plugin's fields, not sorted.
+#[derive(Debug)]
+enum Json {
+    Leaf(Value),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
 }
 
-/// Makes `node` hold `new`, changing as little text as possible.
-fn edit_node(node: CstNode, new: &Value) {
-    if node
-        .to_serde_value()
-        .as_ref()
-        .is_some_and(|old| same(old, new))
-    {
-        return;
+impl Json {
+    fn of(node: &CstNode) -> Json {
+        if let Some(object) = node.as_object() {
+            let fields = object
+                .properties()
+                .into_iter()
+                .filter_map(|p| {
+                    let name = p.name()?.decoded_value().ok()?;
+                    Some((name, Json::of(&p.value()?)))
+                })
+                .collect();
+            Json::Object(fields)
+        } else if let Some(array) = node.as_array() {
+            Json::Array(array.elements().iter().map(Json::of).collect())
+        } else {
+            Json::Leaf(node.to_serde_value().unwrap_or(Value::Null))
+        }
     }
-    match (node.as_object(), node.as_array(), new) {
-        (Some(object), _, Value::Object(_)) => edit_object(&object, new),
-        (_, Some(array), Value::Array(items)) => edit_array(&array, items),
-        _ => {
-            replace(node, new);
+
+    /// The value, for comparing (key order does not count).
+    fn value(&self) -> Value {
+        match self {
+            Json::Leaf(v) => v.clone(),
+            Json::Array(items) => Value::Array(items.iter().map(Json::value).collect()),
+            Json::Object(fields) => {
+                Value::Object(fields.iter().map(|(k, v)| (k.clone(), v.value())).collect())
+            }
+        }
+    }
+
+    /// The value as the syntax tree's input, keys in order.
+    fn input(&self) -> CstInputValue {
+        match self {
+            Json::Leaf(v) => leaf_input(v),
+            Json::Array(items) => CstInputValue::Array(items.iter().map(Json::input).collect()),
+            Json::Object(fields) => {
+                CstInputValue::Object(fields.iter().map(|(k, v)| (k.clone(), v.input())).collect())
+            }
+        }
+    }
+
+    fn field(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
         }
     }
 }
 
+/// Makes `node` hold `new`, changing as little text as possible.
+fn edit_node(node: CstNode, new: &Json) {
+    if node
+        .to_serde_value()
+        .as_ref()
+        .is_some_and(|old| same(old, &new.value()))
+    {
+        return;
+    }
+    match (node.as_object(), node.as_array(), new) {
+        (Some(object), _, Json::Object(_)) => edit_object(&object, new),
+        (_, Some(array), Json::Array(items)) => edit_array(&array, items),
+        _ => replace(node, new),
+    }
+}
+
 /// Replaces a node by a new value. Every value node kind can be replaced; others are left.
-fn replace(node: CstNode, new: &Value) {
-    let value = input(new);
+fn replace(node: CstNode, new: &Json) {
+    let value = new.input();
     if let Some(n) = node.as_object() {
         n.replace_with(value);
     } else if let Some(n) = node.as_array() {
@@ -75,11 +121,11 @@ fn replace(node: CstNode, new: &Value) {
 /// An empty list, empty object or null means the same as no key at all (every manifest
 /// field defaults to empty), so `"groups": []` is neither removed nor added when only that
 /// differs.
-fn edit_object(object: &CstObject, new: &Value) {
-    let Value::Object(fields) = new else { return };
+fn edit_object(object: &CstObject, new: &Json) {
+    let Json::Object(fields) = new else { return };
     for prop in object.properties() {
         let name = prop.name().and_then(|n| n.decoded_value().ok());
-        let kept = name.as_ref().is_some_and(|n| fields.contains_key(n));
+        let kept = name.as_ref().is_some_and(|n| new.field(n).is_some());
         let empty = prop
             .value()
             .and_then(|v| v.to_serde_value())
@@ -92,11 +138,11 @@ fn edit_object(object: &CstObject, new: &Value) {
         match object.get(key) {
             Some(prop) => match prop.value() {
                 Some(node) => edit_node(node, value),
-                None => prop.set_value(input(value)),
+                None => prop.set_value(value.input()),
             },
-            None if is_empty(value) => {}
+            None if is_empty(&value.value()) => {}
             None => {
-                object.append(key, input(value));
+                object.append(key, value.input());
             }
         }
     }
@@ -145,19 +191,20 @@ enum Step {
 
 /// Elements equal on both sides stay (a longest common subsequence); between them, old and
 /// new elements are paired in order and edited in place, and the rest dropped or inserted.
-fn edit_array(array: &CstArray, new: &[Value]) {
+fn edit_array(array: &CstArray, new: &[Json]) {
+    let new_values: Vec<Value> = new.iter().map(Json::value).collect();
     let old: Vec<Value> = array
         .elements()
         .iter()
         .map(|e| e.to_serde_value().unwrap_or(Value::Null))
         .collect();
     let mut at = 0;
-    for step in steps(&old, new) {
+    for step in steps(&old, &new_values) {
         match step {
             Step::Keep => at += 1,
             Step::Edit(j) => {
                 if let Some(node) = array.elements().into_iter().nth(at) {
-                    edit_node(node, &new[j]);
+                    edit_element(array, at, node, &new[j]);
                 }
                 at += 1;
             }
@@ -174,11 +221,29 @@ fn edit_array(array: &CstArray, new: &[Value]) {
                 }
             }
             Step::Insert(j) => {
-                let node = array.insert(at, input(&new[j]));
+                let node = array.insert(at, new[j].input());
                 drop_doubled_space(node);
                 at += 1;
             }
         }
+    }
+}
+
+/// Makes element `at` hold `new`. A value that becomes an object or array of another kind
+/// is removed and inserted anew: jsonc-parser 0.34 indents a replacement by the array's
+/// indentation, an insertion by its elements'.
+fn edit_element(array: &CstArray, at: usize, node: CstNode, new: &Json) {
+    let same_kind = match new {
+        Json::Leaf(_) => true,
+        Json::Object(_) => node.as_object().is_some(),
+        Json::Array(_) => node.as_array().is_some(),
+    };
+    if same_kind {
+        edit_node(node, new);
+    } else {
+        node.remove();
+        let inserted = array.insert(at, new.input());
+        drop_doubled_space(inserted);
     }
 }
 
@@ -253,17 +318,20 @@ fn pair_up(out: &mut Vec<Step>, dropped: &mut Vec<usize>, inserted: &mut Vec<usi
     inserted.clear();
 }
 
-/// A JSON value as the syntax tree's input.
-fn input(value: &Value) -> CstInputValue {
+/// A JSON leaf (or any plain value) as the syntax tree's input.
+fn leaf_input(value: &Value) -> CstInputValue {
     match value {
         Value::Null => CstInputValue::Null,
         Value::Bool(b) => CstInputValue::Bool(*b),
         Value::Number(n) => CstInputValue::Number(n.to_string()),
         Value::String(s) => CstInputValue::String(s.clone()),
-        Value::Array(items) => CstInputValue::Array(items.iter().map(input).collect()),
-        Value::Object(fields) => {
-            CstInputValue::Object(fields.iter().map(|(k, v)| (k.clone(), input(v))).collect())
-        }
+        Value::Array(items) => CstInputValue::Array(items.iter().map(leaf_input).collect()),
+        Value::Object(fields) => CstInputValue::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), leaf_input(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -273,7 +341,7 @@ mod tests {
     use serde_json::json;
 
     fn edited(old: &str, new: Value) -> String {
-        let out = update(Some(old), &new);
+        let out = update(old, &new.to_string()).unwrap();
         let reparsed: Value = serde_json::from_str(&out).expect(&out);
         assert_eq!(reparsed, new, "{out}");
         out
@@ -282,8 +350,11 @@ mod tests {
     #[test]
     fn an_equal_value_keeps_every_byte() {
         let old = "{\n    \"b\": [1,   2],\n    \"a\": {\"x\": true}\n}";
-        let same = serde_json::from_str(old).unwrap();
-        assert_eq!(update(Some(old), &same), old);
+        let same: Value = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            update(old, &serde_json::to_string(&same).unwrap()).as_deref(),
+            Some(old)
+        );
     }
 
     #[test]
@@ -355,23 +426,25 @@ mod tests {
     #[test]
     fn empty_and_absent_are_the_same() {
         let old = "{\n  \"packages\": [\"a\"],\n  \"groups\": []\n}\n";
-        assert_eq!(update(Some(old), &json!({"packages": ["a"]})), old);
+        assert_eq!(update(old, r#"{"packages": ["a"]}"#).unwrap(), old);
         let old = "{\n  \"packages\": [\"a\"]\n}\n";
         assert_eq!(
-            update(Some(old), &json!({"packages": ["a"], "groups": []})),
+            update(old, r#"{"packages": ["a"], "groups": []}"#).unwrap(),
             old
         );
         assert_eq!(
-            update(Some(old), &json!({"packages": ["a"], "groups": ["g"]})),
+            update(old, r#"{"packages": ["a"], "groups": ["g"]}"#).unwrap(),
             "{\n  \"packages\": [\"a\"],\n  \"groups\": [\"g\"]\n}\n"
         );
     }
 
     #[test]
-    fn without_old_text_renders_fresh() {
+    fn new_objects_keep_the_field_order_given() {
+        let old = "{\"x\": []}";
         assert_eq!(
-            update(None, &json!({"a": [1]})),
-            "{\n  \"a\": [\n    1\n  ]\n}\n"
+            update(old, r#"{"x": [{"id": "a", "enabled": false}]}"#).unwrap(),
+            "{\"x\": [\n    {\n      \"id\": \"a\",\n      \"enabled\": false\n    }\n  ]}"
         );
+        assert_eq!(update("{", "{}"), None);
     }
 }

@@ -42,7 +42,8 @@ pub trait StringOrObject: Sized {
     /// What the entry must be, for messages: `an extension uuid or {"id", "enabled"}`.
     const EXPECTED: &'static str;
     fn from_string(s: String) -> Self;
-    fn from_object(o: Self::Object) -> Self;
+    /// The entry from its object form; an error says what is wrong with the object.
+    fn from_object(o: Self::Object) -> Result<Self, String>;
 }
 
 /// Deserializes a [`StringOrObject`]: use it as `deserialize_with` or from a `Deserialize` impl.
@@ -62,7 +63,7 @@ where
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
             let object = T::Object::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-            Ok(T::from_object(object))
+            T::from_object(object).map_err(serde::de::Error::custom)
         }
     }
     d.deserialize_any(Visit(std::marker::PhantomData))
@@ -95,10 +96,11 @@ pub fn is_plain_word(word: &str, extra: &str) -> bool {
 /// differs, keeping every other byte (see [`crate::edit`]); without an old text, a fresh
 /// rendering as [`render`] makes it.
 pub fn write<T: Serialize>(old: Option<&str>, value: &T) -> String {
-    match (old, serde_json::to_value(value)) {
-        (Some(old), Ok(new)) => crate::edit::update(Some(old), &new),
-        _ => render(value),
-    }
+    let edited = match (old, serde_json::to_string(value)) {
+        (Some(old), Ok(new)) => crate::edit::update(old, &new),
+        _ => None,
+    };
+    edited.unwrap_or_else(|| render(value))
 }
 
 /// The `$schema` a manifest bkt creates starts with: its schema in the repository's
@@ -165,8 +167,8 @@ mod tests {
         fn from_string(s: String) -> Self {
             Entry::Name(s)
         }
-        fn from_object(o: Full) -> Self {
-            Entry::Full(o)
+        fn from_object(o: Full) -> Result<Self, String> {
+            Ok(Entry::Full(o))
         }
     }
     impl<'de> Deserialize<'de> for Entry {

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// One value: the `;`-separated lists of `[Context]` as arrays, everything else as text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Value {
     List(Vec<String>),

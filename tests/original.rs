@@ -292,3 +292,126 @@ mod extensions {
         assert!(!out.all().contains("untagged"), "{}", out.all());
     }
 }
+
+mod flatpak {
+    use super::*;
+    use common::flatpak::{REMOTE, app, repo, world};
+
+    const FILE: &str = "flatpak-apps.json";
+
+    /// The commit `flatpak list` shows for an app (12 characters).
+    fn commit_of(w: &World, id: &str) -> String {
+        let out = w.flatpak_ok(&["list", "--app", "--columns=application,active"]);
+        out.stdout()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{id}\t")).map(str::to_string))
+            .unwrap_or_else(|| panic!("{id} is not installed: {}", out.stdout()))
+    }
+
+    /// A world with the test remote added by hand, the fixture's apps installed, and the
+    /// fixture (its pins set to what is installed) as the manifest.
+    fn installed_world(fixture_text: &str) -> (World, String) {
+        let w = world();
+        let text = fixture_text.replace("file:///bkt-test-repo", &repo(2).url());
+        w.add_remote(REMOTE, &repo(2).url());
+        w.install_apps(REMOTE, &[&app(1), &app(2)]);
+        let text = text
+            .replace("000000000001", &commit_of(&w, &app(1)))
+            .replace("000000000002", &commit_of(&w, &app(2)));
+        w.write_manifest(FILE, &text);
+        // Overrides the fixture names are set here too.
+        w.bkt(&["apply", "--yes", "-s", "flatpak"]).assert_code(0);
+        (w, text)
+    }
+
+    #[test]
+    fn every_form_loads_and_capture_with_nothing_to_take_changes_no_byte() {
+        for (name, text) in fixtures("flatpak-apps") {
+            let (w, text) = installed_world(&text);
+            reads_everywhere(&w, "flatpak", &[], FILE, &name);
+            w.bkt(&["apply", "--yes", "-s", "flatpak"]).assert_code(0);
+            w.bkt(&["capture", "-s", "flatpak"]).assert_code(0);
+            assert_eq!(w.manifest(FILE), text, "{name}: capture changed bytes");
+            let out = w.bkt(&["status", "-s", "flatpak"]);
+            assert_eq!(out.code(), 0, "{name}: {}", out.all());
+        }
+    }
+
+    /// A pinned app at another commit is drift; apply cannot deploy a 12-character pin and
+    /// says why; the pin was edited in the manifest, so capture takes the installed commit
+    /// only with --overwrite, and changes nothing else.
+    #[test]
+    fn a_pin_that_differs_is_drift_that_capture_settles() {
+        let (w, text) = installed_world(&fixture("flatpak-apps/pins-and-flags.json"));
+        let installed = commit_of(&w, &app(1));
+        let pinned = text.replace(&installed, "abcdef012345");
+        w.write_manifest(FILE, &pinned);
+        let out = w.bkt(&["status", "-s", "flatpak", "--format", "json"]);
+        out.assert_code(1);
+        let plugin = out.json()["plugins"][0].clone();
+        let changes = plugin["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{plugin:#}");
+        assert_eq!(changes[0]["id"], format!("commit:user:{}", app(1)));
+        assert_eq!(changes[0]["wanted"], "abcdef012345");
+        assert_eq!(changes[0]["live"], installed.as_str());
+        assert_eq!(changes[0]["side"], "manifest", "{plugin:#}");
+        let out = w.bkt(&["apply", "--yes", "-s", "flatpak"]);
+        out.assert_all_has("flatpak deploys only a full commit");
+        assert_eq!(commit_of(&w, &app(1)), installed, "apply moved nothing");
+        w.bkt(&["capture", "-s", "flatpak"]).assert_code(0);
+        assert_eq!(
+            w.manifest(FILE),
+            pinned,
+            "a manifest edit is not captured over"
+        );
+        w.bkt(&["capture", "--overwrite", "-s", "flatpak"])
+            .assert_code(0);
+        assert_eq!(
+            w.manifest(FILE),
+            text,
+            "capture put the installed commit back"
+        );
+    }
+
+    #[test]
+    fn verbs_change_only_their_entry_in_its_form() {
+        let (w, text) = installed_world(&fixture("flatpak-apps/pins-and-flags.json"));
+        w.bkt(&["flatpak", "override", &app(2), "--user", "--env=A=b"])
+            .assert_code(0);
+        let expected = text.replace(
+            "        \"--filesystem=home\"\n",
+            "        \"--filesystem=home\",\n        \"--env=A=b\"\n",
+        );
+        let now = w.manifest(FILE);
+        let m: serde_json::Value = serde_json::from_str(&now).unwrap();
+        let flags: Vec<String> = serde_json::from_value(m["apps"][1]["overrides"].clone()).unwrap();
+        assert_eq!(flags.len(), 3, "{now}");
+        assert!(flags.contains(&"--env=A=b".to_string()), "{now}");
+        // Outside the overrides list, every byte is as it was.
+        let cut = |t: &str| t[..t.find("\"overrides\"").unwrap()].to_string();
+        assert_eq!(cut(&now), cut(&expected));
+        w.bkt(&["flatpak", "remove", &app(1), "--user", "--no-apply"])
+            .assert_code(0);
+        let after = w.manifest(FILE);
+        assert!(!after.contains(&app(1)), "{after}");
+        assert!(after.starts_with("{\n  \"$schema\": \"https://wycats.github.io/bootc/flatpak-apps.schema.json\",\n  \"apps\": [\n    {\n      \"id\": \"org.bkt.App002\""), "{after}");
+    }
+}
+
+mod kargs {
+    use super::*;
+
+    #[test]
+    fn the_schema_key_is_kept_through_verbs() {
+        let text = fixture("kargs/schema.json");
+        let w = World::new();
+        w.write_manifest("kargs.json", &text);
+        reads_everywhere(&w, "kargs", &[], "kargs.json", "schema.json");
+        w.bkt(&["kargs", "add", "mitigations=auto", "--no-apply"])
+            .assert_code(0);
+        assert_eq!(
+            w.manifest("kargs.json"),
+            text.replace("\"rhgb\"]", "\"rhgb\", \"mitigations=auto\"]")
+        );
+    }
+}

@@ -416,11 +416,7 @@ fn remove(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditRes
     })
 }
 
-fn set_override(
-    mut m: Manifest,
-    old: Option<&str>,
-    args: &[String],
-) -> Result<EditResult, Error> {
+fn set_override(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let a = parse_args(args, &["--override"])?;
     if a.rest.is_empty() {
         return Err(usage(

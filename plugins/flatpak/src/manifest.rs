@@ -63,6 +63,10 @@ pub struct Manifest {
     #[serde(default)]
     #[cfg_attr(test, schemars(with = "Vec<AppEntry>"))]
     pub apps: Vec<App>,
+    /// The file has no `remotes` list (the original bkt kept remotes in
+    /// `flatpak-remotes.json`): remotes are left alone, none is extra or captured.
+    #[serde(skip)]
+    pub remotes_elsewhere: bool,
 }
 
 /// A remote: where apps come from.
@@ -185,11 +189,17 @@ impl<'de> Deserialize<'de> for OverridesEntry {
                     r#"overrides: {"Context": {"filesystems": [...]}, ...} or a list of flatpak override flags"#,
                 )
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
                 let flags = Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
                 Ok(OverridesEntry::Flags(flags))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
                 let groups =
                     Overrides::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(OverridesEntry::Groups(groups))
@@ -261,12 +271,16 @@ impl From<App> for AppEntry {
     }
 }
 
+/// Whether the manifest text has a `remotes` key (an empty list counts).
+fn lists_remotes(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .is_some_and(|v| v.get("remotes").is_some())
+}
+
 /// A commit pin: hexadecimal, at most the 64 characters of a full commit.
 pub fn check_commit(commit: &str) -> Result<(), String> {
-    if !commit.is_empty()
-        && commit.len() <= 64
-        && commit.chars().all(|c| c.is_ascii_hexdigit())
-    {
+    if !commit.is_empty() && commit.len() <= 64 && commit.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(())
     } else {
         Err(format!(
@@ -337,7 +351,8 @@ pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
             ..Manifest::default()
         });
     };
-    let m: Manifest = manifest::parse(text)?;
+    let mut m: Manifest = manifest::parse(text)?;
+    m.remotes_elsewhere = !lists_remotes(text);
     let mut seen = std::collections::BTreeSet::new();
     for (i, r) in m.remotes.iter().enumerate() {
         let at = |f: &str| format!("remotes[{i}].{f}");
@@ -494,11 +509,15 @@ mod tests {
         let m = parse(Some(text)).unwrap();
         assert_eq!(m.apps[0].commit.as_deref(), Some("b918fa2fb49f"));
         assert_eq!(m.render(Some(text)), text);
-        match parse(Some(r#"{"apps": [{"id": "org.x.Y", "remote": "r", "commit": "xyz"}]}"#)) {
+        match parse(Some(
+            r#"{"apps": [{"id": "org.x.Y", "remote": "r", "commit": "xyz"}]}"#,
+        )) {
             Err(Error::InvalidManifest(e)) => assert_eq!(e.field, "apps[0].commit"),
             other => panic!("{other:?}"),
         }
-        match parse(Some(r#"{"apps": [{"id": "org.x.Y", "remote": "r", "overrides": 3}]}"#)) {
+        match parse(Some(
+            r#"{"apps": [{"id": "org.x.Y", "remote": "r", "overrides": 3}]}"#,
+        )) {
             Err(Error::InvalidManifest(e)) => {
                 assert_eq!(e.field, "apps[0].overrides");
                 assert!(!e.message.contains("untagged"), "{}", e.message);

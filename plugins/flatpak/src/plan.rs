@@ -143,7 +143,10 @@ fn pin_of(app: &App, live: &Live, c: &mut Compared) {
     let id = commit_id(app.scope, &app.id);
     let scope = app.scope.scope();
     let n = pin.len().min(installed.commit.len());
-    let (wanted, now) = (pin[..n].to_lowercase(), installed.commit[..n].to_lowercase());
+    let (wanted, now) = (
+        pin[..n].to_lowercase(),
+        installed.commit[..n].to_lowercase(),
+    );
     if wanted == now {
         c.agreed.push(agreed(id, wanted, scope));
         return;
@@ -162,7 +165,11 @@ fn pin_of(app: &App, live: &Live, c: &mut Compared) {
     };
     c.changes.push(change(
         id,
-        format!("{} ({}): at commit {now}, pinned to {wanted}", app.id, app.scope.name()),
+        format!(
+            "{} ({}): at commit {now}, pinned to {wanted}",
+            app.id,
+            app.scope.name()
+        ),
         Some(wanted),
         Some(now),
         scope,
@@ -176,7 +183,14 @@ pub fn update_to(app: &App, commit: &str) -> Effect {
     let reference = reference(&app.id, app.branch.as_deref());
     run(
         "flatpak",
-        &["update", "--noninteractive", "-y", app.scope.flag(), &commit_flag, &reference],
+        &[
+            "update",
+            "--noninteractive",
+            "-y",
+            app.scope.flag(),
+            &commit_flag,
+            &reference,
+        ],
         app.scope.scope(),
     )
 }
@@ -211,7 +225,7 @@ fn remotes(m: &Manifest, live: &Live, c: &mut Compared) {
         }
     }
     for ((inst, name), url) in &live.remotes {
-        if m.remote(*inst, name).is_none() {
+        if m.remote(*inst, name).is_none() && !m.remotes_elsewhere {
             c.changes.push(change(
                 remote_id(*inst, name),
                 format!("remote {name} ({}) is not in the manifest", inst.name()),
@@ -328,9 +342,13 @@ fn overrides_of(app: &App, live: &Live, c: &mut Compared) {
 pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<String>) {
     let mut warnings = Vec::new();
     for ((inst, name), url) in &live.remotes {
-        if take.contains(&remote_id(*inst, name)) {
+        if take.contains(&remote_id(*inst, name)) && !m.remotes_elsewhere {
             let gpg_verify = !live.unverified.contains(&(*inst, name.clone()));
-            match m.remotes.iter_mut().find(|r| r.scope == *inst && r.name == *name) {
+            match m
+                .remotes
+                .iter_mut()
+                .find(|r| r.scope == *inst && r.name == *name)
+            {
                 Some(r) => {
                     r.url = url.clone();
                     r.gpg_verify = gpg_verify;
@@ -491,20 +509,42 @@ mod tests {
         ]}"#;
         let m = parse(Some(text)).unwrap();
         let c = compare(&m, &live());
-        assert!(c.agreed.iter().any(|a| a.id == "commit:user:org.a.One" && a.value == "0123456789ab"));
-        let pin = c.changes.iter().find(|c| c.id == "commit:user:org.a.Extra").unwrap();
-        assert_eq!((pin.wanted.as_deref(), pin.live.as_deref()), (Some("fedcba987654"), Some("0123456789ab")));
+        assert!(
+            c.agreed
+                .iter()
+                .any(|a| a.id == "commit:user:org.a.One" && a.value == "0123456789ab")
+        );
+        let pin = c
+            .changes
+            .iter()
+            .find(|c| c.id == "commit:user:org.a.Extra")
+            .unwrap();
+        assert_eq!(
+            (pin.wanted.as_deref(), pin.live.as_deref()),
+            (Some("fedcba987654"), Some("0123456789ab"))
+        );
         // A short pin cannot be deployed: no effect, and a warning says why.
         assert!(pin.effects.is_empty());
         assert!(c.problems.iter().any(|p| p.id == "commit:user:org.a.Extra"));
         let full = "a".repeat(64);
         let m = parse(Some(&text.replace("fedcba987654", &full))).unwrap();
         let c = compare(&m, &live());
-        let pin = c.changes.iter().find(|c| c.id == "commit:user:org.a.Extra").unwrap();
+        let pin = c
+            .changes
+            .iter()
+            .find(|c| c.id == "commit:user:org.a.Extra")
+            .unwrap();
         match &pin.effects[..] {
             [bkt_sdk::Effect::Run(r)] => assert_eq!(
                 r.args,
-                ["update", "--noninteractive", "-y", "--user", &format!("--commit={full}"), "org.a.Extra"]
+                [
+                    "update",
+                    "--noninteractive",
+                    "-y",
+                    "--user",
+                    &format!("--commit={full}"),
+                    "org.a.Extra"
+                ]
             ),
             other => panic!("{other:?}"),
         }

@@ -382,6 +382,23 @@ mod tests {
     }
 
     #[test]
+    fn every_indentation_is_kept() {
+        for i in ["  ", "    ", "\t"] {
+            let old =
+                format!("{{\n{i}\"a\": [\n{i}{i}\"x\",\n{i}{i}\"z\"\n{i}],\n{i}\"b\": 1\n}}\n");
+            let out = edited(&old, json!({"a": ["x", "y", "z"], "b": 1}));
+            assert_eq!(
+                out,
+                old.replace(&format!("\"x\",\n"), &format!("\"x\",\n{i}{i}\"y\",\n"))
+            );
+            let out = edited(&old, json!({"a": ["z"], "b": 1}));
+            assert_eq!(out, old.replace(&format!("{i}{i}\"x\",\n"), ""));
+            let out = edited(&old, json!({"a": ["x", "z"], "b": 2}));
+            assert_eq!(out, old.replace("1\n", "2\n"));
+        }
+    }
+
+    #[test]
     fn an_inline_array_stays_inline() {
         let old = "{\n  \"packages\": [\"a\", \"c\"],\n  \"x\": 1\n}\n";
         let out = edited(old, json!({"packages": ["a", "b", "c"], "x": 1}));

@@ -415,3 +415,120 @@ mod kargs {
         );
     }
 }
+
+mod repos {
+    use super::*;
+    use common::{DNF_CONTAINERFILE, build_rpms, dnf_world};
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    const FILE: &str = "external-repos.json";
+
+    /// A second yum repository, standing for a vendor's: packages epsilon and zeta.
+    fn vendor_repo(w: &World) -> PathBuf {
+        let names = ["epsilon", "zeta"].map(String::from).to_vec();
+        let repo = build_rpms(&w.path("vendor"), &names);
+        let ok = Command::new("createrepo_c")
+            .arg("-q")
+            .arg(&repo)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "createrepo_c failed");
+        // The world's user reads it through dnf as root here; the folder is the test's.
+        repo
+    }
+
+    /// The dnf sections with EXTERNAL_REPOS before them.
+    fn containerfile() -> String {
+        DNF_CONTAINERFILE.replace(
+            "# === COPR_REPOS",
+            "# === EXTERNAL_REPOS (managed by bkt) ===\n# === END EXTERNAL_REPOS ===\n\n# === COPR_REPOS",
+        )
+    }
+
+    #[test]
+    fn the_original_files_load_and_render_before_the_packages() {
+        for (name, text) in fixtures("external-repos") {
+            let (w, root) = dnf_world("{\"packages\": [\"alpha\"]}", &["alpha"]);
+            w.write_containerfile(&containerfile());
+            w.write_manifest(FILE, &text);
+            reads_everywhere(&w, "repos", &["--root", &root], FILE, &name);
+            w.bkt(&["containerfile", "sync"]).assert_code(0);
+            let cf = w.containerfile();
+            let repos = cf
+                .find("RUN printf '%s\\n' \\")
+                .expect("repo files rendered");
+            assert!(repos < cf.find("# === COPR_REPOS").unwrap(), "{cf}");
+            assert!(
+                cf.contains("    rpm --import 'https://packages.microsoft.com/keys/microsoft.asc'"),
+                "{cf}"
+            );
+            assert!(
+                cf.contains("        'baseurl=https://packages.microsoft.com/yumrepos/"),
+                "{cf}"
+            );
+            assert_eq!(w.manifest(FILE), text, "{name}: sync changed the manifest");
+            w.bkt(&["containerfile", "check"]).assert_code(0);
+        }
+    }
+
+    #[test]
+    fn a_repository_is_written_and_its_packages_installed_in_a_dnf_root() {
+        let (w, root) = dnf_world("{\"packages\": [\"alpha\"]}", &["alpha"]);
+        let vendor = vendor_repo(&w);
+        let text = format!(
+            "{{\n  \"$schema\": \"../schemas/external-repos.schema.json\",\n  \"repos\": [\n    {{\n      \"name\": \"vendor\",\n      \"display_name\": \"Vendor packages\",\n      \"baseurl\": \"file://{}\",\n      \"packages\": [\"epsilon\"]\n    }}\n  ]\n}}\n",
+            vendor.display()
+        );
+        w.write_manifest(FILE, &text);
+        w.write_containerfile(&containerfile());
+        let out = w.bkt(&["status", "--root", &root, "-s", "repos", "--format", "json"]);
+        out.assert_code(1);
+        let ids: Vec<String> = out.json()["plugins"][0]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids, ["repo:vendor", "epsilon"]);
+
+        w.bkt(&["apply", "--yes", "--root", &root]).assert_code(0);
+        let file = std::fs::read_to_string(format!("{root}/etc/yum.repos.d/vendor.repo")).unwrap();
+        assert_eq!(
+            file,
+            format!(
+                "# bkt external-repos.json; packages: epsilon\n[vendor]\nname=Vendor packages\nbaseurl=file://{}\nenabled=1\ngpgcheck=0\n",
+                vendor.display()
+            )
+        );
+        assert_eq!(w.installed(root.as_ref()), ["alpha", "epsilon"]);
+        // Every subsystem agrees, dnf included: epsilon is the repository's, not extra.
+        w.bkt(&["containerfile", "sync"]).assert_code(0);
+        let out = w.bkt(&["status", "--root", &root]);
+        assert_eq!(out.code(), 0, "{}", out.all());
+        w.bkt(&["capture", "--root", &root]).assert_code(0);
+        assert_eq!(w.manifest(FILE), text, "capture with nothing to take");
+
+        // The file removed by hand is drift; apply --overwrite writes it back.
+        std::fs::remove_file(format!("{root}/etc/yum.repos.d/vendor.repo")).unwrap();
+        let out = w.bkt(&["status", "--root", &root, "-s", "repos"]);
+        out.assert_code(1);
+        out.assert_stdout_has("vendor has no repo file here (changed on this machine)");
+        w.bkt(&[
+            "apply",
+            "--yes",
+            "--overwrite",
+            "--root",
+            &root,
+            "-s",
+            "repos",
+        ])
+        .assert_code(0);
+        assert_eq!(
+            std::fs::read_to_string(format!("{root}/etc/yum.repos.d/vendor.repo")).unwrap(),
+            file
+        );
+        w.bkt(&["status", "--root", &root, "-s", "repos"])
+            .assert_code(0);
+    }
+}

@@ -9,6 +9,7 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 pub mod copr;
+pub mod external;
 pub mod live;
 pub mod manifest;
 pub mod render;
@@ -50,18 +51,29 @@ impl Live {
 /// Where repo files live; read through a preopen of the same folder under the root.
 const REPOS_DIR: &str = "/etc/yum.repos.d";
 
-/// The COPR repositories with repo files in the root's `/etc/yum.repos.d`, and their state.
-fn copr_states() -> BTreeMap<String, &'static str> {
+/// The repo files in the root's `/etc/yum.repos.d`: file name → text.
+fn repo_files() -> BTreeMap<String, String> {
     let Ok(entries) = std::fs::read_dir(REPOS_DIR) else {
         return BTreeMap::new();
     };
     entries
         .flatten()
         .filter_map(|e| {
-            let repo = copr::repo_of(&e.file_name().to_string_lossy())?;
             let text = std::fs::read_to_string(e.path()).ok()?;
-            Some((repo, copr::state(&text)))
+            Some((e.file_name().to_string_lossy().into_owned(), text))
         })
+        .collect()
+}
+
+/// The COPR repositories with repo files in the root's `/etc/yum.repos.d`, and their state.
+fn copr_states() -> BTreeMap<String, &'static str> {
+    copr_states_in(&repo_files())
+}
+
+fn copr_states_in(files: &BTreeMap<String, String>) -> BTreeMap<String, &'static str> {
+    files
+        .iter()
+        .filter_map(|(name, text)| Some((copr::repo_of(name)?, copr::state(text))))
         .collect()
 }
 
@@ -136,10 +148,17 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
         }
         Err(e) => return Err(e),
     };
+    let files = repo_files();
+    // Packages from external repositories are the repos plugin's, not installed by hand.
+    let external = external::packages(files.values().map(String::as_str));
+    let requested = requested
+        .into_iter()
+        .filter(|p| !external.contains(p))
+        .collect();
     Ok(Live {
         installed: live::names(&rpm.stdout),
         requested,
-        coprs: copr_states(),
+        coprs: copr_states_in(&files),
     })
 }
 

@@ -389,7 +389,7 @@ mod tests {
             let out = edited(&old, json!({"a": ["x", "y", "z"], "b": 1}));
             assert_eq!(
                 out,
-                old.replace(&format!("\"x\",\n"), &format!("\"x\",\n{i}{i}\"y\",\n"))
+                old.replace("\"x\",\n", &format!("\"x\",\n{i}{i}\"y\",\n"))
             );
             let out = edited(&old, json!({"a": ["z"], "b": 1}));
             assert_eq!(out, old.replace(&format!("{i}{i}\"x\",\n"), ""));

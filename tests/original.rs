@@ -398,6 +398,58 @@ mod flatpak {
     }
 }
 
+/// The original bkt's layout: remotes in flatpak-remotes.json, apps (without a remotes list)
+/// in flatpak-apps.json. On a fresh machine one apply adds the remote, then installs from it.
+mod flatpak_remotes {
+    use super::*;
+    use common::flatpak::{app, repo, world};
+
+    #[test]
+    fn remotes_in_their_own_file_are_added_before_the_apps_and_kept_there() {
+        let w = world();
+        let remotes = fixture("flatpak-remotes/original.json")
+            .replace("file:///bkt-test-repo", &repo(2).url());
+        let apps = fixture("flatpak-apps/pins-and-flags.json");
+        // Pins removed: the commits of this run's repository are not known beforehand.
+        let apps: String = apps
+            .lines()
+            .filter(|l| !l.contains("\"commit\""))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .replace(
+                "\"branch\": \"stable\",\n    }",
+                "\"branch\": \"stable\"\n    }",
+            );
+        w.write_manifest("flatpak-remotes.json", &remotes);
+        w.write_manifest("flatpak-apps.json", &apps);
+        reads_everywhere(
+            &w,
+            "flatpak-remotes",
+            &[],
+            "flatpak-remotes.json",
+            "original.json",
+        );
+        let out = w.bkt(&["apply", "--yes"]);
+        assert_eq!(out.code(), 0, "{}", out.all());
+        assert_eq!(w.installed_ids(), [app(1), app(2)]);
+        let out = w.bkt(&["status"]);
+        assert_eq!(out.code(), 0, "{}", out.all());
+        w.bkt(&["capture"]).assert_code(0);
+        assert_eq!(w.manifest("flatpak-remotes.json"), remotes);
+        assert_eq!(w.manifest("flatpak-apps.json"), apps);
+        // A remote added by hand is captured into flatpak-remotes.json, not the apps file.
+        w.add_remote("more", &repo(2).url());
+        w.bkt(&["capture"]).assert_code(0);
+        assert_eq!(w.manifest("flatpak-apps.json"), apps);
+        let now = w.manifest("flatpak-remotes.json");
+        assert!(
+            now.starts_with(&remotes[..remotes.rfind("    }").unwrap()]),
+            "{now}"
+        );
+        assert!(now.contains("\"name\": \"more\""), "{now}");
+    }
+}
+
 mod kargs {
     use super::*;
 

@@ -254,7 +254,10 @@ fn apps(m: &Manifest, live: &Live, c: &mut Compared) {
         let scope = app.scope.scope();
         let installed = installed_for(app, live);
         let (wanted, now) = app_values(app, installed);
-        let declared = m.remote(app.scope, &app.remote).is_some()
+        // With remotes kept elsewhere (flatpak-remotes.json, added in the repositories
+        // phase, before apps are installed) any remote may come from there.
+        let declared = m.remotes_elsewhere
+            || m.remote(app.scope, &app.remote).is_some()
             || live.remotes.contains_key(&(app.scope, app.remote.clone()));
         match (&now, declared) {
             (Some(v), _) if *v == wanted => c.agreed.push(agreed(id, wanted, scope)),

@@ -148,12 +148,30 @@ impl Serialize for Extension {
 
 /// Where to get an extension: a zip with the sha256 it must have, or `"extensions.gnome.org"`
 /// (the uuid and the installed Shell's version pick the download there).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Source {
     Zip(Zip),
     Named(String),
+}
+
+impl StringOrObject for Source {
+    type Object = Zip;
+    const EXPECTED: &'static str =
+        r#"a source: "extensions.gnome.org" or {"zip": URL, "sha256": HEX}"#;
+    fn from_string(name: String) -> Self {
+        Source::Named(name)
+    }
+    fn from_object(zip: Zip) -> Result<Self, String> {
+        Ok(Source::Zip(zip))
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        manifest::string_or_object(d)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -185,7 +185,7 @@ impl Guest for Gsettings {
         let live = read_live(&m)?;
         let (changes, agreed, problems) = plan::compare(&m, &live);
         Ok(Plan {
-            items: m.settings.len() as u32,
+            items: m.unique().count() as u32,
             changes,
             agreed,
             problems,

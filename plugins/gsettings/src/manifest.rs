@@ -60,7 +60,7 @@ pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
         });
     };
     let m: Manifest = manifest::parse(text)?;
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeMap::new();
     for (i, s) in m.settings.iter().enumerate() {
         let at = |field: &str| format!("settings[{i}].{field}");
         check_name(&s.schema).map_err(|e| invalid(at("schema"), e))?;
@@ -74,10 +74,17 @@ pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
                 ),
             ));
         }
-        if !seen.insert((s.schema.as_str(), s.key.as_str())) {
+        // The original bkt wrote some keys twice with the same value: one setting, kept as
+        // written. Two different values for one key cannot both be applied.
+        if let Some(first) = seen.insert((s.schema.as_str(), s.key.as_str()), s.value.as_str())
+            && !gvariant::same(first, &s.value)
+        {
             return Err(invalid(
                 at("key"),
-                format!("{} {} is listed twice", s.schema, s.key),
+                format!(
+                    "{} {} is listed twice with different values ({first} and {})",
+                    s.schema, s.key, s.value
+                ),
             ));
         }
     }
@@ -99,20 +106,32 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 impl Manifest {
-    pub fn find_mut(&mut self, schema: &str, key: &str) -> Option<&mut Setting> {
+    /// Each setting once: a key the file lists twice (with the same value) counts once.
+    pub fn unique(&self) -> impl Iterator<Item = &Setting> {
+        let mut seen = std::collections::BTreeSet::new();
         self.settings
-            .iter_mut()
-            .find(|s| s.schema == schema && s.key == key)
+            .iter()
+            .filter(move |s| seen.insert((s.schema.clone(), s.key.clone())))
     }
 
-    /// Sets a value, keeping an existing comment. Returns whether anything changed.
+    /// Sets a value (in every entry of that key), keeping comments. Returns whether anything
+    /// changed.
     pub fn upsert(&mut self, schema: &str, key: &str, value: &str) -> bool {
-        if let Some(s) = self.find_mut(schema, key) {
-            if s.value == value {
-                return false;
+        let mut found = false;
+        let mut changed = false;
+        for s in self
+            .settings
+            .iter_mut()
+            .filter(|s| s.schema == schema && s.key == key)
+        {
+            found = true;
+            if s.value != value {
+                s.value = value.to_string();
+                changed = true;
             }
-            s.value = value.to_string();
-            return true;
+        }
+        if found {
+            return changed;
         }
         let setting = Setting {
             schema: schema.to_string(),
@@ -152,6 +171,13 @@ mod tests {
     fn duplicates_and_option_names_are_rejected() {
         let dup = r#"{"settings":[{"schema":"a","key":"k","value":"1"},{"schema":"a","key":"k","value":"2"}]}"#;
         assert!(matches!(parse(Some(dup)), Err(Error::InvalidManifest(_))));
+        // The same key twice with the same value, as the original bkt wrote it: one setting.
+        let same = r#"{"settings":[{"schema":"a","key":"k","value":"['x']"},{"schema":"b","key":"k","value":"1"},{"schema":"a","key":"k","value":"['x']"}]}"#;
+        let mut m = parse(Some(same)).unwrap();
+        assert_eq!(m.unique().count(), 2);
+        assert_eq!(m.render(Some(same)), same);
+        assert!(m.upsert("a", "k", "['y']"));
+        assert_eq!(m.render(Some(same)), same.replace("['x']", "['y']"));
         let opt = r#"{"settings":[{"schema":"--help","key":"k","value":"1"}]}"#;
         assert!(matches!(parse(Some(opt)), Err(Error::InvalidManifest(_))));
     }

@@ -84,7 +84,7 @@ pub fn compare(m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed>, Vec<Prob
     let mut changes = Vec::new();
     let mut agreed = Vec::new();
     let mut problems = Vec::new();
-    for s in &m.settings {
+    for s in m.unique() {
         match live_value(s, live) {
             Err(p) => problems.push(p),
             Ok(value) if gvariant::same(value, &s.value) => {

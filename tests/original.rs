@@ -116,6 +116,19 @@ mod dnf {
         );
     }
 
+    /// A manifest bkt creates starts with its `$schema`, and is valid against it.
+    #[test]
+    fn a_created_manifest_names_its_schema() {
+        let (w, root) = dnf_world("{}", &["alpha"]);
+        std::fs::remove_file(w.repo().join("manifests").join(FILE)).unwrap();
+        w.bkt(&["capture", "--root", &root, "-s", "dnf"]).assert_code(0);
+        let text = w.manifest(FILE);
+        assert!(
+            text.starts_with("{\n  \"$schema\": \"../schemas/system-packages.schema.json\",\n  \"packages\": [\n    \"alpha\"\n  ]"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn an_excluded_package_installed_here_is_drift_and_apply_removes_it() {
         let text = fixture("system-packages/first-form.json");

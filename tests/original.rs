@@ -121,7 +121,8 @@ mod dnf {
     fn a_created_manifest_names_its_schema() {
         let (w, root) = dnf_world("{}", &["alpha"]);
         std::fs::remove_file(w.repo().join("manifests").join(FILE)).unwrap();
-        w.bkt(&["capture", "--root", &root, "-s", "dnf"]).assert_code(0);
+        w.bkt(&["capture", "--root", &root, "-s", "dnf"])
+            .assert_code(0);
         let text = w.manifest(FILE);
         assert!(
             text.starts_with("{\n  \"$schema\": \"../schemas/system-packages.schema.json\",\n  \"packages\": [\n    \"alpha\"\n  ]"),

@@ -351,9 +351,7 @@ impl Guest for Extensions {
             let on = live::runs(uuid, meta, &live.keys);
             match m.get_mut(uuid) {
                 Some(x) => x.enabled = on,
-                None => {
-                    m.add(uuid, on).url = meta.url.clone().filter(|u| u.starts_with("http"));
-                }
+                None => m.add(uuid, on, meta.url.clone().filter(|u| u.starts_with("http"))),
             }
         }
         Ok(m.render(text.as_deref()))
@@ -385,9 +383,7 @@ impl Guest for Extensions {
                 let on = verb != "disable";
                 match m.get_mut(uuid) {
                     Some(x) => x.enabled = on,
-                    None if verb == "add" => {
-                        m.add(uuid, true);
-                    }
+                    None if verb == "add" => m.add(uuid, true, None),
                     None => {
                         return Err(usage(format!(
                             "{uuid} is not in {MANIFEST}; `bkt extension add {uuid}` tracks it"

@@ -247,11 +247,11 @@ impl Manifest {
     }
 
     /// Adds an entry in sorted place, written the way the file's first entry is.
-    pub fn add(&mut self, uuid: &str, enabled: bool) -> &mut Extension {
+    pub fn add(&mut self, uuid: &str, enabled: bool, url: Option<String>) {
         let form = self.extensions.first().map_or(Form::Uuid, |x| x.form);
-        let x = Extension::new(uuid, enabled, form);
+        let mut x = Extension::new(uuid, enabled, form);
+        x.url = url;
         manifest::insert_sorted(&mut self.extensions, x, |x| x.uuid.clone());
-        self.get_mut(uuid).expect("just added")
     }
 
     pub fn get_mut(&mut self, uuid: &str) -> Option<&mut Extension> {

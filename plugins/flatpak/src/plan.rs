@@ -142,11 +142,8 @@ fn pin_of(app: &App, live: &Live, c: &mut Compared) {
     };
     let id = commit_id(app.scope, &app.id);
     let scope = app.scope.scope();
-    let n = pin.len().min(installed.commit.len());
-    let (wanted, now) = (
-        pin[..n].to_lowercase(),
-        installed.commit[..n].to_lowercase(),
-    );
+    let n = pin.chars().count().min(installed.commit.chars().count());
+    let (wanted, now) = (prefix(pin, n), prefix(&installed.commit, n));
     if wanted == now {
         c.agreed.push(agreed(id, wanted, scope));
         return;
@@ -175,6 +172,11 @@ fn pin_of(app: &App, live: &Live, c: &mut Compared) {
         scope,
         effects,
     ));
+}
+
+/// The first `n` characters of a commit, lower case.
+fn prefix(commit: &str, n: usize) -> String {
+    commit.chars().take(n).collect::<String>().to_lowercase()
 }
 
 /// `flatpak update --commit=COMMIT APP//BRANCH`: deploys the pinned commit.
@@ -409,8 +411,8 @@ pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<
             && let (Some(pin), Some(installed)) = (&app.commit, installed_for(app, live))
         {
             // As many characters as the pin had, as far as flatpak shows them.
-            let n = pin.len().min(installed.commit.len());
-            app.commit = Some(installed.commit[..n].to_string());
+            let n = pin.chars().count().min(installed.commit.chars().count());
+            app.commit = Some(prefix(&installed.commit, n));
         }
         if take.contains(&override_id(app.scope, &app.id)) {
             app.overrides = live

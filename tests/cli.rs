@@ -137,17 +137,22 @@ fn the_config_file_names_the_repository() {
     let from_elsewhere = || {
         w.tool(
             "sh",
-            &["-c", "cd / && exec \"$0\" status --format json", exe.to_str().unwrap()],
+            &[
+                "-c",
+                "cd / && exec \"$0\" status --format json",
+                exe.to_str().unwrap(),
+            ],
         )
     };
-    std::fs::write(
-        &config,
-        serde_json::json!({ "repo": w.repo() }).to_string(),
-    )
-    .unwrap();
+    std::fs::write(&config, serde_json::json!({ "repo": w.repo() }).to_string()).unwrap();
     let out = from_elsewhere();
     out.assert_code(1);
-    assert_eq!(out.json()["plugins"][0]["id"], "gsettings", "{}", out.stdout());
+    assert_eq!(
+        out.json()["plugins"][0]["id"],
+        "gsettings",
+        "{}",
+        out.stdout()
+    );
 
     std::fs::write(&config, r#"{"repo_path": "/x"}"#).unwrap();
     let out = from_elsewhere();

@@ -226,3 +226,42 @@ fn the_distribution_s_ci_workflow_passes_actionlint() {
         "actionlint accepted a broken workflow"
     );
 }
+
+/// The original bkt's Containerfile: a user block whose markers look like bkt's but name no
+/// bkt section is kept byte for byte; sections no plugin here renders are left alone too.
+#[test]
+fn a_foreign_marker_is_the_users_text() {
+    let original = include_str!("fixtures/original/containerfile/foreign-marker.Containerfile");
+    let w = world(original);
+    let check = w.bkt(&["containerfile", "check"]);
+    check.assert_code(1);
+    check.assert_stdout_has("-RUN stale");
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
+    let synced = w.containerfile();
+    let expected = original
+        .replace(
+            "# No COPR repositories\n",
+            "RUN dnf copr enable -y atim/starship\n",
+        )
+        .replace(
+            "RUN stale\n",
+            "RUN dnf install -y \\\n    htop \\\n    vim \\\n    && dnf clean all\n",
+        );
+    assert_eq!(synced, expected);
+    w.bkt(&["containerfile", "check"]).assert_code(0);
+    w.bkt(&["status", "-s", "dnf"])
+        .assert_stdout_has("containerfile in step");
+}
+
+/// An unclosed bkt section is still an error naming its line, after a foreign block.
+#[test]
+fn an_unclosed_bkt_section_after_a_foreign_block_names_its_line() {
+    let original = include_str!("fixtures/original/containerfile/unclosed-section.Containerfile");
+    let w = world(original);
+    for args in [&["containerfile", "check"][..], &["containerfile", "sync"]] {
+        let out = w.bkt(args);
+        out.assert_code(2);
+        out.assert_stderr_has("Containerfile:6: section SYSTEM_PACKAGES is never closed");
+    }
+    assert_eq!(w.containerfile(), original);
+}

@@ -34,10 +34,11 @@ fn status_counts_missing_and_extra_and_capture_adds_the_extra() {
 
     let out = w.bkt(&["capture", "--root", &root, "-s", "dnf"]);
     out.assert_code(0);
-    out.assert_stdout_has("+    \"beta\",");
+    // The file is edited in place: the inline list stays inline, nothing else moves.
+    out.assert_stdout_has("+{\"packages\": [\"alpha\", \"beta\", \"gamma\"], \"copr_repos\": []}");
     assert_eq!(
         w.manifest("system-packages.json"),
-        "{\n  \"packages\": [\n    \"alpha\",\n    \"beta\",\n    \"gamma\"\n  ],\n  \"copr_repos\": []\n}\n"
+        r#"{"packages": ["alpha", "beta", "gamma"], "copr_repos": []}"#
     );
     // The Containerfile changed in the same step.
     assert!(
@@ -81,7 +82,7 @@ fn install_and_remove_edit_manifest_and_containerfile_together() {
     let (w, root) = world(r#"{"packages": ["alpha"]}"#, &["alpha"]);
     let out = w.bkt(&["dnf", "install", "gamma", "--root", &root]);
     out.assert_code(0);
-    out.assert_stdout_has("+    \"gamma\"");
+    out.assert_stdout_has("+{\"packages\": [\"alpha\", \"gamma\"]}");
     out.assert_stdout_has("+    gamma \\");
     assert_eq!(w.installed(root.as_ref()), ["alpha", "gamma"]);
     assert!(w.containerfile().contains("    gamma \\\n"));

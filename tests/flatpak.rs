@@ -397,7 +397,7 @@ fn an_override_set_by_hand_is_captured_and_reapplied_after_a_reset() {
 }
 
 #[test]
-fn overrides_written_as_flags_are_read_and_rewritten_structured() {
+fn overrides_written_as_flags_are_read_and_kept_as_flags() {
     let mut one = user_app(1);
     one["overrides"] = json!(["--filesystem=home", "--env=FOO=bar"]);
     let w = world(json!([one]));
@@ -412,15 +412,24 @@ fn overrides_written_as_flags_are_read_and_rewritten_structured() {
     );
     assert_in_step(&w);
 
-    // The next write rewrites them in the structured form.
+    // Another entry's write leaves them as the original bkt wrote them.
     w.bkt(&["flatpak", "add", &app(2), "--remote", REMOTE, "--user"])
         .assert_code(0);
     assert_eq!(
         manifest_app(&w, &app(1)).map(|a| a["overrides"].clone()),
-        Some(home_and_foo()),
+        Some(json!(["--filesystem=home", "--env=FOO=bar"])),
         "{}",
         w.manifest(FILE)
     );
+    assert_in_step(&w);
+    // A new override of that app is written in the same form.
+    w.bkt(&["flatpak", "override", &app(1), "--user", "--share=network"])
+        .assert_code(0);
+    let flags = manifest_app(&w, &app(1)).map(|a| a["overrides"].clone());
+    let flags: Vec<String> = serde_json::from_value(flags.unwrap_or_default()).unwrap_or_default();
+    for flag in ["--filesystem=home", "--env=FOO=bar", "--share=network"] {
+        assert!(flags.iter().any(|f| f == flag), "{flags:?}");
+    }
     assert_in_step(&w);
 }
 

@@ -319,7 +319,10 @@ fn scope_filter_and_confirmation() {
         let status = w.bkt(&["status", "-s", "probe", "--format", "json"]);
         let next = status.json()["plugins"][0]["next"].to_string();
         assert!(next.contains("applies 1 change"), "{next}");
-        assert!(next.contains("1 user setting left to the user's own session"), "{next}");
+        assert!(
+            next.contains("1 user setting left to the user's own session"),
+            "{next}"
+        );
     }
     let out = w.bkt(&["apply", "--yes", "-s", "probe", "--scope", "system"]);
     out.assert_code(1);

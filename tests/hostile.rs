@@ -5,7 +5,7 @@
 
 mod common;
 use common::probe::with_probe;
-use common::{Out, World};
+use common::World;
 use std::path::{Path, PathBuf};
 
 /// Every file under `dir` with its contents and mode, symlinks as their targets: two equal
@@ -52,17 +52,15 @@ fn a_sleep_in_plan_returns_at_once() {
 #[test]
 fn a_query_past_the_deadline_is_killed() {
     let (w, _) = with_probe(r#"{"queries": [["sleep", "3600"]]}"#);
-    let out = w.bkt(
-        &[
-            "status",
-            "-s",
-            "probe",
-            "--plugin-timeout",
-            "1",
-            "--format",
-            "json",
-        ],
-    );
+    let out = w.bkt(&[
+        "status",
+        "-s",
+        "probe",
+        "--plugin-timeout",
+        "1",
+        "--format",
+        "json",
+    ]);
     let json = out.json();
     let message = json["plugins"][0]["problems"][0]["message"]
         .as_str()
@@ -237,16 +235,14 @@ fn a_fetch_is_bounded_regular_and_not_followed() {
                 r#"{{"fetches": [["file:///etc/probe-src/{name}", "{sha}", "/etc/probe/got"]]}}"#
             ),
         );
-        let out = w.bkt(
-            &[
-                "apply",
-                "--yes",
-                "-s",
-                "probe",
-                "--root",
-                root.to_str().unwrap(),
-            ],
-        );
+        let out = w.bkt(&[
+            "apply",
+            "--yes",
+            "-s",
+            "probe",
+            "--root",
+            root.to_str().unwrap(),
+        ]);
         out.assert_code(1);
         out.assert_all_has(said);
         assert!(!root.join("etc/probe/got").exists(), "{name} was kept");

@@ -109,7 +109,11 @@ fn local_changes_are_known_not_drift_and_leave_the_repository_alone() {
     list.assert_code(0);
     let doc = list.json();
     let diff = doc["plugins"][0]["diff"].as_str().unwrap_or("");
-    assert!(diff.contains("+    \"gamma\""), "{doc}");
+    // The manifest is edited in place: its one-line list gets gamma.
+    assert!(
+        diff.contains("+{\"packages\": [\"alpha\", \"gamma\"]}"),
+        "{doc}"
+    );
     assert!(!diff.contains("delta"), "{doc}");
     assert_eq!(doc["plugins"][0]["commands"].as_array().unwrap().len(), 3);
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// Every document, by schema file name.
-const DOCUMENTS: [&str; 8] = [
+const DOCUMENTS: [&str; 9] = [
     "status",
     "apply",
     "capture",
@@ -17,6 +17,7 @@ const DOCUMENTS: [&str; 8] = [
     "containerfile",
     "plugin-list",
     "local-list",
+    "doctor",
     "error",
 ];
 
@@ -195,6 +196,10 @@ fn a_document_without_format_version_or_with_another_fails() {
         ),
         ("plugin-list", json!({"format_version": 1, "plugins": []})),
         ("local-list", json!({"format_version": 1, "plugins": []})),
+        (
+            "doctor",
+            json!({"format_version": 1, "checks": [], "missing": 0}),
+        ),
         ("error", json!({"format_version": 1, "error": "it broke"})),
     ];
     assert_eq!(minimal.len(), DOCUMENTS.len());
@@ -932,4 +937,38 @@ fn errors_are_documents_too() {
         &with(&doc, "/error", json!("")),
         "an empty message",
     );
+}
+
+/// `bkt doctor` counts only what tracked subsystems need: without a manifest for user
+/// settings no session bus is needed; with one, its absence is missing, said with the fix,
+/// and the exit status is 1.
+#[test]
+fn doctor_says_what_is_missing_for_the_tracked_subsystems() {
+    let w = World::new();
+    let out = w.bkt(&["doctor", "--format", "json"]);
+    let doc = valid("doctor", &out);
+    let bus = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "session bus")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (bus["ok"].clone(), bus["needed"].clone()),
+        (json!(false), json!(false)),
+        "{doc}"
+    );
+    out.assert_code(0);
+
+    w.write_manifest("gsettings.json", r#"{"settings": []}"#);
+    let out = w.bkt(&["doctor", "--format", "json"]);
+    let doc = valid("doctor", &out);
+    assert_eq!(doc["missing"], 1, "{doc}");
+    out.assert_code(1);
+    let human = w.bkt(&["doctor"]);
+    human.assert_code(1);
+    human.assert_stdout_has("MISSING session bus");
+    human.assert_stdout_has("→ run bkt inside your graphical session");
+    human.assert_stdout_has("ok      program gsettings: ");
 }

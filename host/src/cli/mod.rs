@@ -3,6 +3,7 @@
 mod apply;
 mod choices;
 mod containerfile;
+mod doctor;
 mod globals;
 mod local;
 mod logging;
@@ -169,6 +170,14 @@ enum Command {
     /// Changes made with --local: list them, commit them as a pull request, or clear them
     #[command(subcommand)]
     Local(local::LocalCommand),
+    /// Check what bkt needs on this machine, and say what to fix
+    #[command(
+        long_about = "Checks the programs each tracked subsystem runs, a session bus for user \
+        settings, the elevator for system changes, the rpm database, bootc or rpm-ostree on an \
+        ostree system, and the cache and trust folders. Says what to do about each missing one. \
+        Exit status 1 when something a tracked subsystem needs is missing."
+    )]
+    Doctor,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         #[arg(value_enum)]
@@ -267,6 +276,7 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
         }
         Command::Containerfile(cmd) => containerfile::run(&app, out, cmd),
         Command::Plugin(cmd) => plugin::run(&app, out, cmd),
+        Command::Doctor => Ok(doctor::run(&app, out)),
         Command::Local(cmd) => local::run(&app, out, cmd),
         Command::Subsystem(words) => verb::run(&app, out, &words),
         Command::Completions { .. } => Ok(Exit::Ok),

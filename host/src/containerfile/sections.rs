@@ -89,8 +89,8 @@ fn as_end(line: &str) -> Option<&str> {
         .strip_suffix(END_SUFFIX)
 }
 
-/// Parses a Containerfile. Unclosed, nested, duplicated or stray markers are errors naming
-/// the line.
+/// Parses a Containerfile. Unclosed, nested, duplicated or crossed bkt sections are errors
+/// naming the line; a marker-like line outside every bkt section that starts none is text.
 ///
 /// One pass over the lines with the open section as its state; it is long because every
 /// way a marker can be misplaced (nested, unclosed, duplicated, an end without a start) is
@@ -155,16 +155,10 @@ pub fn parse(text: &str) -> Result<Document<'_>, ParseError> {
                         ),
                     });
                 }
-                None => {
-                    return Err(ParseError {
-                        line: number,
-                        message: format!(
-                            "`{}` has no matching `{}` above it",
-                            strip_eol(line).trim(),
-                            begin_marker(name)
-                        ),
-                    });
-                }
+                // No bkt section is open: an end marker without its `(managed by bkt)` start
+                // above is the user's own comment (the original bkt's Containerfile has
+                // `# === END RPM VERSION SNAPSHOT ===`), kept as text.
+                None => {}
             }
         }
     }
@@ -265,6 +259,16 @@ mod tests {
     }
 
     #[test]
+    fn marker_like_lines_outside_bkt_sections_are_text() {
+        let text = "FROM x\n# === RPM VERSION SNAPSHOT ===\nRUN rpm -qa\n# === END RPM VERSION SNAPSHOT ===\n# === END A ===\n# === A (managed by bkt) ===\nRUN old\n# === END A ===\n";
+        let doc = parse(text).unwrap();
+        assert_eq!(doc.sections(), vec![("A", 6)]);
+        assert_eq!(doc.render(&BTreeMap::new()).0, text);
+        let (out, _) = doc.render(&bodies(&[("A", &["RUN new"])]));
+        assert_eq!(out, text.replace("RUN old", "RUN new"));
+    }
+
+    #[test]
     fn structural_errors_name_the_line() {
         let unclosed = "FROM x\n# === A (managed by bkt) ===\nRUN a\n";
         assert_eq!(parse(unclosed).unwrap_err().line, 2);
@@ -274,8 +278,8 @@ mod tests {
         let e = parse(dup).unwrap_err();
         assert_eq!(e.line, 4);
         assert!(e.message.contains("first on line 1"));
-        let stray = "RUN x\n# === END A ===\n";
-        assert_eq!(parse(stray).unwrap_err().line, 2);
+        let crossed_inside = "# === A (managed by bkt) ===\n# === END RPM ===\n";
+        assert_eq!(parse(crossed_inside).unwrap_err().line, 2);
         let crossed = "# === A (managed by bkt) ===\n# === END B ===\n";
         assert_eq!(parse(crossed).unwrap_err().line, 2);
     }
@@ -301,6 +305,8 @@ mod tests {
             "  ",
             "FROM y AS z",
             "# === not a marker",
+            "# === END NOT OURS ===",
+            "# === OTHER ===",
             "\t\\",
             "RUN ü",
         ];

@@ -6,6 +6,7 @@ pub mod apply;
 pub mod boot;
 pub mod capture;
 pub mod containerfile;
+pub mod doctor;
 pub mod drift;
 pub mod local;
 pub mod plugin;

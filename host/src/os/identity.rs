@@ -30,6 +30,16 @@ pub fn euid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
+/// Whether this process may write into `path` (the kernel's own answer, `access(W_OK)`).
+pub fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `c` is a valid NUL-terminated path that outlives the call.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
 /// Why a folder (or file) with this owner and mode cannot be trusted by a process running as
 /// `euid`, or `None` when only root or that user can change it. `sticky_ok` allows a
 /// world-writable sticky folder (`/tmp`) as an ancestor: nobody else can rename or replace

@@ -321,7 +321,10 @@ mod tests {
             .args(["-f", "^sleep 31.7$"])
             .output()
             .unwrap();
-        assert!(left.stdout.is_empty(), "a child of the query is still running");
+        assert!(
+            left.stdout.is_empty(),
+            "a child of the query is still running"
+        );
     }
 
     #[test]

@@ -26,23 +26,39 @@ pub fn repo_of(file_name: &str) -> Option<String> {
 
 /// Whether a repo file leaves its repository enabled (`enabled=0` turns it off).
 pub fn enabled(text: &str) -> bool {
-    !text
-        .lines()
+    !has_setting(text, "enabled=0")
+}
+
+/// A repo file's `key=value` line, spaces ignored.
+fn has_setting(text: &str, setting: &str) -> bool {
+    text.lines()
         .map(|l| l.replace(' ', ""))
-        .any(|l| l == "enabled=0")
+        .any(|l| l == setting)
+}
+
+/// The state a repo file gives its COPR repository, as the manifest writes it.
+pub fn state(text: &str) -> &'static str {
+    if !enabled(text) {
+        crate::manifest::DISABLED
+    } else if has_setting(text, "gpgcheck=0") {
+        crate::manifest::ENABLED_UNSIGNED
+    } else {
+        crate::manifest::ENABLED
+    }
 }
 
 /// What `dnf copr enable` writes for Fedora, for systems where bkt writes it itself (an ostree
 /// system, where dnf does not manage packages, or a mounted root).
-pub fn repo_file(repo: &str) -> String {
+pub fn repo_file(repo: &str, gpg_check: bool) -> String {
     let (owner, project) = repo.split_once('/').unwrap_or((repo, ""));
     let id = file_name(repo)
         .trim_start_matches('_')
         .trim_end_matches(".repo")
         .to_string();
     let base = format!("https://download.copr.fedorainfracloud.org/results/{owner}/{project}");
+    let gpgcheck = u8::from(gpg_check);
     format!(
-        "[{id}]\nname=Copr repo for {project} owned by {owner}\nbaseurl={base}/fedora-$releasever-$basearch/\ntype=rpm-md\nskip_if_unavailable=True\ngpgcheck=1\ngpgkey={base}/pubkey.gpg\nrepo_gpgcheck=0\nenabled=1\nenabled_metadata=1\n"
+        "[{id}]\nname=Copr repo for {project} owned by {owner}\nbaseurl={base}/fedora-$releasever-$basearch/\ntype=rpm-md\nskip_if_unavailable=True\ngpgcheck={gpgcheck}\ngpgkey={base}/pubkey.gpg\nrepo_gpgcheck=0\nenabled=1\nenabled_metadata=1\n"
     )
 }
 
@@ -61,10 +77,16 @@ mod tests {
         );
         assert_eq!(repo_of("fedora.repo"), None);
         assert!(
-            repo_file("atim/starship")
+            repo_file("atim/starship", true)
                 .starts_with("[copr:copr.fedorainfracloud.org:atim:starship]\n")
         );
-        assert!(enabled(&repo_file("a/b")));
+        assert!(enabled(&repo_file("a/b", true)));
         assert!(!enabled("[x]\nenabled = 0\n"));
+        assert_eq!(state(&repo_file("a/b", true)), crate::manifest::ENABLED);
+        assert_eq!(
+            state(&repo_file("a/b", false)),
+            crate::manifest::ENABLED_UNSIGNED
+        );
+        assert_eq!(state("[x]\nenabled=0\n"), crate::manifest::DISABLED);
     }
 }

@@ -9,6 +9,7 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 pub mod copr;
+pub mod external;
 pub mod live;
 pub mod manifest;
 pub mod render;
@@ -18,8 +19,8 @@ use bkt_sdk::{
     PluginInfo, RunShape, Scope, Section, WriteFile, agreed, change, host, query_all, run_batched,
     run_shape, shape, strings, usage, verb,
 };
-use manifest::Manifest;
-use std::collections::BTreeSet;
+use manifest::{Copr, Manifest};
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const MANIFEST: &str = "system-packages.json";
 
@@ -32,29 +33,47 @@ fn custom_root(ctx: &Context) -> Option<&str> {
     (ctx.root != "/").then_some(ctx.root.as_str())
 }
 
-/// What is installed, what was asked for by hand (layered or user-installed), and which COPR
-/// repositories are enabled.
+/// What is installed, what was asked for by hand (layered or user-installed), and the state
+/// of each COPR repository with a repo file.
 struct Live {
     installed: BTreeSet<String>,
     requested: BTreeSet<String>,
-    coprs: BTreeSet<String>,
+    coprs: BTreeMap<String, &'static str>,
+}
+
+impl Live {
+    /// COPR repositories enabled here.
+    fn enabled_coprs(&self) -> impl Iterator<Item = (&String, &&'static str)> {
+        self.coprs.iter().filter(|(_, s)| **s != manifest::DISABLED)
+    }
 }
 
 /// Where repo files live; read through a preopen of the same folder under the root.
 const REPOS_DIR: &str = "/etc/yum.repos.d";
 
-/// The COPR repositories whose repo files are in the root's `/etc/yum.repos.d` and enabled.
-fn enabled_coprs() -> BTreeSet<String> {
+/// The repo files in the root's `/etc/yum.repos.d`: file name → text.
+fn repo_files() -> BTreeMap<String, String> {
     let Ok(entries) = std::fs::read_dir(REPOS_DIR) else {
-        return BTreeSet::new();
+        return BTreeMap::new();
     };
     entries
         .flatten()
         .filter_map(|e| {
-            let repo = copr::repo_of(&e.file_name().to_string_lossy())?;
             let text = std::fs::read_to_string(e.path()).ok()?;
-            copr::enabled(&text).then_some(repo)
+            Some((e.file_name().to_string_lossy().into_owned(), text))
         })
+        .collect()
+}
+
+/// The COPR repositories with repo files in the root's `/etc/yum.repos.d`, and their state.
+fn copr_states() -> BTreeMap<String, &'static str> {
+    copr_states_in(&repo_files())
+}
+
+fn copr_states_in(files: &BTreeMap<String, String>) -> BTreeMap<String, &'static str> {
+    files
+        .iter()
+        .filter_map(|(name, text)| Some((copr::repo_of(name)?, copr::state(text))))
         .collect()
 }
 
@@ -129,10 +148,17 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
         }
         Err(e) => return Err(e),
     };
+    let files = repo_files();
+    // Packages from external repositories are the repos plugin's, not installed by hand.
+    let external = external::packages(files.values().map(String::as_str));
+    let requested = requested
+        .into_iter()
+        .filter(|p| !external.contains(p))
+        .collect();
     Ok(Live {
         installed: live::names(&rpm.stdout),
         requested,
-        coprs: enabled_coprs(),
+        coprs: copr_states_in(&files),
     })
 }
 
@@ -178,16 +204,27 @@ fn copr_id(repo: &str) -> String {
 }
 
 /// Enables a COPR repository: `dnf copr enable` where dnf manages the running system, else
-/// the repo file it would write (an ostree system, or a mounted root).
-fn enable_copr(ctx: &Context, repo: &str) -> Effect {
-    if ctx.ostree || custom_root(ctx).is_some() {
+/// the repo file it would write (an ostree system, or a mounted root, or a repository whose
+/// signatures are not to be checked).
+fn enable_copr(ctx: &Context, c: &Copr) -> Effect {
+    let repo = c.name();
+    if ctx.ostree || custom_root(ctx).is_some() || !c.gpg_check() {
         Effect::WriteFile(WriteFile {
             path: format!("{REPOS_DIR}/{}", copr::file_name(repo)),
-            contents: copr::repo_file(repo).into_bytes(),
+            contents: copr::repo_file(repo, c.gpg_check()).into_bytes(),
             mode: 0o644,
         })
     } else {
         bkt_sdk::run("dnf", &["copr", "enable", "-y", repo], Scope::System)
+    }
+}
+
+/// What brings a COPR repository to the state its manifest entry asks for.
+fn copr_effect(ctx: &Context, c: &Copr) -> Effect {
+    if c.enabled() {
+        enable_copr(ctx, c)
+    } else {
+        disable_copr(c.name())
     }
 }
 
@@ -213,50 +250,112 @@ fn missing_changes(ctx: &Context, m: &Manifest, live: &Live, staged: bool) -> Ve
         .collect()
 }
 
-/// Repositories first: apply enables them before it installs what they provide.
+/// Repositories first: apply enables them before it installs what they provide. A repository
+/// the manifest lists as disabled agrees with a machine that has no repo file for it.
 fn copr_changes(m: &Manifest, live: &Live, ctx: &Context) -> Vec<Change> {
-    let enabled = Some("enabled".to_string());
     let mut changes: Vec<Change> = m
         .copr_repos
         .iter()
-        .filter(|r| !live.coprs.contains(*r))
-        .map(|r| {
+        .filter(|c| live_copr_state(live, c.name()) != c.state())
+        .map(|c| {
+            let r = c.name();
             change(
                 copr_id(r),
-                format!("COPR {r} is not enabled"),
-                enabled.clone(),
-                None,
+                format!("COPR {r} should be {}", c.state()),
+                Some(c.state().to_string()),
+                live.coprs.get(r).map(|s| s.to_string()),
                 Scope::System,
-                vec![enable_copr(ctx, r)],
+                vec![copr_effect(ctx, c)],
             )
         })
         .collect();
-    let wanted: BTreeSet<&String> = m.copr_repos.iter().collect();
-    changes.extend(live.coprs.iter().filter(|r| !wanted.contains(r)).map(|r| {
-        change(
-            copr_id(r),
-            format!("COPR {r} is enabled but not in the manifest"),
-            None,
-            enabled.clone(),
-            Scope::System,
-            vec![disable_copr(r)],
-        )
-    }));
+    changes.extend(
+        live.enabled_coprs()
+            .filter(|(r, _)| m.copr(r).is_none())
+            .map(|(r, state)| {
+                change(
+                    copr_id(r),
+                    format!("COPR {r} is enabled but not in the manifest"),
+                    None,
+                    Some(state.to_string()),
+                    Scope::System,
+                    vec![disable_copr(r)],
+                )
+            }),
+    );
     changes
+}
+
+/// A COPR repository's state here; one without a repo file is disabled.
+fn live_copr_state(live: &Live, repo: &str) -> &'static str {
+    live.coprs.get(repo).copied().unwrap_or(manifest::DISABLED)
+}
+
+/// The change id of a package the manifest keeps out.
+fn excluded_id(pkg: &str) -> String {
+    format!("excluded:{pkg}")
+}
+
+/// Packages the manifest keeps out that are installed here: removed (on ostree, a layered
+/// one is uninstalled and one from the image overridden).
+fn excluded_changes(ctx: &Context, m: &Manifest, live: &Live) -> Vec<Change> {
+    m.excluded
+        .iter()
+        .filter(|p| live.installed.contains(*p))
+        .map(|p| {
+            let effect = if ctx.ostree && !live.requested.contains(p) {
+                run(strings(&["rpm-ostree", "override", "remove", p]))
+            } else {
+                remove(ctx, p)
+            };
+            change(
+                excluded_id(p),
+                format!("{p} is installed but excluded in the manifest"),
+                Some(EXCLUDED.into()),
+                Some(INSTALLED.into()),
+                Scope::System,
+                vec![effect],
+            )
+        })
+        .collect()
+}
+
+const INSTALLED: &str = "installed";
+const EXCLUDED: &str = "excluded";
+
+/// Groups are installed by the image; their members are not read back on the machine, and
+/// saying so is better than claiming they agree.
+fn group_notes(m: &Manifest) -> Vec<bkt_sdk::Problem> {
+    m.groups
+        .iter()
+        .map(|g| {
+            bkt_sdk::warning(
+                format!("group:{}", manifest::group_id(g)),
+                format!(
+                    "group {g} is installed by the image (SYSTEM_PACKAGES); bkt does not check groups on this machine"
+                ),
+            )
+        })
+        .collect()
 }
 
 fn agreed_items(m: &Manifest, live: &Live) -> Vec<Agreed> {
     let coprs = m
         .copr_repos
         .iter()
-        .filter(|r| live.coprs.contains(*r))
-        .map(|r| agreed(copr_id(r), "enabled", Scope::System));
+        .filter(|c| live_copr_state(live, c.name()) == c.state())
+        .map(|c| agreed(copr_id(c.name()), c.state(), Scope::System));
     let packages = m
         .packages
         .iter()
         .filter(|p| live.installed.contains(*p))
-        .map(|p| agreed(p.clone(), "installed", Scope::System));
-    coprs.chain(packages).collect()
+        .map(|p| agreed(p.clone(), INSTALLED, Scope::System));
+    let excluded = m
+        .excluded
+        .iter()
+        .filter(|p| !live.installed.contains(*p))
+        .map(|p| agreed(excluded_id(p), EXCLUDED, Scope::System));
+    coprs.chain(packages).chain(excluded).collect()
 }
 
 /// What a run effect of this plugin may look like: dnf where dnf manages the system (also
@@ -288,6 +387,10 @@ fn run_shapes() -> Vec<RunShape> {
     ));
     shapes.push(run_shape(
         &["rpm-ostree", "uninstall", "--idempotent", "{package}"],
+        sys,
+    ));
+    shapes.push(run_shape(
+        &["rpm-ostree", "override", "remove", "{package}"],
         sys,
     ));
     shapes
@@ -357,18 +460,18 @@ impl Guest for Dnf {
         let live = read_live(&host::context())?;
         for id in &take {
             if let Some(repo) = id.strip_prefix("copr:") {
-                m.copr_repos.retain(|r| r != repo);
-                if live.coprs.contains(repo) {
-                    m.copr_repos.push(repo.to_string());
+                take_copr(&mut m, &live, repo);
+            } else if let Some(pkg) = id.strip_prefix("excluded:") {
+                if live.installed.contains(pkg) {
+                    m.excluded.retain(|p| p != pkg);
                 }
+            } else if live.installed.contains(id) {
+                m.add_package(id);
             } else {
                 m.packages.retain(|p| p != id);
-                if live.installed.contains(id) {
-                    m.packages.push(id.clone());
-                }
             }
         }
-        Ok(m.render())
+        Ok(m.render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -377,8 +480,10 @@ impl Guest for Dnf {
         let live = read_live(&ctx)?;
         let mut changes = copr_changes(&m, &live, &ctx);
         changes.extend(missing_changes(&ctx, &m, &live, false));
-        let wanted: BTreeSet<&String> = m.packages.iter().collect();
-        for p in live.requested.iter().filter(|p| !wanted.contains(p)) {
+        changes.extend(excluded_changes(&ctx, &m, &live));
+        // An excluded package installed by hand is already a change of its own.
+        let listed: BTreeSet<&String> = m.packages.iter().chain(&m.excluded).collect();
+        for p in live.requested.iter().filter(|p| !listed.contains(p)) {
             let how = if ctx.ostree {
                 "layered"
             } else {
@@ -394,10 +499,11 @@ impl Guest for Dnf {
             ));
         }
         Ok(Plan {
-            items: (m.packages.len() + m.copr_repos.len()) as u32,
+            items: (m.packages.len() + m.copr_repos.len() + m.excluded.len() + m.groups.len())
+                as u32,
             changes,
             agreed: agreed_items(&m, &live),
-            problems: vec![],
+            problems: group_notes(&m),
         })
     }
 
@@ -417,11 +523,12 @@ impl Guest for Dnf {
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
         let m = manifest::parse(text.as_deref())?;
+        let old = text.as_deref();
         match (verb.as_str(), args.as_slice()) {
-            ("install", pkgs) if !pkgs.is_empty() => install_verb(m, pkgs),
-            ("remove", pkgs) if !pkgs.is_empty() => remove_verb(m, pkgs),
+            ("install", pkgs) if !pkgs.is_empty() => install_verb(m, old, pkgs),
+            ("remove", pkgs) if !pkgs.is_empty() => remove_verb(m, old, pkgs),
             ("copr", [action, repo]) if action == "enable" || action == "disable" => {
-                copr_verb(m, action == "enable", repo)
+                copr_verb(m, old, action == "enable", repo)
             }
             ("list", []) => Ok(list_verb(&m)),
             ("sync", rest) if rest.is_empty() || rest == ["--now"] => {
@@ -435,11 +542,18 @@ impl Guest for Dnf {
 }
 
 /// `bkt dnf install PKG...`: into the manifest, and installed here.
-fn install_verb(mut m: Manifest, pkgs: &[String]) -> Result<EditResult, Error> {
+fn install_verb(mut m: Manifest, old: Option<&str>, pkgs: &[String]) -> Result<EditResult, Error> {
     for p in pkgs {
         manifest::check_package(p).map_err(usage)?;
+        if m.excluded.contains(p) {
+            return Err(usage(format!(
+                "{p} is excluded in {MANIFEST}; take it out of `excluded` first"
+            )));
+        }
     }
-    m.packages.extend(pkgs.iter().cloned());
+    for p in pkgs {
+        m.add_package(p);
+    }
     // Install what was named, even if the manifest had it already: both dnf and
     // `rpm-ostree install --idempotent` do nothing for an installed package.
     let ctx = host::context();
@@ -457,14 +571,14 @@ fn install_verb(mut m: Manifest, pkgs: &[String]) -> Result<EditResult, Error> {
         })
         .collect();
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![],
         changes,
     })
 }
 
 /// `bkt dnf remove PKG...`: out of the manifest, and removed here where installed.
-fn remove_verb(mut m: Manifest, pkgs: &[String]) -> Result<EditResult, Error> {
+fn remove_verb(mut m: Manifest, old: Option<&str>, pkgs: &[String]) -> Result<EditResult, Error> {
     for p in pkgs {
         manifest::check_package(p).map_err(usage)?;
         if !m.packages.contains(p) {
@@ -491,49 +605,94 @@ fn remove_verb(mut m: Manifest, pkgs: &[String]) -> Result<EditResult, Error> {
         })
         .collect();
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![],
         changes,
     })
 }
 
-/// `bkt dnf copr enable|disable OWNER/PROJECT`.
-fn copr_verb(mut m: Manifest, enable: bool, repo: &str) -> Result<EditResult, Error> {
+/// `bkt dnf copr enable|disable OWNER/PROJECT`. Enabling keeps an entry's other settings
+/// (its `gpg_check`); disabling takes the entry out.
+fn copr_verb(
+    mut m: Manifest,
+    old: Option<&str>,
+    enable: bool,
+    repo: &str,
+) -> Result<EditResult, Error> {
     manifest::check_copr(repo).map_err(usage)?;
     let ctx = host::context();
-    let enabled = enabled_coprs().contains(repo);
-    if enable {
-        m.copr_repos.push(repo.to_string());
-    } else if !m.copr_repos.iter().any(|r| r == repo) {
+    let live_state = copr_states().get(repo).copied();
+    let entry = if enable {
+        let entry = match m.copr(repo) {
+            Some(Copr::Entry(e)) => Copr::Entry(manifest::CoprEntry {
+                enabled: e.enabled.map(|_| true),
+                ..e.clone()
+            }),
+            _ => Copr::new(repo),
+        };
+        m.add_copr(entry.clone());
+        Some(entry)
+    } else if m.copr(repo).is_none() {
         return Err(usage(format!("{repo} is not in {MANIFEST}")));
     } else {
-        m.copr_repos.retain(|r| r != repo);
-    }
-    let state = Some("enabled".to_string());
-    let changes = match (enable, enabled) {
-        (true, false) => vec![change(
+        m.copr_repos.retain(|c| c.name() != repo);
+        None
+    };
+    let changes = match (&entry, live_state) {
+        (Some(c), now) if now != Some(c.state()) => vec![change(
             copr_id(repo),
             format!("enable COPR {repo}"),
-            state,
-            None,
+            Some(c.state().to_string()),
+            now.map(str::to_string),
             Scope::System,
-            vec![enable_copr(&ctx, repo)],
+            vec![enable_copr(&ctx, c)],
         )],
-        (false, true) => vec![change(
+        (None, Some(now)) if now != manifest::DISABLED => vec![change(
             copr_id(repo),
             format!("disable COPR {repo}"),
             None,
-            state,
+            Some(now.to_string()),
             Scope::System,
             vec![disable_copr(repo)],
         )],
         _ => vec![],
     };
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![],
         changes,
     })
+}
+
+/// Takes a COPR repository's state on this machine into the manifest, keeping the entry's
+/// form (a string stays a string while it can say what the machine has).
+fn take_copr(m: &mut Manifest, live: &Live, repo: &str) {
+    let Some(state) = live.coprs.get(repo).copied() else {
+        m.copr_repos.retain(|c| c.name() != repo);
+        return;
+    };
+    let (enabled, gpg_check) = (
+        state != manifest::DISABLED,
+        state != manifest::ENABLED_UNSIGNED,
+    );
+    let entry = match m.copr(repo) {
+        None if !enabled => return,
+        Some(Copr::Name(_)) | None if gpg_check && enabled => Copr::new(repo),
+        Some(Copr::Entry(e)) => Copr::Entry(manifest::CoprEntry {
+            name: repo.to_string(),
+            enabled: (e.enabled.is_some() || !enabled).then_some(enabled),
+            gpg_check: (e.gpg_check.is_some() || !gpg_check).then_some(gpg_check),
+        }),
+        _ => Copr::Entry(manifest::CoprEntry {
+            name: repo.to_string(),
+            enabled: Some(enabled),
+            gpg_check: Some(gpg_check),
+        }),
+    };
+    match m.copr_repos.iter_mut().find(|c| c.name() == repo) {
+        Some(slot) => *slot = entry,
+        None => m.add_copr(entry),
+    }
 }
 
 /// `bkt dnf list`: the manifest, with what is not installed here.
@@ -549,8 +708,19 @@ fn list_verb(m: &Manifest) -> EditResult {
         };
         output.push(format!("  {p}{note}"));
     }
+    if !m.groups.is_empty() {
+        output.push(format!("groups ({}):", m.groups.len()));
+        output.extend(m.groups.iter().map(|g| format!("  {g}")));
+    }
+    if !m.excluded.is_empty() {
+        output.push(format!("excluded ({}):", m.excluded.len()));
+        output.extend(m.excluded.iter().map(|p| format!("  {p}")));
+    }
     output.push(format!("copr repositories ({}):", m.copr_repos.len()));
-    output.extend(m.copr_repos.iter().map(|r| format!("  {r}")));
+    output.extend(m.copr_repos.iter().map(|c| match c.state() {
+        manifest::ENABLED => format!("  {}", c.name()),
+        state => format!("  {}   ({state})", c.name()),
+    }));
     EditResult {
         manifest: None,
         output,

@@ -1,17 +1,115 @@
-//! `manifests/system-packages.json`: `{"packages": [...], "copr_repos": [...]}`, sorted and
-//! without duplicates.
+//! `manifests/system-packages.json`: `{"$schema"?, "packages": [...], "groups": [...],
+//! "excluded": [...], "copr_repos": ["OWNER/PROJECT" | {"name", "enabled", "gpg_check"}]}`.
+//! Entries are unique; new ones go in sorted position and the rest keep the user's order.
 
-use bkt_sdk::{Error, invalid, manifest};
+use bkt_sdk::manifest::{self, StringOrObject};
+use bkt_sdk::{Error, invalid};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+/// System packages, package groups, packages kept out, and COPR repositories.
 pub struct Manifest {
+    /// The JSON Schema of this file (kept as written).
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Packages installed in the image and on the machine.
     #[serde(default)]
     pub packages: Vec<String>,
+    /// Package groups (`@development-tools` or `development-tools`), installed in the image;
+    /// bkt does not read groups back on the machine (status says so).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Packages kept out: excluded when the image installs packages and groups, and removed
+    /// from it and from the machine where installed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<String>,
+    /// COPR repositories, enabled before the packages are installed.
     #[serde(default)]
-    pub copr_repos: Vec<String>,
+    pub copr_repos: Vec<Copr>,
 }
+
+/// A COPR repository: `"OWNER/PROJECT"`, or the original bkt's object form.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum Copr {
+    /// Enabled, with signatures checked.
+    Name(String),
+    Entry(CoprEntry),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CoprEntry {
+    /// `OWNER/PROJECT` (a group owner is `@GROUP`).
+    pub name: String,
+    /// `false` keeps the repository listed but disabled (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// `false` installs its packages without checking signatures (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpg_check: Option<bool>,
+}
+
+impl StringOrObject for Copr {
+    type Object = CoprEntry;
+    const EXPECTED: &'static str = r#"a COPR repository: "OWNER/PROJECT" or {"name": "OWNER/PROJECT", "enabled": true, "gpg_check": true}"#;
+    fn from_string(s: String) -> Self {
+        Copr::Name(s)
+    }
+    fn from_object(o: CoprEntry) -> Result<Self, String> {
+        Ok(Copr::Entry(o))
+    }
+}
+
+impl<'de> Deserialize<'de> for Copr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        manifest::string_or_object(d)
+    }
+}
+
+impl Copr {
+    pub fn new(name: &str) -> Copr {
+        Copr::Name(name.to_string())
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Copr::Name(n) => n,
+            Copr::Entry(e) => &e.name,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        match self {
+            Copr::Name(_) => true,
+            Copr::Entry(e) => e.enabled.unwrap_or(true),
+        }
+    }
+
+    pub fn gpg_check(&self) -> bool {
+        match self {
+            Copr::Name(_) => true,
+            Copr::Entry(e) => e.gpg_check.unwrap_or(true),
+        }
+    }
+
+    /// The state the machine should show, as canonical text.
+    pub fn state(&self) -> &'static str {
+        match (self.enabled(), self.gpg_check()) {
+            (false, _) => DISABLED,
+            (true, true) => ENABLED,
+            (true, false) => ENABLED_UNSIGNED,
+        }
+    }
+}
+
+pub const ENABLED: &str = "enabled";
+pub const ENABLED_UNSIGNED: &str = "enabled, signatures not checked";
+pub const DISABLED: &str = "disabled";
 
 /// Package names go to dnf and rpm-ostree as arguments: letters, digits and `._+-` only,
 /// never a leading `-` (no option injection), no whitespace, `/` or shell metacharacters.
@@ -33,6 +131,16 @@ pub fn check_package(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A group is a package-like word, optionally written with dnf's leading `@`.
+pub fn check_group(name: &str) -> Result<(), String> {
+    check_package(group_id(name)).map_err(|e| e.replace("package name", "group name"))
+}
+
+/// A group's id without the `@` dnf accepts in front of it.
+pub fn group_id(name: &str) -> &str {
+    name.strip_prefix('@').unwrap_or(name)
 }
 
 /// A COPR is `OWNER/PROJECT` (a group owner is `@GROUP`).
@@ -58,23 +166,34 @@ pub fn check_copr(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
-    let Some(text) = text else {
-        return Ok(Manifest::default());
-    };
-    let m: Manifest = manifest::parse(text)?;
-    for (field, list, check) in [
+type Check = fn(&str) -> Result<(), String>;
+
+/// Each list's entries are valid and unique.
+fn check_lists(m: &Manifest) -> Result<(), Error> {
+    let coprs: Vec<&str> = m.copr_repos.iter().map(Copr::name).collect();
+    let lists: [(&str, Vec<&str>, Check); 4] = [
         (
             "packages",
-            &m.packages,
-            check_package as fn(&str) -> Result<(), String>,
+            m.packages.iter().map(String::as_str).collect(),
+            check_package,
         ),
-        ("copr_repos", &m.copr_repos, check_copr),
-    ] {
+        (
+            "groups",
+            m.groups.iter().map(String::as_str).collect(),
+            check_group,
+        ),
+        (
+            "excluded",
+            m.excluded.iter().map(String::as_str).collect(),
+            check_package,
+        ),
+        ("copr_repos", coprs, check_copr),
+    ];
+    for (field, list, check) in lists {
         let mut seen = std::collections::BTreeSet::new();
         for (i, name) in list.iter().enumerate() {
             check(name).map_err(|e| invalid(format!("{field}[{i}]"), e))?;
-            if !seen.insert(name) {
+            if !seen.insert(*name) {
                 return Err(invalid(
                     format!("{field}[{i}]"),
                     format!("{name} is listed twice"),
@@ -82,21 +201,51 @@ pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
             }
         }
     }
+    if let Some((i, p)) = m
+        .excluded
+        .iter()
+        .enumerate()
+        .find(|(_, p)| m.packages.contains(p))
+    {
+        return Err(invalid(
+            format!("excluded[{i}]"),
+            format!("{p} is both in packages and excluded"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
+    let Some(text) = text else {
+        return Ok(Manifest {
+            schema: Some(manifest::schema_ref(crate::MANIFEST)),
+            ..Manifest::default()
+        });
+    };
+    let m: Manifest = manifest::parse(text)?;
+    check_lists(&m)?;
     Ok(m)
 }
 
 impl Manifest {
-    pub fn normalize(&mut self) {
-        for list in [&mut self.packages, &mut self.copr_repos] {
-            list.sort();
-            list.dedup();
+    /// The manifest text: `old` edited where this differs from it.
+    pub fn render(&self, old: Option<&str>) -> String {
+        manifest::write(old, self)
+    }
+
+    pub fn add_package(&mut self, name: &str) {
+        if !self.packages.iter().any(|p| p == name) {
+            manifest::insert_sorted(&mut self.packages, name.to_string(), String::clone);
         }
     }
 
-    pub fn render(&self) -> String {
-        let mut m = self.clone();
-        m.normalize();
-        manifest::render(&m)
+    pub fn add_copr(&mut self, copr: Copr) {
+        self.copr_repos.retain(|c| c.name() != copr.name());
+        manifest::insert_sorted(&mut self.copr_repos, copr, |c| c.name().to_string());
+    }
+
+    pub fn copr(&self, name: &str) -> Option<&Copr> {
+        self.copr_repos.iter().find(|c| c.name() == name)
     }
 }
 
@@ -134,6 +283,8 @@ mod tests {
         for good in ["atim/starship", "@gnome/shell", "che/nerd-fonts"] {
             assert!(check_copr(good).is_ok(), "{good:?}");
         }
+        assert!(check_group("@development-tools").is_ok());
+        assert!(check_group("@-x").is_err());
     }
 
     #[test]
@@ -146,17 +297,68 @@ mod tests {
             Err(Error::InvalidManifest(e)) => assert!(e.message.contains("twice")),
             other => panic!("{other:?}"),
         }
+        match parse(Some(
+            r#"{"copr_repos": [{"name": "a/b", "enabled": "yes"}]}"#,
+        )) {
+            Err(Error::InvalidManifest(e)) => {
+                assert_eq!(e.field, "copr_repos[0].enabled");
+                assert!(!e.message.contains("untagged"), "{}", e.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(Some(r#"{"copr_repos": [3]}"#)) {
+            Err(Error::InvalidManifest(e)) => {
+                assert_eq!(e.field, "copr_repos[0]");
+                assert!(e.message.contains("OWNER/PROJECT"), "{}", e.message);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(Some(r#"{"packages": ["a"], "excluded": ["a"]}"#)) {
+            Err(Error::InvalidManifest(e)) => assert_eq!(e.field, "excluded[0]"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn renders_sorted_and_deduplicated() {
-        let m = Manifest {
-            packages: vec!["vim".into(), "htop".into(), "vim".into()],
-            copr_repos: vec![],
-        };
+    fn both_copr_forms_and_the_original_fields_load() {
+        let m = parse(Some(
+            r#"{"$schema": "x", "packages": [], "groups": ["@dev"], "excluded": ["nano"],
+                "copr_repos": ["a/b", {"name": "c/d", "enabled": false, "gpg_check": true},
+                               {"name": "e/f", "enabled": true, "gpg_check": false}]}"#,
+        ))
+        .unwrap();
+        let states: Vec<&str> = m.copr_repos.iter().map(Copr::state).collect();
+        assert_eq!(states, [ENABLED, DISABLED, ENABLED_UNSIGNED]);
+        assert_eq!(m.schema.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn the_committed_schema_is_generated_from_these_types() {
+        let schema = serde_json::to_value(schemars::schema_for!(Manifest)).unwrap();
+        bkt_sdk::schema_file::check(crate::MANIFEST, schema).unwrap();
+    }
+
+    #[test]
+    fn a_new_package_goes_in_sorted_place_and_nothing_else_moves() {
+        let old = "{\n    \"packages\": [\"zsh\", \"htop\", \"vim\"],\n    \"copr_repos\": []\n}\n";
+        let mut m = parse(Some(old)).unwrap();
+        m.add_package("jq");
         assert_eq!(
-            m.render(),
-            "{\n  \"packages\": [\n    \"htop\",\n    \"vim\"\n  ],\n  \"copr_repos\": []\n}\n"
+            m.render(Some(old)),
+            "{\n    \"packages\": [\"zsh\", \"htop\", \"vim\", \"jq\"],\n    \"copr_repos\": []\n}\n"
+        );
+        let sorted = "{\"packages\": [\"a\", \"c\"]}";
+        let mut m = parse(Some(sorted)).unwrap();
+        m.add_package("b");
+        assert_eq!(
+            m.render(Some(sorted)),
+            "{\"packages\": [\"a\", \"b\", \"c\"]}"
+        );
+        let created = parse(None).unwrap();
+        assert!(
+            created
+                .render(None)
+                .starts_with("{\n  \"$schema\": \"../schemas/system-packages.schema.json\",\n")
         );
     }
 }

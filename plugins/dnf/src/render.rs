@@ -1,51 +1,84 @@
 //! The Containerfile sections: COPR_REPOS, then SYSTEM_PACKAGES. An empty list renders a
-//! comment, never a broken RUN.
+//! comment, never a broken RUN. Lists are rendered sorted, whatever order the manifest keeps.
 
-use crate::manifest::Manifest;
+use crate::copr;
+use crate::manifest::{Copr, Manifest, group_id};
 
 pub fn copr_repos(m: &Manifest) -> Vec<String> {
-    let mut repos = m.copr_repos.clone();
-    repos.sort();
-    repos.dedup();
+    let mut repos: Vec<&Copr> = m.copr_repos.iter().filter(|c| c.enabled()).collect();
+    repos.sort_by(|a, b| a.name().cmp(b.name()));
     if repos.is_empty() {
         return vec![
             "# No COPR repositories (`bkt dnf copr enable OWNER/PROJECT` adds one)".into(),
         ];
     }
-    let last = repos.len() - 1;
-    repos
+    let mut commands = Vec::new();
+    for c in repos {
+        commands.push(format!("dnf copr enable -y {}", c.name()));
+        // `dnf copr enable` always checks signatures; an entry with `"gpg_check": false`
+        // turns that off in the file it wrote.
+        if !c.gpg_check() {
+            commands.push(format!(
+                "sed -i 's/^gpgcheck=1/gpgcheck=0/' '/etc/yum.repos.d/{}'",
+                copr::file_name(c.name())
+            ));
+        }
+    }
+    let last = commands.len() - 1;
+    commands
         .iter()
         .enumerate()
-        .map(|(i, r)| {
+        .map(|(i, c)| {
             let lead = if i == 0 { "RUN " } else { "    " };
             let tail = if i == last { "" } else { " && \\" };
-            format!("{lead}dnf copr enable -y {r}{tail}")
+            format!("{lead}{c}{tail}")
         })
         .collect()
 }
 
+/// One `dnf install` for packages and groups (`@group`), with the excluded packages kept
+/// out of it; then one `dnf remove` for excluded packages the base image brings.
 pub fn system_packages(m: &Manifest) -> Vec<String> {
+    let mut words: Vec<String> = m
+        .groups
+        .iter()
+        .map(|g| format!("@{}", group_id(g)))
+        .collect();
+    words.sort();
     let mut packages = m.packages.clone();
     packages.sort();
-    packages.dedup();
-    if packages.is_empty() {
-        return vec!["# No extra packages (`bkt dnf install NAME` adds one)".into()];
+    words.extend(packages);
+    let mut excluded = m.excluded.clone();
+    excluded.sort();
+    let mut lines = Vec::new();
+    if words.is_empty() {
+        lines.push("# No extra packages (`bkt dnf install NAME` adds one)".to_string());
+    } else {
+        lines.push("RUN dnf install -y \\".to_string());
+        lines.extend(excluded.iter().map(|p| format!("    --exclude={p} \\")));
+        lines.extend(words.iter().map(|w| format!("    {w} \\")));
+        lines.push("    && dnf clean all".into());
     }
-    let mut lines = vec!["RUN dnf install -y \\".to_string()];
-    lines.extend(packages.iter().map(|p| format!("    {p} \\")));
-    lines.push("    && dnf clean all".into());
+    if !excluded.is_empty() {
+        lines.push(format!(
+            "RUN dnf remove -y {} && dnf clean all",
+            excluded.join(" ")
+        ));
+    }
     lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::{Copr, CoprEntry};
 
     #[test]
     fn one_run_each_and_comments_when_empty() {
         let m = Manifest {
             packages: vec!["vim".into(), "htop".into()],
-            copr_repos: vec!["b/x".into(), "a/y".into()],
+            copr_repos: vec![Copr::new("b/x"), Copr::new("a/y")],
+            ..Manifest::default()
         };
         assert_eq!(
             copr_repos(&m),
@@ -66,5 +99,46 @@ mod tests {
         let empty = Manifest::default();
         assert!(copr_repos(&empty)[0].starts_with('#'));
         assert!(system_packages(&empty)[0].starts_with('#'));
+    }
+
+    #[test]
+    fn groups_excluded_and_copr_settings_render() {
+        let m = Manifest {
+            packages: vec!["htop".into()],
+            groups: vec!["@dev".into(), "base-x".into()],
+            excluded: vec!["nano".into()],
+            copr_repos: vec![
+                Copr::Entry(CoprEntry {
+                    name: "c/off".into(),
+                    enabled: Some(false),
+                    gpg_check: None,
+                }),
+                Copr::Entry(CoprEntry {
+                    name: "a/unsigned".into(),
+                    enabled: Some(true),
+                    gpg_check: Some(false),
+                }),
+            ],
+            ..Manifest::default()
+        };
+        assert_eq!(
+            copr_repos(&m),
+            vec![
+                "RUN dnf copr enable -y a/unsigned && \\",
+                "    sed -i 's/^gpgcheck=1/gpgcheck=0/' '/etc/yum.repos.d/_copr:copr.fedorainfracloud.org:a:unsigned.repo'"
+            ]
+        );
+        assert_eq!(
+            system_packages(&m),
+            vec![
+                "RUN dnf install -y \\",
+                "    --exclude=nano \\",
+                "    @base-x \\",
+                "    @dev \\",
+                "    htop \\",
+                "    && dnf clean all",
+                "RUN dnf remove -y nano && dnf clean all",
+            ]
+        );
     }
 }

@@ -357,15 +357,10 @@ impl Guest for Extensions {
             let on = live::runs(uuid, meta, &live.keys);
             match m.get_mut(uuid) {
                 Some(x) => x.enabled = on,
-                None => m.extensions.push(Extension {
-                    uuid: uuid.clone(),
-                    enabled: on,
-                    source: None,
-                    url: meta.url.clone().filter(|u| u.starts_with("http")),
-                }),
+                None => m.add(uuid, on, meta.url.clone().filter(|u| u.starts_with("http"))),
             }
         }
-        Ok(m.render())
+        Ok(m.render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -394,12 +389,7 @@ impl Guest for Extensions {
                 let on = verb != "disable";
                 match m.get_mut(uuid) {
                     Some(x) => x.enabled = on,
-                    None if verb == "add" => m.extensions.push(Extension {
-                        uuid: uuid.clone(),
-                        enabled: true,
-                        source: None,
-                        url: None,
-                    }),
+                    None if verb == "add" => m.add(uuid, true, None),
                     None => {
                         return Err(usage(format!(
                             "{uuid} is not in {MANIFEST}; `bkt extension add {uuid}` tracks it"
@@ -417,7 +407,7 @@ impl Guest for Extensions {
                     .map(|p| p.message)
                     .collect();
                 Ok(EditResult {
-                    manifest: Some(m.render()),
+                    manifest: Some(m.render(text.as_deref())),
                     output,
                     changes,
                 })
@@ -427,7 +417,7 @@ impl Guest for Extensions {
                     return Err(usage(format!("{uuid} is not in {MANIFEST}")));
                 }
                 m.extensions.retain(|x| x.uuid != *uuid);
-                Ok(edited(Some(m.render()), vec![]))
+                Ok(edited(Some(m.render(text.as_deref())), vec![]))
             }
             ("list", []) => {
                 let live = read_live(&host::context()).ok();

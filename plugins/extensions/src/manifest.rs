@@ -1,45 +1,181 @@
-//! `manifests/gnome-extensions.json`: `{"extensions": [{"uuid", "enabled", "source"?, "url"?}]}`.
-//! An entry written as a bare uuid string (the form earlier bkt distributions used) means
-//! enabled, and is rewritten in full on the next write.
+//! `manifests/gnome-extensions.json`: `{"$schema"?, "extensions": [ENTRY, ...]}` where an
+//! entry is a bare uuid string (enabled), the original bkt's `{"id", "enabled"}`, or
+//! `{"uuid", "enabled", "source"?, "url"?}`. Each entry is written back in the form it was
+//! read in while that form can say what it holds.
 
-use bkt_sdk::{Error, invalid, manifest};
+use bkt_sdk::manifest::{self, StringOrObject};
+use bkt_sdk::{Error, invalid};
 use serde::{Deserialize, Serialize};
 
+/// GNOME Shell extensions: installed, and enabled or disabled.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
-    #[serde(default, deserialize_with = "entries")]
+    /// The JSON Schema of this file (kept as written).
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(test, schemars(with = "Vec<Entry>"))]
     pub extensions: Vec<Extension>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// How an entry was written, so that it is written back the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Form {
+    /// `"uuid"`.
+    Bare,
+    /// `{"id": ...}`, the original bkt's object.
+    Id,
+    /// `{"uuid": ...}`.
+    #[default]
+    Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Extension {
     pub uuid: String,
-    #[serde(default = "yes")]
     pub enabled: bool,
+    /// Where to get it when it is not installed.
+    pub source: Option<Source>,
+    /// Its homepage, for people (metadata.json's `url`).
+    pub url: Option<String>,
+    pub form: Form,
+    /// Whether `enabled` was written (it defaults to true).
+    pub enabled_written: bool,
+}
+
+impl Extension {
+    /// A new entry, written in `form`.
+    pub fn new(uuid: &str, enabled: bool, form: Form) -> Extension {
+        Extension {
+            uuid: uuid.to_string(),
+            enabled,
+            source: None,
+            url: None,
+            form,
+            enabled_written: form == Form::Uuid,
+        }
+    }
+}
+
+/// An entry as a schema describes it: a uuid, or an object.
+#[cfg(test)]
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Entry {
+    /// An extension uuid, enabled.
+    Uuid(String),
+    Object(Object),
+}
+
+/// An entry's object form: exactly one of `id` (the original bkt's name) and `uuid`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(
+    test,
+    schemars(extend("oneOf" = [{"required": ["id"]}, {"required": ["uuid"]}]))
+)]
+#[serde(deny_unknown_fields)]
+pub struct Object {
+    /// The extension's uuid (`dash-to-dock@micxgx.gmail.com`), as the original bkt wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The extension's uuid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Whether it runs (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
     /// Where to get it when it is not installed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
-    /// Its homepage, for people (metadata.json's `url`).
+    /// Its homepage, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
-fn yes() -> bool {
-    true
+impl StringOrObject for Extension {
+    type Object = Object;
+    const EXPECTED: &'static str = r#"an extension uuid, or {"id": UUID, "enabled": BOOL}, or {"uuid": UUID, "enabled": BOOL}"#;
+    fn from_string(uuid: String) -> Self {
+        Extension::new(&uuid, true, Form::Bare)
+    }
+    fn from_object(o: Object) -> Result<Self, String> {
+        let (uuid, form) = match (o.id, o.uuid) {
+            (Some(id), None) => (id, Form::Id),
+            (None, Some(uuid)) => (uuid, Form::Uuid),
+            (Some(_), Some(_)) => {
+                return Err("give the extension's \"id\" or its \"uuid\", not both".into());
+            }
+            (None, None) => return Err("an extension entry needs its \"id\" (or \"uuid\")".into()),
+        };
+        Ok(Extension {
+            uuid,
+            enabled: o.enabled.unwrap_or(true),
+            enabled_written: o.enabled.is_some(),
+            source: o.source,
+            url: o.url,
+            form,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Extension {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        manifest::string_or_object(d)
+    }
+}
+
+impl Serialize for Extension {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let plain = self.enabled && self.source.is_none() && self.url.is_none();
+        if self.form == Form::Bare && plain {
+            return s.serialize_str(&self.uuid);
+        }
+        let id = self.form != Form::Uuid;
+        Object {
+            id: id.then(|| self.uuid.clone()),
+            uuid: (!id).then(|| self.uuid.clone()),
+            enabled: (self.enabled_written || !self.enabled).then_some(self.enabled),
+            source: self.source.clone(),
+            url: self.url.clone(),
+        }
+        .serialize(s)
+    }
 }
 
 /// Where to get an extension: a zip with the sha256 it must have, or `"extensions.gnome.org"`
 /// (the uuid and the installed Shell's version pick the download there).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Source {
     Zip(Zip),
     Named(String),
 }
 
+impl StringOrObject for Source {
+    type Object = Zip;
+    const EXPECTED: &'static str =
+        r#"a source: "extensions.gnome.org" or {"zip": URL, "sha256": HEX}"#;
+    fn from_string(name: String) -> Self {
+        Source::Named(name)
+    }
+    fn from_object(zip: Zip) -> Result<Self, String> {
+        Ok(Source::Zip(zip))
+    }
+}
+
+impl<'de> Deserialize<'de> for Source {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        manifest::string_or_object(d)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Zip {
     pub zip: String,
@@ -48,28 +184,6 @@ pub struct Zip {
 
 /// The one named source.
 pub const EGO: &str = "extensions.gnome.org";
-
-fn entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Extension>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Entry {
-        Uuid(String),
-        Full(Extension),
-    }
-    let list: Vec<Entry> = Vec::deserialize(d)?;
-    Ok(list
-        .into_iter()
-        .map(|e| match e {
-            Entry::Uuid(uuid) => Extension {
-                uuid,
-                enabled: true,
-                source: None,
-                url: None,
-            },
-            Entry::Full(x) => x,
-        })
-        .collect())
-}
 
 /// An extension's uuid names its folder: no `/`, whitespace or control characters, not `.`
 /// or `..`, not starting with `-`.
@@ -120,7 +234,10 @@ pub fn check_source(s: &Source) -> Result<(), String> {
 
 pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
     let Some(text) = text else {
-        return Ok(Manifest::default());
+        return Ok(Manifest {
+            schema: Some(manifest::schema_ref(crate::MANIFEST)),
+            ..Manifest::default()
+        });
     };
     let m: Manifest = manifest::parse(text)?;
     let mut seen = std::collections::BTreeSet::new();
@@ -138,10 +255,17 @@ pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
 }
 
 impl Manifest {
-    pub fn render(&self) -> String {
-        let mut m = self.clone();
-        m.extensions.sort_by(|a, b| a.uuid.cmp(&b.uuid));
-        manifest::render(&m)
+    /// The manifest text: `old` edited where this differs from it.
+    pub fn render(&self, old: Option<&str>) -> String {
+        manifest::write(old, self)
+    }
+
+    /// Adds an entry in sorted place, written the way the file's first entry is.
+    pub fn add(&mut self, uuid: &str, enabled: bool, url: Option<String>) {
+        let form = self.extensions.first().map_or(Form::Uuid, |x| x.form);
+        let mut x = Extension::new(uuid, enabled, form);
+        x.url = url;
+        manifest::insert_sorted(&mut self.extensions, x, |x| x.uuid.clone());
     }
 
     pub fn get_mut(&mut self, uuid: &str) -> Option<&mut Extension> {
@@ -154,13 +278,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bare_uuids_are_enabled_entries() {
-        let m = parse(Some(r#"{"extensions": ["appindicatorsupport@rgcjonas.gmail.com", {"uuid": "x@y", "enabled": false}]}"#)).unwrap();
-        assert!(m.extensions[0].enabled);
-        assert!(!m.extensions[1].enabled);
-        assert!(m.render().contains(
-            "\"uuid\": \"appindicatorsupport@rgcjonas.gmail.com\",\n      \"enabled\": true"
-        ));
+    fn every_entry_form_loads_and_keeps_its_form() {
+        let text = "{\n  \"extensions\": [\n    \"a@x\",\n    {\n      \"id\": \"b@x\",\n      \"enabled\": false\n    },\n    {\"uuid\": \"c@x\", \"enabled\": true}\n  ]\n}\n";
+        let mut m = parse(Some(text)).unwrap();
+        let on: Vec<bool> = m.extensions.iter().map(|x| x.enabled).collect();
+        assert_eq!(on, [true, false, true]);
+        assert_eq!(m.render(Some(text)), text);
+        m.get_mut("a@x").unwrap().enabled = false;
+        m.get_mut("b@x").unwrap().enabled = true;
+        assert_eq!(
+            m.render(Some(text)),
+            text.replace(
+                "\"a@x\"",
+                "{\n      \"id\": \"a@x\",\n      \"enabled\": false\n    }"
+            )
+            .replace(
+                "\"enabled\": false\n    },\n    {\"uuid",
+                "\"enabled\": true\n    },\n    {\"uuid"
+            )
+        );
+    }
+
+    #[test]
+    fn the_committed_schema_is_generated_from_these_types() {
+        let schema = serde_json::to_value(schemars::schema_for!(Manifest)).unwrap();
+        bkt_sdk::schema_file::check(crate::MANIFEST, schema).unwrap();
+    }
+
+    #[test]
+    fn a_wrong_entry_says_what_an_entry_is() {
+        for (text, field, says) in [
+            (
+                r#"{"extensions": [5]}"#,
+                "extensions[0]",
+                "expected an extension uuid",
+            ),
+            (
+                r#"{"extensions": [{"enabled": true}]}"#,
+                "extensions[0]",
+                "needs its \"id\"",
+            ),
+            (
+                r#"{"extensions": [{"id": "a@b", "enabled": "no"}]}"#,
+                "extensions[0].enabled",
+                "expected a boolean",
+            ),
+        ] {
+            match parse(Some(text)) {
+                Err(Error::InvalidManifest(e)) => {
+                    assert_eq!(e.field, field, "{text}");
+                    assert!(e.message.contains(says), "{text}: {}", e.message);
+                    assert!(!e.message.contains("untagged"), "{}", e.message);
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -116,6 +116,15 @@ fn run_shapes() -> Vec<RunShape> {
                 "{word}",
             ],
             &["flatpak", "override", flag, "--reset", "{word}"],
+            &[
+                "flatpak",
+                "update",
+                "--noninteractive",
+                "-y",
+                flag,
+                "--commit={word}",
+                "{word}",
+            ],
         ] {
             shapes.push(run_shape(words, scope));
         }
@@ -185,7 +194,7 @@ impl Guest for Flatpak {
         for w in warnings {
             host::log(bkt_sdk::Level::Warn, &w);
         }
-        Ok(m.render())
+        Ok(m.render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -206,10 +215,11 @@ impl Guest for Flatpak {
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
         let m = manifest::parse(text.as_deref())?;
+        let old = text.as_deref();
         match verb.as_str() {
-            "add" => add(m, &args),
-            "remove" => remove(m, &args),
-            "override" => set_override(m, &args),
+            "add" => add(m, old, &args),
+            "remove" => remove(m, old, &args),
+            "override" => set_override(m, old, &args),
             "list" if args.is_empty() => Ok(edited(None, list(&m))),
             other => Err(usage(format!(
                 "`flatpak {other}` takes other arguments; see `bkt flatpak --help`"
@@ -306,7 +316,7 @@ fn which(m: &Manifest, a: &Args) -> Result<Installation, Error> {
     }
 }
 
-fn add(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
+fn add(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let a = parse_args(args, &["--remote", "--branch"])?;
     if let Some(extra) = a.rest.first() {
         return Err(usage(format!("`flatpak add` does not take {extra:?}")));
@@ -337,13 +347,8 @@ fn add(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
             }
         }
     };
-    let app = App {
-        id: a.id.clone(),
-        remote,
-        scope: inst,
-        branch: a.branch,
-        overrides: Default::default(),
-    };
+    let mut app = App::new(&a.id, &remote, inst);
+    app.branch = a.branch;
     let mut changes: Vec<Change> = Vec::new();
     // A remote the manifest declares but this machine lacks is added first.
     if let Some(r) = m.remote(inst, &app.remote) {
@@ -372,16 +377,16 @@ fn add(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
             existing.remote = app.remote;
             existing.branch = app.branch;
         }
-        None => m.apps.push(app),
+        None => m.add_app(app),
     }
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![],
         changes,
     })
 }
 
-fn remove(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
+fn remove(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let a = parse_args(args, &[])?;
     if let Some(extra) = a.rest.first() {
         return Err(usage(format!("`flatpak remove` does not take {extra:?}")));
@@ -415,13 +420,13 @@ fn remove(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
         })
         .unwrap_or_default();
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![],
         changes,
     })
 }
 
-fn set_override(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
+fn set_override(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let a = parse_args(args, &["--override"])?;
     if a.rest.is_empty() {
         return Err(usage(
@@ -448,7 +453,7 @@ fn set_override(mut m: Manifest, args: &[String]) -> Result<EditResult, Error> {
         effects,
     )];
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![],
         changes,
     })

@@ -9,7 +9,7 @@ pub const LIST: &[&str] = &[
     "flatpak",
     "list",
     "--app",
-    "--columns=application,origin,branch,installation",
+    "--columns=application,origin,branch,installation,active",
 ];
 pub const REMOTES: &[&str] = &["flatpak", "remotes", "--columns=name,url,options"];
 
@@ -22,6 +22,8 @@ pub const SYSTEM_OVERRIDES: &str = "/var/lib/flatpak/overrides";
 pub struct Installed {
     pub origin: String,
     pub branch: String,
+    /// The deployed commit, as flatpak lists it (its first 12 characters).
+    pub commit: String,
 }
 
 #[derive(Debug, Default)]
@@ -36,14 +38,14 @@ pub struct Live {
     pub overrides: BTreeMap<(Installation, String), Overrides>,
 }
 
-/// `flatpak list --app --columns=application,origin,branch,installation`: tab-separated rows
+/// `flatpak list --app --columns=application,origin,branch,installation,active`: tab-separated rows
 /// without a header (flatpak prints none when not on a terminal). Rows of other, custom
 /// installations are left out: bkt manages `--user` and `--system`.
 pub fn parse_list(stdout: &str) -> BTreeMap<(Installation, String), Vec<Installed>> {
     let mut apps: BTreeMap<_, Vec<Installed>> = BTreeMap::new();
     for line in stdout.lines() {
         let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
-        let [id, origin, branch, installation] = cols[..] else {
+        let [id, origin, branch, installation, commit] = cols[..] else {
             continue;
         };
         let Some(inst) = Installation::parse(installation) else {
@@ -54,6 +56,7 @@ pub fn parse_list(stdout: &str) -> BTreeMap<(Installation, String), Vec<Installe
             .push(Installed {
                 origin: origin.to_string(),
                 branch: branch.to_string(),
+                commit: commit.to_string(),
             });
     }
     apps
@@ -132,12 +135,16 @@ mod tests {
 
     #[test]
     fn rows_of_both_installations() {
-        let list = "org.a.App\tflathub\tstable\tsystem\norg.a.App\tlocal\tbeta\tuser\norg.b.C\tx\tstable\tcustom-inst\nbroken line\n";
+        let list = "org.a.App\tflathub\tstable\tsystem\t0123456789ab\norg.a.App\tlocal\tbeta\tuser\tba9876543210\norg.b.C\tx\tstable\tcustom-inst\t111111111111\nbroken line\n";
         let apps = parse_list(list);
         assert_eq!(apps.len(), 2);
         assert_eq!(
             apps[&(Installation::User, "org.a.App".into())][0].branch,
             "beta"
+        );
+        assert_eq!(
+            apps[&(Installation::System, "org.a.App".into())][0].commit,
+            "0123456789ab"
         );
         let remotes = parse_remotes(
             "flathub\thttps://dl.flathub.org/repo/\tsystem\nlocal\tfile:///r\tuser,no-gpg-verify\noff\thttps://x/\tuser,disabled\n",

@@ -2,8 +2,9 @@
 //! Pure: the live state comes in as data.
 //!
 //! Item ids: `remote:INSTALLATION:NAME` (value: the URL), `INSTALLATION:APP` (value: the
-//! origin, and `//BRANCH` when the manifest names a branch) and `override:INSTALLATION:APP`
-//! (value: the override keyfile).
+//! origin, and `//BRANCH` when the manifest names a branch), `override:INSTALLATION:APP`
+//! (value: the override keyfile) and, for a pinned app, `commit:INSTALLATION:APP` (value: the
+//! commit, as many characters as both sides have).
 
 use crate::live::{Installed, Live};
 use crate::manifest::{App, Installation, Manifest, Remote};
@@ -20,6 +21,10 @@ pub fn app_id(inst: Installation, id: &str) -> String {
 
 pub fn override_id(inst: Installation, id: &str) -> String {
     format!("override:{}:{id}", inst.name())
+}
+
+pub fn commit_id(inst: Installation, id: &str) -> String {
+    format!("commit:{}:{id}", inst.name())
 }
 
 /// `ID` or `ID//BRANCH`, as flatpak names a ref.
@@ -118,9 +123,78 @@ pub fn compare(m: &Manifest, live: &Live) -> Compared {
     remotes(m, live, &mut c);
     apps(m, live, &mut c);
     for app in &m.apps {
+        pin_of(app, live, &mut c);
         overrides_of(app, live, &mut c);
     }
     c
+}
+
+/// A full commit, which `flatpak update --commit` can deploy.
+const FULL_COMMIT: usize = 64;
+
+/// A pinned app that is installed: its commit against the pin. A full pin is deployed with
+/// `flatpak update --commit`; a shorter one (the 12 characters `flatpak list` shows, as the
+/// original bkt wrote them) cannot name a commit to flatpak, so the drift is shown with the
+/// reason and apply leaves it.
+fn pin_of(app: &App, live: &Live, c: &mut Compared) {
+    let (Some(pin), Some(installed)) = (&app.commit, installed_for(app, live)) else {
+        return;
+    };
+    let id = commit_id(app.scope, &app.id);
+    let scope = app.scope.scope();
+    let n = pin.chars().count().min(installed.commit.chars().count());
+    let (wanted, now) = (prefix(pin, n), prefix(&installed.commit, n));
+    if wanted == now {
+        c.agreed.push(agreed(id, wanted, scope));
+        return;
+    }
+    let effects = if pin.len() == FULL_COMMIT {
+        vec![update_to(app, pin)]
+    } else {
+        c.problems.push(bkt_sdk::warning(
+            id.clone(),
+            format!(
+                "{} is pinned to {pin} but {now} is installed; flatpak deploys only a full commit: write the 64 characters `flatpak remote-info --log {} {}` lists for apply to install it, or `bkt capture` to pin what is installed",
+                app.id, app.remote, app.id
+            ),
+        ));
+        vec![]
+    };
+    c.changes.push(change(
+        id,
+        format!(
+            "{} ({}): at commit {now}, pinned to {wanted}",
+            app.id,
+            app.scope.name()
+        ),
+        Some(wanted),
+        Some(now),
+        scope,
+        effects,
+    ));
+}
+
+/// The first `n` characters of a commit, lower case.
+fn prefix(commit: &str, n: usize) -> String {
+    commit.chars().take(n).collect::<String>().to_lowercase()
+}
+
+/// `flatpak update --commit=COMMIT APP//BRANCH`: deploys the pinned commit.
+pub fn update_to(app: &App, commit: &str) -> Effect {
+    let commit_flag = format!("--commit={commit}");
+    let reference = reference(&app.id, app.branch.as_deref());
+    run(
+        "flatpak",
+        &[
+            "update",
+            "--noninteractive",
+            "-y",
+            app.scope.flag(),
+            &commit_flag,
+            &reference,
+        ],
+        app.scope.scope(),
+    )
 }
 
 /// Remotes first: apply adds them before it installs from them.
@@ -153,7 +227,7 @@ fn remotes(m: &Manifest, live: &Live, c: &mut Compared) {
         }
     }
     for ((inst, name), url) in &live.remotes {
-        if m.remote(*inst, name).is_none() {
+        if m.remote(*inst, name).is_none() && !m.remotes_elsewhere {
             c.changes.push(change(
                 remote_id(*inst, name),
                 format!("remote {name} ({}) is not in the manifest", inst.name()),
@@ -182,7 +256,10 @@ fn apps(m: &Manifest, live: &Live, c: &mut Compared) {
         let scope = app.scope.scope();
         let installed = installed_for(app, live);
         let (wanted, now) = app_values(app, installed);
-        let declared = m.remote(app.scope, &app.remote).is_some()
+        // With remotes kept elsewhere (flatpak-remotes.json, added in the repositories
+        // phase, before apps are installed) any remote may come from there.
+        let declared = m.remotes_elsewhere
+            || m.remote(app.scope, &app.remote).is_some()
             || live.remotes.contains_key(&(app.scope, app.remote.clone()));
         match (&now, declared) {
             (Some(v), _) if *v == wanted => c.agreed.push(agreed(id, wanted, scope)),
@@ -270,14 +347,25 @@ fn overrides_of(app: &App, live: &Live, c: &mut Compared) {
 pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<String>) {
     let mut warnings = Vec::new();
     for ((inst, name), url) in &live.remotes {
-        if take.contains(&remote_id(*inst, name)) {
-            m.remotes.retain(|r| !(r.scope == *inst && r.name == *name));
-            m.remotes.push(Remote {
-                name: name.clone(),
-                url: url.clone(),
-                scope: *inst,
-                gpg_verify: !live.unverified.contains(&(*inst, name.clone())),
-            });
+        if take.contains(&remote_id(*inst, name)) && !m.remotes_elsewhere {
+            let gpg_verify = !live.unverified.contains(&(*inst, name.clone()));
+            match m
+                .remotes
+                .iter_mut()
+                .find(|r| r.scope == *inst && r.name == *name)
+            {
+                Some(r) => {
+                    r.url = url.clone();
+                    r.gpg_verify = gpg_verify;
+                }
+                None => m.add_remote(Remote {
+                    name: name.clone(),
+                    url: url.clone(),
+                    scope: *inst,
+                    gpg_verify,
+                    filtered: None,
+                }),
+            }
         }
     }
     m.remotes.retain(|r| {
@@ -303,23 +391,29 @@ pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<
                     app.branch = Some(row.branch.clone());
                 }
             }
-            None => m.apps.push(App {
-                id: id.clone(),
-                remote: row.origin.clone(),
-                scope: *inst,
-                branch: Some(row.branch.clone()),
-                overrides: live
+            None => {
+                let mut app = App::new(id, &row.origin, *inst);
+                app.branch = Some(row.branch.clone());
+                app.overrides = live
                     .overrides
                     .get(&(*inst, id.clone()))
                     .cloned()
-                    .unwrap_or_default(),
-            }),
+                    .unwrap_or_default();
+                m.add_app(app);
+            }
         }
     }
     m.apps.retain(|a| {
         !take.contains(&app_id(a.scope, &a.id)) || live.apps.contains_key(&(a.scope, a.id.clone()))
     });
     for app in &mut m.apps {
+        if take.contains(&commit_id(app.scope, &app.id))
+            && let (Some(pin), Some(installed)) = (&app.commit, installed_for(app, live))
+        {
+            // As many characters as the pin had, as far as flatpak shows them.
+            let n = pin.chars().count().min(installed.commit.chars().count());
+            app.commit = Some(prefix(&installed.commit, n));
+        }
         if take.contains(&override_id(app.scope, &app.id)) {
             app.overrides = live
                 .overrides
@@ -344,7 +438,6 @@ pub fn capture(mut m: Manifest, live: &Live, take: &[String]) -> (Manifest, Vec<
             ),
         });
     }
-    m.sort();
     (m, warnings)
 }
 
@@ -358,7 +451,7 @@ mod tests {
     fn live() -> Live {
         let mut l = Live {
             apps: parse_list(
-                "org.a.One\tlocal\tstable\tuser\norg.a.Extra\tlocal\tstable\tuser\norg.a.Bundle\torg.a.Bundle-origin\tstable\tuser\n",
+                "org.a.One\tlocal\tstable\tuser\t0123456789ab\norg.a.Extra\tlocal\tstable\tuser\t0123456789ab\norg.a.Bundle\torg.a.Bundle-origin\tstable\tuser\t0123456789ab\n",
             ),
             remotes: parse_remotes("local\tfile:///repo\tuser,no-gpg-verify\n"),
             ..Live::default()
@@ -414,6 +507,57 @@ mod tests {
     }
 
     #[test]
+    fn a_pin_is_compared_on_the_characters_both_sides_have() {
+        let text = r#"{"apps": [
+            {"id": "org.a.One", "remote": "local", "scope": "user", "commit": "0123456789abcdef"},
+            {"id": "org.a.Extra", "remote": "local", "scope": "user", "commit": "fedcba987654"}
+        ]}"#;
+        let m = parse(Some(text)).unwrap();
+        let c = compare(&m, &live());
+        assert!(
+            c.agreed
+                .iter()
+                .any(|a| a.id == "commit:user:org.a.One" && a.value == "0123456789ab")
+        );
+        let pin = c
+            .changes
+            .iter()
+            .find(|c| c.id == "commit:user:org.a.Extra")
+            .unwrap();
+        assert_eq!(
+            (pin.wanted.as_deref(), pin.live.as_deref()),
+            (Some("fedcba987654"), Some("0123456789ab"))
+        );
+        // A short pin cannot be deployed: no effect, and a warning says why.
+        assert!(pin.effects.is_empty());
+        assert!(c.problems.iter().any(|p| p.id == "commit:user:org.a.Extra"));
+        let full = "a".repeat(64);
+        let m = parse(Some(&text.replace("fedcba987654", &full))).unwrap();
+        let c = compare(&m, &live());
+        let pin = c
+            .changes
+            .iter()
+            .find(|c| c.id == "commit:user:org.a.Extra")
+            .unwrap();
+        match &pin.effects[..] {
+            [bkt_sdk::Effect::Run(r)] => assert_eq!(
+                r.args,
+                [
+                    "update",
+                    "--noninteractive",
+                    "-y",
+                    "--user",
+                    &format!("--commit={full}"),
+                    "org.a.Extra"
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
+        let (m, _) = capture(m, &live(), &["commit:user:org.a.Extra".to_string()]);
+        assert_eq!(m.apps[1].commit.as_deref(), Some("0123456789ab"));
+    }
+
+    #[test]
     fn capture_takes_only_what_it_is_told() {
         let m = parse(Some(MANIFEST)).unwrap();
         let take = [
@@ -424,12 +568,13 @@ mod tests {
         ];
         let (m, warnings) = capture(m, &live(), &take);
         let ids: Vec<&str> = m.apps.iter().map(|a| a.id.as_str()).collect();
+        // The manifest's own order (not sorted) is kept; new apps go last.
         assert_eq!(
             ids,
-            ["org.a.Bundle", "org.a.Extra", "org.a.Lost", "org.a.One"]
+            ["org.a.One", "org.a.Lost", "org.a.Bundle", "org.a.Extra"]
         );
-        assert_eq!(m.apps[1].branch.as_deref(), Some("stable"));
-        assert!(!m.apps[3].overrides.is_empty());
+        assert_eq!(m.apps[3].branch.as_deref(), Some("stable"));
+        assert!(!m.apps[0].overrides.is_empty());
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].contains("org.a.Bundle-origin"), "{warnings:?}");
     }

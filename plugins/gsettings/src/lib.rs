@@ -179,7 +179,7 @@ impl Guest for Gsettings {
         let m = manifest::parse(text.as_deref())?;
         let live = read_live(&m)?;
         let take: BTreeSet<String> = take.into_iter().collect();
-        Ok(plan::capture(m, &live, &take).render())
+        Ok(plan::capture(m, &live, &take).render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -187,7 +187,7 @@ impl Guest for Gsettings {
         let live = read_live(&m)?;
         let (changes, agreed, problems) = plan::compare(&m, &live);
         Ok(Plan {
-            items: m.settings.len() as u32,
+            items: m.unique().count() as u32,
             changes,
             agreed,
             problems,
@@ -222,7 +222,7 @@ impl Guest for Gsettings {
                     vec![run("gsettings", &["set", schema, key, value], Scope::User)],
                 );
                 Ok(EditResult {
-                    manifest: changed.then(|| m.render()),
+                    manifest: changed.then(|| m.render(text.as_deref())),
                     output: vec![],
                     changes: vec![set],
                 })
@@ -234,7 +234,7 @@ impl Guest for Gsettings {
                 if m.settings.len() == before {
                     return Err(usage(format!("{schema} {key} is not in {MANIFEST}")));
                 }
-                Ok(edited(Some(m.render()), vec![]))
+                Ok(edited(Some(m.render(text.as_deref())), vec![]))
             }
             ("list", []) => {
                 let live = read_live(&m).unwrap_or_default();
@@ -254,7 +254,7 @@ impl Guest for Gsettings {
                     .collect();
                 Ok(edited(None, output))
             }
-            ("capture", [schema]) => capture_schema(m, schema),
+            ("capture", [schema]) => capture_schema(m, text.as_deref(), schema),
             (verb, _) => Err(usage(format!(
                 "`gsetting {verb}` takes other arguments; see `bkt gsetting --help`"
             ))),
@@ -264,7 +264,7 @@ impl Guest for Gsettings {
 
 /// Adds the keys of `schema` that the user has set (those `dconf dump /` lists), with their
 /// live values.
-fn capture_schema(mut m: Manifest, schema: &str) -> Result<EditResult, Error> {
+fn capture_schema(mut m: Manifest, old: Option<&str>, schema: &str) -> Result<EditResult, Error> {
     manifest::check_name(schema).map_err(usage)?;
     let mut results = query_all(vec![
         strings(&["gsettings", "list-recursively", schema]),
@@ -305,5 +305,5 @@ fn capture_schema(mut m: Manifest, schema: &str) -> Result<EditResult, Error> {
             "{schema}: no keys set away from their defaults that are not already tracked"
         ));
     }
-    Ok(edited(changed.then(|| m.render()), output))
+    Ok(edited(changed.then(|| m.render(old)), output))
 }

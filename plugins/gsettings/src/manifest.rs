@@ -1,24 +1,36 @@
-//! `manifests/gsettings.json`: `{"settings": [{"schema", "key", "value", "comment"}]}`.
+//! `manifests/gsettings.json`: `{"$schema"?, "settings": [{"schema", "key", "value",
+//! "comment"?}]}`, the original bkt's format. New settings go in sorted place; the rest keep
+//! the user's order.
 
 use crate::gvariant;
 use bkt_sdk::{Error, invalid, manifest};
 use serde::{Deserialize, Serialize};
 
+/// GNOME settings (GSettings keys) for the user.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// The JSON Schema of this file (kept as written).
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     #[serde(default)]
     pub settings: Vec<Setting>,
 }
 
+/// One key and the value it should have.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Setting {
-    /// A schema id, optionally `SCHEMA:/path/` for a relocatable schema.
+    /// A schema id (`org.gnome.desktop.interface`), optionally `SCHEMA:/path/` for a
+    /// relocatable schema.
     pub schema: String,
+    /// The key (`clock-format`).
     pub key: String,
-    /// GVariant text, exactly as `gsettings set` takes it.
+    /// GVariant text, exactly as `gsettings set` takes it (`'24h'`, `true`, `uint32 5`).
     pub value: String,
+    /// Why the setting is there; bkt keeps it and never writes it itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
@@ -42,10 +54,13 @@ pub fn schema_id(schema: &str) -> &str {
 /// no key twice.
 pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
     let Some(text) = text else {
-        return Ok(Manifest::default());
+        return Ok(Manifest {
+            schema: Some(manifest::schema_ref(crate::MANIFEST)),
+            ..Manifest::default()
+        });
     };
     let m: Manifest = manifest::parse(text)?;
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = std::collections::BTreeMap::new();
     for (i, s) in m.settings.iter().enumerate() {
         let at = |field: &str| format!("settings[{i}].{field}");
         check_name(&s.schema).map_err(|e| invalid(at("schema"), e))?;
@@ -59,10 +74,17 @@ pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
                 ),
             ));
         }
-        if !seen.insert((s.schema.as_str(), s.key.as_str())) {
+        // The original bkt wrote some keys twice with the same value: one setting, kept as
+        // written. Two different values for one key cannot both be applied.
+        if let Some(first) = seen.insert((s.schema.as_str(), s.key.as_str()), s.value.as_str())
+            && !gvariant::same(first, &s.value)
+        {
             return Err(invalid(
                 at("key"),
-                format!("{} {} is listed twice", s.schema, s.key),
+                format!(
+                    "{} {} is listed twice with different values ({first} and {})",
+                    s.schema, s.key, s.value
+                ),
             ));
         }
     }
@@ -84,39 +106,48 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 impl Manifest {
-    /// Sorted by schema, then key: the order bkt always writes.
-    pub fn sort(&mut self) {
+    /// Each setting once: a key the file lists twice (with the same value) counts once.
+    pub fn unique(&self) -> impl Iterator<Item = &Setting> {
+        let mut seen = std::collections::BTreeSet::new();
         self.settings
-            .sort_by(|a, b| (&a.schema, &a.key).cmp(&(&b.schema, &b.key)));
+            .iter()
+            .filter(move |s| seen.insert((s.schema.clone(), s.key.clone())))
     }
 
-    pub fn find_mut(&mut self, schema: &str, key: &str) -> Option<&mut Setting> {
-        self.settings
-            .iter_mut()
-            .find(|s| s.schema == schema && s.key == key)
-    }
-
-    /// Sets a value, keeping an existing comment. Returns whether anything changed.
+    /// Sets a value (in every entry of that key), keeping comments. Returns whether anything
+    /// changed.
     pub fn upsert(&mut self, schema: &str, key: &str, value: &str) -> bool {
-        if let Some(s) = self.find_mut(schema, key) {
-            if s.value == value {
-                return false;
+        let mut found = false;
+        let mut changed = false;
+        for s in self
+            .settings
+            .iter_mut()
+            .filter(|s| s.schema == schema && s.key == key)
+        {
+            found = true;
+            if s.value != value {
+                s.value = value.to_string();
+                changed = true;
             }
-            s.value = value.to_string();
-            return true;
         }
-        self.settings.push(Setting {
+        if found {
+            return changed;
+        }
+        let setting = Setting {
             schema: schema.to_string(),
             key: key.to_string(),
             value: value.to_string(),
             comment: None,
+        };
+        manifest::insert_sorted(&mut self.settings, setting, |s| {
+            (s.schema.clone(), s.key.clone())
         });
-        self.sort();
         true
     }
 
-    pub fn render(&self) -> String {
-        manifest::render(self)
+    /// The manifest text: `old` edited where this differs from it.
+    pub fn render(&self, old: Option<&str>) -> String {
+        manifest::write(old, self)
     }
 }
 
@@ -140,8 +171,21 @@ mod tests {
     fn duplicates_and_option_names_are_rejected() {
         let dup = r#"{"settings":[{"schema":"a","key":"k","value":"1"},{"schema":"a","key":"k","value":"2"}]}"#;
         assert!(matches!(parse(Some(dup)), Err(Error::InvalidManifest(_))));
+        // The same key twice with the same value, as the original bkt wrote it: one setting.
+        let same = r#"{"settings":[{"schema":"a","key":"k","value":"['x']"},{"schema":"b","key":"k","value":"1"},{"schema":"a","key":"k","value":"['x']"}]}"#;
+        let mut m = parse(Some(same)).unwrap();
+        assert_eq!(m.unique().count(), 2);
+        assert_eq!(m.render(Some(same)), same);
+        assert!(m.upsert("a", "k", "['y']"));
+        assert_eq!(m.render(Some(same)), same.replace("['x']", "['y']"));
         let opt = r#"{"settings":[{"schema":"--help","key":"k","value":"1"}]}"#;
         assert!(matches!(parse(Some(opt)), Err(Error::InvalidManifest(_))));
+    }
+
+    #[test]
+    fn the_committed_schema_is_generated_from_these_types() {
+        let schema = serde_json::to_value(schemars::schema_for!(Manifest)).unwrap();
+        bkt_sdk::schema_file::check(crate::MANIFEST, schema).unwrap();
     }
 
     #[test]

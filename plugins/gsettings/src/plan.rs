@@ -84,7 +84,7 @@ pub fn compare(m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed>, Vec<Prob
     let mut changes = Vec::new();
     let mut agreed = Vec::new();
     let mut problems = Vec::new();
-    for s in &m.settings {
+    for s in m.unique() {
         match live_value(s, live) {
             Err(p) => problems.push(p),
             Ok(value) if gvariant::same(value, &s.value) => {
@@ -128,7 +128,6 @@ pub fn capture(mut m: Manifest, live: &Live, take: &BTreeSet<String>) -> Manifes
             s.value = value.to_string();
         }
     }
-    m.sort();
     m
 }
 
@@ -184,12 +183,13 @@ mod tests {
             {"schema":"org.a","key":"clock-format","value":"'24h'","comment":"c"}]}"#,
         ))
         .unwrap();
+        // Nothing taken: the manifest as it was, in the user's order.
         let untouched = capture(m.clone(), &live(), &BTreeSet::new());
-        assert_eq!(untouched.settings[0].value, "'24h'");
+        assert_eq!(untouched, m);
         let take = ["org.a clock-format".to_string()].into_iter().collect();
         let m = capture(m, &live(), &take);
-        assert_eq!(m.settings[0].value, "'12h'");
-        assert_eq!(m.settings[0].comment.as_deref(), Some("c"));
-        assert_eq!(m.settings[1].value, "1");
+        assert_eq!(m.settings[1].value, "'12h'");
+        assert_eq!(m.settings[1].comment.as_deref(), Some("c"));
+        assert_eq!(m.settings[0].value, "1");
     }
 }

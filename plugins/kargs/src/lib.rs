@@ -199,7 +199,7 @@ impl Guest for Kargs {
                 m.kargs.retain(|x| x != k);
             }
         }
-        Ok(m.render())
+        Ok(m.render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -234,7 +234,7 @@ impl Guest for Kargs {
                         m.kargs.push(k.clone());
                     }
                 }
-                Ok(edited(Some(m.render()), vec![next.into()]))
+                Ok(edited(Some(m.render(text.as_deref())), vec![next.into()]))
             }
             ("remove", gone) if !gone.is_empty() => {
                 for k in gone {
@@ -243,7 +243,7 @@ impl Guest for Kargs {
                     }
                 }
                 m.kargs.retain(|k| !gone.contains(k));
-                Ok(edited(Some(m.render()), vec![next.into()]))
+                Ok(edited(Some(m.render(text.as_deref())), vec![next.into()]))
             }
             ("list", []) => {
                 let running = read_live(&host::context()).ok().map(|l| l.running);
@@ -302,6 +302,7 @@ mod tests {
         let m = Manifest {
             kargs: vec!["quiet".into(), "mitigations=auto".into()],
             match_architectures: vec![],
+            schema: None,
         };
         let live = Live {
             running: ["quiet", "rhgb", "ro"]

@@ -1,14 +1,22 @@
-//! `manifests/kargs.json`: `{"kargs": [...], "match-architectures": [...]?}`, in the order
-//! written (the kernel reads arguments left to right), without duplicates.
+//! `manifests/kargs.json`: `{"$schema"?, "kargs": [...], "match-architectures": [...]?}`, in
+//! the order written (the kernel reads arguments left to right), without duplicates. (The
+//! original bkt kept kernel arguments in its own Containerfile section; this file is new.)
 
 use bkt_sdk::{Error, invalid, manifest};
 use serde::{Deserialize, Serialize};
 
+/// Kernel arguments the image sets through bootc's `/usr/lib/bootc/kargs.d/`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// The JSON Schema of this file (kept as written).
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Arguments in the order the kernel reads them (`mitigations=auto`, `quiet`).
     #[serde(default)]
     pub kargs: Vec<String>,
+    /// Only on these architectures (`x86_64`, `aarch64`); every one when left out.
     #[serde(
         rename = "match-architectures",
         default,
@@ -51,7 +59,10 @@ pub fn check_arch(arch: &str) -> Result<(), String> {
 
 pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
     let Some(text) = text else {
-        return Ok(Manifest::default());
+        return Ok(Manifest {
+            schema: Some(manifest::schema_ref(crate::MANIFEST)),
+            ..Manifest::default()
+        });
     };
     let m: Manifest = manifest::parse(text)?;
     let mut seen = std::collections::BTreeSet::new();
@@ -71,17 +82,21 @@ pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
 }
 
 impl Manifest {
-    pub fn render(&self) -> String {
-        let mut m = self.clone();
-        m.match_architectures.sort();
-        m.match_architectures.dedup();
-        manifest::render(&m)
+    /// The manifest text: `old` edited where this differs from it.
+    pub fn render(&self, old: Option<&str>) -> String {
+        manifest::write(old, self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_committed_schema_is_generated_from_these_types() {
+        let schema = serde_json::to_value(schemars::schema_for!(Manifest)).unwrap();
+        bkt_sdk::schema_file::check(crate::MANIFEST, schema).unwrap();
+    }
 
     #[test]
     fn arguments_that_would_break_a_file_or_a_command_line_are_refused() {

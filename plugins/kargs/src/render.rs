@@ -133,6 +133,7 @@ mod tests {
                 "console=ttyS0,115200n8".into(),
             ],
             match_architectures: vec!["x86_64".into(), "aarch64".into()],
+            schema: None,
         };
         let lines = section(&m);
         assert_eq!(lines[0], "RUN mkdir -p /usr/lib/bootc/kargs.d && \\");
@@ -151,6 +152,7 @@ mod tests {
         let plain = Manifest {
             kargs: vec!["quiet".into()],
             match_architectures: vec![],
+            schema: None,
         };
         let parsed: KargsFile = toml::from_str(&written(&section(&plain))).unwrap();
         assert_eq!(parsed.match_architectures, None);

@@ -3,7 +3,10 @@
 //!
 //! A plugin implements [`Guest`] and registers it with `bkt_sdk::export!(MyPlugin);`.
 
+pub mod edit;
 pub mod manifest;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod schema_file;
 
 wit_bindgen::generate!({
     world: "plugin",

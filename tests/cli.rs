@@ -147,12 +147,13 @@ fn the_config_file_names_the_repository() {
     std::fs::write(&config, serde_json::json!({ "repo": w.repo() }).to_string()).unwrap();
     let out = from_elsewhere();
     out.assert_code(1);
-    assert_eq!(
-        out.json()["plugins"][0]["id"],
-        "gsettings",
-        "{}",
-        out.stdout()
-    );
+    let plugins = out.json()["plugins"].clone();
+    let gsettings = plugins
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["id"] == "gsettings"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(gsettings["state"], "drift", "{plugins}");
 
     std::fs::write(&config, r#"{"repo_path": "/x"}"#).unwrap();
     let out = from_elsewhere();

@@ -323,3 +323,72 @@ fn a_shared_key_write_waits_when_one_of_its_changes_is_left_alone() {
         .assert_code(0);
     assert_eq!(keys(&w), ("['a@x', 'b@x']".into(), "@as []".into()));
 }
+
+/// A tracked extension that is not installed is missing, never "in step": with the effects
+/// that install it, or with a problem saying why it cannot be installed here.
+#[test]
+fn a_tracked_extension_that_is_not_installed_is_missing() {
+    let w = World::unprivileged();
+    // From extensions.gnome.org, on a machine with no GNOME Shell: nothing to install for.
+    w.write_manifest(
+        "gnome-extensions.json",
+        r#"{"extensions": [{"uuid": "far@x", "source": "extensions.gnome.org"}]}"#,
+    );
+    let out = w.bkt(&["status", "-s", "extensions", "--format", "json"]);
+    out.assert_code(1);
+    let plugin = &out.json()["plugins"][0];
+    assert_eq!(plugin["changes"][0]["id"], "far@x", "{plugin}");
+    assert_eq!(plugin["changes"][0]["kind"], "missing", "{plugin}");
+    let problem = plugin["problems"][0]["message"].as_str().unwrap_or("");
+    assert!(problem.contains("cannot be installed here"), "{plugin}");
+    assert!(
+        !problem.contains("far@x"),
+        "the subject is not repeated: {problem}"
+    );
+    // enable says the same instead of "nothing to change".
+    let out = w.bkt(&["extension", "enable", "far@x"]);
+    out.assert_all_has("cannot be installed here");
+}
+
+/// `add` names where an extension comes from; a source bkt cannot use is refused before
+/// anything is written.
+#[test]
+fn add_takes_a_source() {
+    let w = World::unprivileged();
+    w.write_manifest("gnome-extensions.json", "{\"extensions\": []}\n");
+    let before = w.manifest("gnome-extensions.json");
+    for bad in [
+        &["--from", "example.org"][..],
+        &[
+            "--zip",
+            "https://example.org/x.zip",
+            "--sha256",
+            &"0".repeat(64),
+        ],
+        &["--zip", "file:///x.zip"],
+    ] {
+        let mut args = vec!["extension", "add", "zipped@x"];
+        args.extend(bad);
+        let out = w.bkt(&args);
+        out.assert_code(2);
+        assert_eq!(w.manifest("gnome-extensions.json"), before, "{bad:?}");
+    }
+    let (url, sha) = zip_of(&w, "zipped@x");
+    let out = w.bkt(&[
+        "extension",
+        "add",
+        "zipped@x",
+        "--zip",
+        &url,
+        "--sha256",
+        &sha,
+    ]);
+    out.assert_code(0);
+    assert!(
+        w.path(USER_DIR).join("zipped@x/extension.js").exists(),
+        "{}",
+        out.all()
+    );
+    let m: serde_json::Value = serde_json::from_str(&w.manifest("gnome-extensions.json")).unwrap();
+    assert_eq!(m["extensions"][0]["source"]["zip"], url.as_str(), "{m}");
+}

@@ -873,5 +873,6 @@ fn a_local_add_changes_this_machine_only() {
     assert_eq!(w.installed_ids(), ids(&[1]));
     let (code, plugin) = status(&w);
     assert_eq!(code, 0, "a local change is not drift: {plugin:#}");
-    assert_eq!(change(&plugin, &app(1))["side"], "local", "{plugin:#}");
+    let id = format!("user:{}", app(1));
+    assert_eq!(change(&plugin, &id)["side"], "local", "{plugin:#}");
 }

@@ -4,8 +4,8 @@
 //! not. Limits are set short so the suite stays quick.
 
 mod common;
-use common::probe::with_probe;
 use common::World;
+use common::probe::with_probe;
 use std::path::{Path, PathBuf};
 
 /// Every file under `dir` with its contents and mode, symlinks as their targets: two equal

@@ -53,7 +53,7 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
             local += 1;
             continue;
         }
-        if as_root && change.scope == crate::model::Scope::User {
+        if as_root && for_the_user(change) {
             users += 1;
             continue;
         }
@@ -124,6 +124,16 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         ));
     }
     steps
+}
+
+/// Whether a change acts on a user's settings: any of its effects runs as the user (or, with
+/// none, the item is the user's).
+fn for_the_user(change: &Change) -> bool {
+    use crate::model::Scope;
+    match change.effects.as_slice() {
+        [] => change.scope == Scope::User,
+        effects => effects.iter().any(|e| e.scope() == Scope::User),
+    }
 }
 
 #[cfg(test)]

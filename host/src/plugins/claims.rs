@@ -15,6 +15,12 @@ pub const RESERVED_COMMANDS: &[&str] = &[
     "help",
     "local",
     "admin",
+    "doctor",
+    // Kept for commands bkt is to have, so no plugin takes them first.
+    "init",
+    "pr",
+    "upgrade",
+    "man",
 ];
 
 /// Who holds which name.

@@ -232,8 +232,8 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
 }
 
 /// An extension of the manifest that is not installed: agreed when it is to be disabled
-/// anyway, else installed from its source, or a problem when it has none (or its build
-/// cannot be picked).
+/// anyway, else missing, with the effects that install it from its source, or with none and
+/// a problem saying why it cannot be installed here.
 fn not_installed(ctx: &Context, x: &Extension, live: &Live, lists: &[Effect], found: &mut Found) {
     let wanted = state(x.enabled);
     if !x.enabled {
@@ -242,40 +242,78 @@ fn not_installed(ctx: &Context, x: &Extension, live: &Live, lists: &[Effect], fo
             .push(agreed(x.uuid.clone(), wanted, Scope::User));
         return;
     }
-    let Some(source) = &x.source else {
-        found.problems.push(bkt_sdk::problem(
-            x.uuid.clone(),
-            format!(
-                "{} is not installed (looked in {} and {}) and has no source to install it from",
-                x.uuid,
-                live::USER_DIR,
-                live::SYSTEM_DIR
-            ),
-        ));
-        return;
+    let (summary, effects) = match installable(x, live) {
+        Ok((url, sha256)) => {
+            let mut effects = install(ctx, x, url.clone(), sha256);
+            effects.extend(lists.iter().cloned());
+            (format!("not installed (from {url})"), effects)
+        }
+        Err(why) => {
+            found.problems.push(why);
+            (
+                "not installed, and cannot be installed here".to_string(),
+                vec![],
+            )
+        }
     };
-    let Some((url, sha256)) = download(x, source, live.shell.as_deref()) else {
-        // No GNOME Shell here (or rpm does not know it): not wrong, unusable.
-        found.problems.push(warning(
-            x.uuid.clone(),
-            format!(
-                "{} is to come from {}, which picks the build for the installed GNOME Shell; its version is not known here (rpm -q gnome-shell)",
-                x.uuid,
-                manifest::EGO
-            ),
-        ));
-        return;
-    };
-    let mut effects = install(ctx, x, url.clone(), sha256);
-    effects.extend(lists.iter().cloned());
     found.changes.push(change(
         x.uuid.clone(),
-        format!("{} is not installed (from {url})", x.uuid),
+        format!("{} is {summary}", x.uuid),
         Some(wanted),
         None,
         Scope::User,
         effects,
     ));
+}
+
+/// Where a missing extension comes from, or the problem that says why it cannot come.
+fn installable(x: &Extension, live: &Live) -> Result<(String, Option<String>), Problem> {
+    let Some(source) = &x.source else {
+        return Err(bkt_sdk::problem(
+            x.uuid.clone(),
+            format!(
+                "not installed (looked in {} and {}), and the manifest names no source to install it from: `bkt extension add {} --from {}` or a zip",
+                live::USER_DIR,
+                live::SYSTEM_DIR,
+                x.uuid,
+                manifest::EGO
+            ),
+        ));
+    };
+    download(x, source, live.shell.as_deref()).ok_or_else(|| {
+        // No GNOME Shell here: not wrong, and nothing to install for.
+        warning(
+            x.uuid.clone(),
+            format!(
+                "cannot be installed here: {} picks the build for the installed GNOME Shell, and no GNOME Shell is installed",
+                manifest::EGO
+            ),
+        )
+    })
+}
+
+/// The source `add` names: none, `--from extensions.gnome.org`, or `--zip URL --sha256 HEX`
+/// (checked like a manifest's).
+fn source_of(args: &[String]) -> Result<Option<manifest::Source>, Error> {
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let source = match words.as_slice() {
+        [] => return Ok(None),
+        ["--from", from] if *from == manifest::EGO => manifest::Source::Named(from.to_string()),
+        ["--zip", zip, "--sha256", sha] | ["--sha256", sha, "--zip", zip] => {
+            manifest::Source::Zip(manifest::Zip {
+                zip: zip.to_string(),
+                sha256: sha.to_string(),
+            })
+        }
+        _ => {
+            return Err(usage(format!(
+                "add takes UUID, then optionally where it comes from: --from {} or --zip URL --sha256 HEX",
+                manifest::EGO
+            )));
+        }
+    };
+    manifest::check_source(&source).map_err(usage)?;
+    Ok(Some(source))
 }
 
 impl Guest for Extensions {
@@ -292,7 +330,7 @@ impl Guest for Extensions {
             verbs: vec![
                 verb(
                     "add",
-                    "UUID",
+                    "UUID [--from extensions.gnome.org | --zip URL --sha256 HEX]",
                     "Track an extension as enabled and enable it now",
                     true,
                 ),
@@ -384,8 +422,13 @@ impl Guest for Extensions {
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
         let mut m = manifest::parse(text.as_deref())?;
         match (verb.as_str(), args.as_slice()) {
-            ("add" | "enable" | "disable", [uuid]) => {
+            ("add" | "enable" | "disable", [uuid, rest @ ..]) => {
                 manifest::check_uuid(uuid).map_err(usage)?;
+                let source = match verb.as_str() {
+                    "add" => source_of(rest)?,
+                    _ if rest.is_empty() => None,
+                    _ => return Err(usage(format!("{verb} takes one UUID"))),
+                };
                 let on = verb != "disable";
                 match m.get_mut(uuid) {
                     Some(x) => x.enabled = on,
@@ -395,6 +438,9 @@ impl Guest for Extensions {
                             "{uuid} is not in {MANIFEST}; `bkt extension add {uuid}` tracks it"
                         )));
                     }
+                }
+                if let (Some(source), Some(x)) = (source, m.get_mut(uuid)) {
+                    x.source = Some(source);
                 }
                 // What applying this manifest means for this one extension.
                 let ctx = host::context();

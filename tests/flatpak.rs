@@ -876,3 +876,21 @@ fn a_local_add_changes_this_machine_only() {
     let id = format!("user:{}", app(1));
     assert_eq!(change(&plugin, &id)["side"], "local", "{plugin:#}");
 }
+
+/// An app from a remote its installation does not have is refused before anything is
+/// written, with how to add the remote (the README's `--remote flathub --user` on a machine
+/// whose flathub is the system's).
+#[test]
+fn add_refuses_a_remote_its_installation_lacks() {
+    let w = world(json!([]));
+    let before = w.manifest(FILE);
+    let out = w.bkt(&["flatpak", "add", &app(1), "--remote", "nowhere", "--user"]);
+    out.assert_code(2);
+    out.assert_stderr_has("nowhere is not a remote of the user installation");
+    out.assert_stderr_has("flatpak remote-add --user nowhere URL");
+    let out = w.bkt(&["flatpak", "add", &app(1), "--remote", REMOTE, "--system"]);
+    out.assert_code(2);
+    out.assert_stderr_has("(the user installation has it: pass --user)");
+    assert_eq!(w.manifest(FILE), before, "byte for byte");
+    assert!(w.installed_ids().is_empty());
+}

@@ -316,6 +316,44 @@ fn which(m: &Manifest, a: &Args) -> Result<Installation, Error> {
     }
 }
 
+/// An app comes from a remote of its installation: one the manifest declares (added first if
+/// this machine lacks it) or one this machine has. Any other is refused before anything is
+/// written, with how to add it.
+fn known_remote(m: &Manifest, inst: Installation, remote: &str) -> Result<(), Error> {
+    if m.remote(inst, remote).is_some() {
+        return Ok(());
+    }
+    // Unknown when flatpak cannot be asked: then flatpak itself says so when it installs.
+    let Ok(live) = read_live() else {
+        return Ok(());
+    };
+    if live.remotes.contains_key(&(inst, remote.to_string())) {
+        return Ok(());
+    }
+    let other = match inst {
+        Installation::User => Installation::System,
+        Installation::System => Installation::User,
+    };
+    let elsewhere = if m.remote(other, remote).is_some()
+        || live.remotes.contains_key(&(other, remote.to_string()))
+    {
+        format!(
+            " (the {} installation has it: pass {})",
+            other.name(),
+            other.flag()
+        )
+    } else {
+        String::new()
+    };
+    Err(usage(format!(
+        "{remote} is not a remote of the {} installation, in {MANIFEST} or on this machine{elsewhere}; \
+         declare it in the manifest's remotes (or manifests/flatpak-remotes.json), or add it with \
+         `flatpak remote-add {} {remote} URL`",
+        inst.name(),
+        inst.flag()
+    )))
+}
+
 fn add(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let a = parse_args(args, &["--remote", "--branch"])?;
     if let Some(extra) = a.rest.first() {
@@ -347,6 +385,7 @@ fn add(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult
             }
         }
     };
+    known_remote(&m, inst, &remote)?;
     let mut app = App::new(&a.id, &remote, inst);
     app.branch = a.branch;
     let mut changes: Vec<Change> = Vec::new();

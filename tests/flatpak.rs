@@ -894,3 +894,46 @@ fn add_refuses_a_remote_its_installation_lacks() {
     assert_eq!(w.manifest(FILE), before, "byte for byte");
     assert!(w.installed_ids().is_empty());
 }
+
+/// A remote is tracked and added in one step; one that apps of the manifest come from is not
+/// dropped from under them.
+#[test]
+fn remote_add_and_remove() {
+    let w = fresh_world();
+    w.write_manifest(FILE, "{\n  \"apps\": []\n}\n");
+    let url = repo(APPS).url();
+    let out = w.bkt(&[
+        "flatpak",
+        "remote",
+        "add",
+        REMOTE,
+        &url,
+        "--user",
+        "--no-gpg-verify",
+    ]);
+    out.assert_code(0);
+    let doc = manifest_doc(&w);
+    assert_eq!(doc["remotes"][0]["name"], REMOTE, "{doc}");
+    assert_eq!(doc["remotes"][0]["gpg-verify"], false, "{doc}");
+    assert!(
+        w.flatpak_ok(&["remotes", "--user"])
+            .stdout()
+            .contains(REMOTE)
+    );
+    w.bkt(&["flatpak", "add", &app(1), "--remote", REMOTE, "--user"])
+        .assert_code(0);
+    let out = w.bkt(&["flatpak", "remote", "remove", REMOTE, "--user"]);
+    out.assert_code(2);
+    out.assert_stderr_has("remove them first");
+    w.bkt(&["flatpak", "remove", &app(1), "--user"])
+        .assert_code(0);
+    w.bkt(&["flatpak", "remote", "remove", REMOTE, "--user"])
+        .assert_code(0);
+    assert!(
+        manifest_doc(&w)["remotes"]
+            .as_array()
+            .is_none_or(|r| r.is_empty())
+    );
+    let out = w.bkt(&["flatpak", "remote", "add", "x", "ftp://nope", "--user"]);
+    out.assert_code(2);
+}

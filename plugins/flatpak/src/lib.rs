@@ -11,6 +11,7 @@ pub mod live;
 pub mod manifest;
 pub mod overrides;
 pub mod plan;
+mod remote_verb;
 
 use bkt_sdk::{
     Capabilities, Change, EditResult, Error, Guest, Phase, Plan, PluginInfo, RunShape, Section,
@@ -171,6 +172,12 @@ impl Guest for Flatpak {
                     true,
                 ),
                 verb(
+                    "remote",
+                    "add NAME URL [--no-gpg-verify] | remove NAME [--user|--system]",
+                    "Track a remote (and add it now), or stop tracking one no app uses",
+                    true,
+                ),
+                verb(
                     "list",
                     "",
                     "Show tracked remotes and apps, and which are not on this machine",
@@ -220,6 +227,7 @@ impl Guest for Flatpak {
             "add" => add(m, old, &args),
             "remove" => remove(m, old, &args),
             "override" => set_override(m, old, &args),
+            "remote" => remote_verb::run(m, old, &args),
             "list" if args.is_empty() => Ok(edited(None, list(&m))),
             other => Err(usage(format!(
                 "`flatpak {other}` takes other arguments; see `bkt flatpak --help`"

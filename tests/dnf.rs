@@ -286,8 +286,10 @@ fn the_same_failure_is_said_once() {
     out.assert_code(1);
     out.assert_stdout_has("one at a time");
     let stdout = out.stdout();
+    // Once as it happens, once in the summary with how many changes it stopped.
     let said = stdout.matches("no enabled repositories").count();
-    assert_eq!(said, 1, "{stdout}");
+    assert_eq!(said, 2, "{stdout}");
     assert_eq!(stdout.matches("failed, as above").count(), 2, "{stdout}");
     out.assert_stdout_has("2 failed");
+    out.assert_stdout_has("  2 × ");
 }

@@ -40,6 +40,7 @@ pub fn finish(out: &Printer, applied: &Applied) {
             summary,
             out.style.red(&format!("{} failed", applied.failed))
         );
+        print_failures(out, applied);
     } else {
         println!("{}", out.style.green(&summary));
     }
@@ -54,6 +55,24 @@ pub fn finish(out: &Printer, applied: &Applied) {
             "{} set on this deployment take effect after a reboot.",
             count(applied.reboot, "change")
         );
+    }
+}
+
+/// Several failures, each distinct one once with how many changes it stopped: a systemic
+/// failure (no elevator, no repository) reads as one line, not one per change.
+fn print_failures(out: &Printer, applied: &Applied) {
+    if applied.failures.len() < 2 {
+        return;
+    }
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for f in &applied.failures {
+        match seen.iter_mut().find(|(e, _)| *e == f.error) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((&f.error, 1)),
+        }
+    }
+    for (error, n) in seen {
+        println!("  {} {}", out.style.red(&format!("{n} ×")), error);
     }
 }
 

@@ -184,3 +184,36 @@ fn completions_load_in_their_shell() {
     fish.assert_code(0);
     fish.assert_stdout_has("complete -c bkt");
 }
+
+/// `--color` wins over the environment; without it, CLICOLOR_FORCE colours a pipe and
+/// NO_COLOR (set in every test world) keeps it plain.
+#[test]
+fn colour_is_chosen_by_flag_then_environment() {
+    let w = World::with_schema();
+    w.write_manifest("gsettings.json", SETTINGS);
+    let plain = w.bkt(&["status"]);
+    assert!(!plain.stdout().contains('\x1b'), "{}", plain.stdout());
+    let always = w.bkt(&["status", "--color", "always"]);
+    assert!(always.stdout().contains("\x1b["), "{}", always.stdout());
+    let never = w.bkt(&["--color", "never", "status"]);
+    assert!(!never.stdout().contains('\x1b'));
+}
+
+/// `-q` leaves out what only narrates (progress, notes); the result and errors stay.
+#[test]
+fn quiet_says_the_result_only() {
+    let w = World::with_schema();
+    w.write_manifest("gsettings.json", SETTINGS);
+    let loud = w.bkt(&["apply", "--yes"]);
+    loud.assert_code(0);
+    loud.assert_stdout_has("[1/1]");
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings": [{"schema": "org.bkt.test", "key": "clock-format", "value": "'24h'"}]}"#,
+    );
+    let quiet = w.bkt(&["apply", "--yes", "-q"]);
+    quiet.assert_code(0);
+    assert!(!quiet.stdout().contains("[1/1]"), "{}", quiet.stdout());
+    quiet.assert_stdout_has("Applied 1 of 1 change");
+    w.bkt(&["status", "-q", "-v"]).assert_code(2);
+}

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
-pub fn init(verbose: u8) {
+pub fn init(verbose: u8, color: super::style::ColorChoice) {
     // -v: what bkt runs (queries and effects); -vv: also timings and plugin debug logs;
     // -vvv: everything, from every library.
     let default = match verbose {
@@ -16,10 +16,7 @@ pub fn init(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(
-            std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        )
+        .with_ansi(color.colours(std::io::stderr().is_terminal()))
         .with_target(false)
         .without_time()
         .try_init();

@@ -73,6 +73,19 @@ pub struct Cli {
     /// debug logs, -vvv everything (RUST_LOG also works)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Colour: auto (on a terminal, unless NO_COLOR or TERM=dumb; CLICOLOR_FORCE forces it),
+    /// always or never
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: style::ColorChoice,
+    /// Say less: no progress, diffs or notes; errors and each command's result still
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     /// Stop a plugin call after this many seconds [default: 30]
     #[arg(long, global = true, value_name = "SECS")]
     plugin_timeout: Option<f64>,
@@ -192,12 +205,12 @@ enum Command {
 pub fn main() -> Exit {
     let args = globals::help_for_plugins(&Cli::command(), std::env::args_os().collect());
     let cli = Cli::parse_from(globals::hoist(&Cli::command(), args));
-    logging::init(cli.verbose);
+    logging::init(cli.verbose, cli.color);
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());
         return Exit::Ok;
     }
-    let out = Printer::new(cli.format, cli.verbose);
+    let out = Printer::new(cli.format, cli.verbose, cli.color, cli.quiet);
     match dispatch(cli, &out) {
         Ok(exit) => exit,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! The one output layer: reports printed for people or as JSON documents (each with
 //! `format_version`), progress and questions while a command runs, and errors.
 
-use super::style::Style;
+use super::style::{ColorChoice, Style};
 use crate::ops::{Progress, Report, Tone, Ui};
 use anyhow::{Result, bail};
 use std::io::{IsTerminal, Write};
@@ -23,6 +23,8 @@ pub struct Printer {
     /// Whether a running step's line is kept live (rewritten with its program's latest
     /// output): on a terminal, for people, when `-v` is not already printing that output.
     live: bool,
+    /// `-q`: no progress, diffs or notes; errors and each command's result still.
+    quiet: bool,
 }
 
 /// The running step's line as first printed, and when it started: the live line rewrites it.
@@ -30,12 +32,21 @@ static RUNNING: std::sync::Mutex<Option<(String, std::time::Instant)>> =
     std::sync::Mutex::new(None);
 
 impl Printer {
-    pub fn new(format: Format, verbose: u8) -> Printer {
+    pub fn new(format: Format, verbose: u8, color: ColorChoice, quiet: bool) -> Printer {
         Printer {
             format,
-            style: Style::detect(),
-            live: format == Format::Human && verbose == 0 && std::io::stdout().is_terminal(),
+            style: Style::detect(color),
+            live: format == Format::Human
+                && verbose == 0
+                && !quiet
+                && std::io::stdout().is_terminal(),
+            quiet,
         }
+    }
+
+    /// Whether lines that only narrate (progress, diffs, notes) are shown.
+    fn narrates(&self) -> bool {
+        self.human() && !self.quiet
     }
 
     /// Rewrites the running step's line with how long it has run and `latest`, its program's
@@ -132,7 +143,7 @@ impl Ui for Printer {
     }
 
     fn progress(&self, event: Progress) {
-        if !self.human() {
+        if !self.narrates() {
             return;
         }
         match event {
@@ -177,13 +188,13 @@ impl Ui for Printer {
     }
 
     fn say(&self, tone: Tone, line: &str) {
-        if self.human() {
+        if self.narrates() {
             println!("{}", self.paint(tone, line));
         }
     }
 
     fn show(&self, text: &str) {
-        if self.human() {
+        if self.narrates() {
             print!("{text}");
         }
     }

@@ -217,3 +217,27 @@ fn quiet_says_the_result_only() {
     quiet.assert_stdout_has("Applied 1 of 1 change");
     w.bkt(&["status", "-q", "-v"]).assert_code(2);
 }
+
+/// The manual page is roff that man renders, naming the commands.
+#[test]
+fn the_manual_page_renders() {
+    let w = World::new();
+    let page = w.bkt(&["man"]);
+    page.assert_code(0);
+    page.assert_stdout_has(".TH bkt 1");
+    let file = w.path("bkt.1");
+    std::fs::write(&file, page.stdout()).unwrap();
+    let shown = std::process::Command::new("man")
+        .args(["-l", file.to_str().unwrap()])
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output();
+    // man-db is not on every machine; when it is, the page must render.
+    if let Ok(shown) = shown {
+        let text = String::from_utf8_lossy(&shown.stdout);
+        assert!(
+            text.contains("SYNOPSIS") && text.contains("status"),
+            "{text}"
+        );
+    }
+}

@@ -196,6 +196,8 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print bkt's manual page (roff), e.g. `bkt man > /usr/share/man/man1/bkt.1`
+    Man,
     #[command(external_subcommand)]
     Subsystem(Vec<String>),
 }
@@ -209,6 +211,15 @@ pub fn main() -> Exit {
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());
         return Exit::Ok;
+    }
+    if let Command::Man = cli.command {
+        return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("bkt: writing the manual page: {e}");
+                Exit::Failed
+            }
+        };
     }
     let out = Printer::new(cli.format, cli.verbose, cli.color, cli.quiet);
     match dispatch(cli, &out) {
@@ -292,6 +303,6 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
         Command::Doctor => Ok(doctor::run(&app, out)),
         Command::Local(cmd) => local::run(&app, out, cmd),
         Command::Subsystem(words) => verb::run(&app, out, &words),
-        Command::Completions { .. } => Ok(Exit::Ok),
+        Command::Completions { .. } | Command::Man => Ok(Exit::Ok),
     }
 }

@@ -310,3 +310,27 @@ fn a_setting_that_cannot_take_is_refused_not_reported_done() {
     let next = status.json()["plugins"][0]["next"].to_string();
     assert!(!next.contains("bkt capture"), "{next}");
 }
+
+/// However many schemas the manifest names, their values come from one listing; a schema the
+/// listing lacks is named as not installed.
+#[test]
+fn every_schema_comes_from_one_listing() {
+    let w = World::with_schema();
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings": [
+            {"schema": "org.bkt.test", "key": "clock-format", "value": "'12h'"},
+            {"schema": "org.bkt.test", "key": "idle-delay", "value": "uint32 60"},
+            {"schema": "org.bkt.absent", "key": "x", "value": "1"}
+        ]}"#,
+    );
+    let out = w.bkt(&["status", "-s", "gsettings", "-v"]);
+    let listings = out
+        .stderr()
+        .lines()
+        .filter(|l| l.contains("query: gsettings list-recursively"))
+        .count();
+    assert_eq!(listings, 1, "{}", out.stderr());
+    out.assert_stdout_has("org.bkt.test clock-format");
+    out.assert_stdout_has("no such schema \"org.bkt.absent\"");
+}

@@ -1,7 +1,7 @@
 //! The gsettings subsystem: GNOME settings the user wants on every machine.
 //!
-//! Live values come from one `gsettings list-recursively SCHEMA` per schema (all of them at
-//! once through `query-all`), never one process per key. It renders no Containerfile section:
+//! Live values come from one `gsettings list-recursively` of every schema (plus one per
+//! relocatable schema), never one process per schema or key. It renders no Containerfile section:
 //! settings are user state, applied after login by the user unit.
 
 // The entry points are exported only in the wasm build; natively (unit tests) they are unused.
@@ -39,29 +39,40 @@ fn read_keyfile() -> String {
     std::fs::read_to_string(format!("{dir}/keyfile")).unwrap_or_default()
 }
 
-/// Every schema the manifest names (one `list-recursively` each), the schema paths and the
-/// user's own keys, all at once through `query-all`.
+/// Every schema the manifest names, the schema paths and the user's own keys, all at once
+/// through `query-all`: one `list-recursively` for every schema at a fixed path (however many
+/// the manifest names), and one per relocatable schema (`schema:/path/`), which only a listing
+/// of its own shows.
 fn read_live(m: &Manifest) -> Result<Live, Error> {
-    let schemas: Vec<String> = {
-        let mut s: Vec<String> = m.settings.iter().map(|s| s.schema.clone()).collect();
-        s.sort();
-        s.dedup();
-        s
-    };
-    let mut argvs: Vec<Vec<String>> = schemas
-        .iter()
-        .map(|s| strings(&["gsettings", "list-recursively", s]))
-        .collect();
+    let schemas: BTreeSet<&str> = m.settings.iter().map(|s| s.schema.as_str()).collect();
+    let (relocatable, fixed): (Vec<&str>, Vec<&str>) =
+        schemas.iter().partition(|s| s.contains(':'));
+    let mut argvs: Vec<Vec<String>> = Vec::new();
+    if !fixed.is_empty() {
+        argvs.push(strings(&["gsettings", "list-recursively"]));
+    }
+    argvs.extend(
+        relocatable
+            .iter()
+            .map(|s| strings(&["gsettings", "list-recursively", s])),
+    );
     argvs.push(strings(&["gsettings", "list-schemas", "--print-paths"]));
     argvs.push(strings(&["dconf", "dump", "/"]));
     let mut results = query_all(argvs);
     let dump = results.pop();
     let paths = results.pop();
+    let mut results = results.into_iter();
     let mut live = Live::default();
-    for (schema, result) in schemas.into_iter().zip(results) {
+    if !fixed.is_empty() {
+        let out = results
+            .next()
+            .ok_or_else(|| Error::Failed("the host returned too few results".into()))??;
+        live.schemas.extend(fixed_schemas(&fixed, &out));
+    }
+    for (schema, result) in relocatable.into_iter().zip(results) {
         let out = result?;
-        let state = Schema::from_output(manifest::schema_id(&schema), &out);
-        live.schemas.insert(schema, state);
+        let state = Schema::from_output(manifest::schema_id(schema), &out);
+        live.schemas.insert(schema.to_string(), state);
     }
     live.paths = match paths {
         Some(Ok(out)) if out.status == 0 => out.stdout,
@@ -75,6 +86,32 @@ fn read_live(m: &Manifest) -> Result<Live, Error> {
     }
     live::user_set(&read_keyfile(), &mut live.user_set);
     Ok(live)
+}
+
+/// Each schema at a fixed path from one listing of them all: its keys, or unknown when the
+/// listing does not name it (not installed here).
+fn fixed_schemas(fixed: &[&str], out: &bkt_sdk::Output) -> Vec<(String, Schema)> {
+    let found = if out.status == 0 {
+        Ok(live::parse_many(
+            &fixed.iter().copied().collect(),
+            &out.stdout,
+        ))
+    } else {
+        Err(out.stderr.trim().to_string())
+    };
+    fixed
+        .iter()
+        .map(|schema| {
+            let state = match &found {
+                Ok(all) => match all.get(*schema) {
+                    Some(keys) => Schema::Keys(keys.clone()),
+                    None => Schema::Unknown,
+                },
+                Err(why) => Schema::Failed(why.clone()),
+            };
+            (schema.to_string(), state)
+        })
+        .collect()
 }
 
 /// Whether the key's live value already equals `value`.
@@ -158,6 +195,7 @@ impl Guest for Gsettings {
             ],
             capabilities: Capabilities {
                 queries: vec![
+                    shape(&["gsettings", "list-recursively"]),
                     shape(&["gsettings", "list-recursively", "{schema}"]),
                     shape(&["gsettings", "list-schemas", "--print-paths"]),
                     shape(&["gsettings", "range", "{schema}", "{word}"]),

@@ -19,6 +19,29 @@ pub fn parse_list(schema_id: &str, stdout: &str) -> BTreeMap<String, String> {
     keys
 }
 
+/// The keys of each of `wanted` (schema ids) in `gsettings list-recursively` output of many
+/// schemas; a schema the output does not name is not in the map.
+pub fn parse_many(
+    wanted: &BTreeSet<&str>,
+    stdout: &str,
+) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut schemas: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for line in stdout.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (Some(schema), Some(key), Some(value)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if wanted.contains(schema) {
+            schemas
+                .entry(schema.to_string())
+                .or_default()
+                .insert(key.to_string(), value.to_string());
+        }
+    }
+    schemas
+}
+
 /// `gsettings list-schemas --print-paths` prints `schema /path/` a line.
 pub fn schema_path(schema_id: &str, stdout: &str) -> Option<String> {
     stdout.lines().find_map(|line| {

@@ -20,6 +20,7 @@ fn world(manifest: &str) -> World {
     let w = World::unprivileged();
     w.write_manifest(FILE, manifest);
     w.write_containerfile(CONTAINERFILE);
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
     w
 }
 

@@ -61,6 +61,9 @@ fn world(manifest: &str) -> (World, PathBuf, String) {
     w.write_manifest("systemd-services.json", manifest);
     w.write_containerfile(CONTAINERFILE);
     let root = root(&w);
+    // The section in step, so status speaks of the units alone (a bad manifest leaves the
+    // file as it is).
+    let _ = w.bkt(&["containerfile", "sync"]);
     let text = root.display().to_string();
     (w, root, text)
 }
@@ -95,7 +98,7 @@ fn row(id: &str, kind: &str, wanted: &str, live: &str) -> (String, String, Strin
 fn apply_enables_disables_masks_and_unmasks_in_the_root() {
     let (w, root, r) = world(
         r#"{"services": {"a.service": "enabled", "b.service": "masked", "c.service": "disabled", "d.service": "enabled"},
-            "user_services": {"u.service": "disabled"}}"#,
+            "user_services": {"u.service": "enabled"}}"#,
     );
     // By hand: c enabled, d masked, x masked (the manifest does not name x).
     systemctl(&root, &["enable", "c.service"]);
@@ -120,12 +123,12 @@ fn apply_enables_disables_masks_and_unmasks_in_the_root() {
             row("c.service", "differs", "disabled", "enabled"),
             row("d.service", "differs", "enabled", "masked"),
             row("x.service", "extra", "-", "masked"),
-            row("user:u.service", "differs", "disabled", "enabled"),
+            row("user:u.service", "differs", "enabled", "disabled"),
         ]
     );
     let plan = w.bkt(&["apply", "--dry-run", "-s", "systemd", "--root", &r]);
     plan.assert_stdout_has(&format!("systemctl --root={r} unmask d.service"));
-    plan.assert_stdout_has(&format!("systemctl --root={r} --global disable u.service"));
+    plan.assert_stdout_has(&format!("systemctl --root={r} --global enable u.service"));
 
     w.bkt(&["apply", "--yes", "-s", "systemd", "--root", &r])
         .assert_code(0);
@@ -135,7 +138,7 @@ fn apply_enables_disables_masks_and_unmasks_in_the_root() {
     );
     assert_eq!(
         systemctl(&root, &["--global", "is-enabled", "u.service"]),
-        "disabled"
+        "enabled"
     );
     // x is new on this machine: apply leaves it, --prune gives it back to its preset.
     assert_eq!(changes(&w, &r), [row("x.service", "extra", "-", "masked")]);
@@ -234,7 +237,9 @@ fn a_bad_manifest_names_file_and_field() {
     let (w, _root, r) = world(r#"{"services": {"a.service": "on"}}"#);
     let out = w.bkt(&["status", "-s", "systemd", "--root", &r]);
     out.assert_code(2);
-    out.assert_stdout_has("manifests/systemd-services.json: services.a.service");
+    out.assert_stdout_has(
+        "manifests/systemd-services.json:1:31: services.a.service: unknown variant `on`",
+    );
     w.write_manifest(
         "systemd-services.json",
         r#"{"services": {"a b.service": "enabled"}}"#,
@@ -339,8 +344,8 @@ fn the_manifest_schemas_agree_with_the_plugins() {
     let check = |schema: &str, good: &[&str], bad: &[&str]| {
         let text = std::fs::read_to_string(repo.join("schemas").join(schema)).unwrap();
         let schema_doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let validator = jsonschema::draft202012::new(&schema_doc)
-            .unwrap_or_else(|e| panic!("{schema}: {e}"));
+        let validator =
+            jsonschema::draft202012::new(&schema_doc).unwrap_or_else(|e| panic!("{schema}: {e}"));
         for doc in good {
             let v: serde_json::Value = serde_json::from_str(doc).unwrap();
             assert!(validator.is_valid(&v), "{schema} rejects {doc}");

@@ -23,9 +23,11 @@ pub fn section(m: &Manifest) -> Vec<String> {
     if m.shims.is_empty() {
         return vec!["# No host shims (`bkt shim add NAME` adds one)".into()];
     }
-    let mut lines = vec![format!(
-        "RUN mkdir -p {SKEL}/toolbox/shims {SKEL}/bin && \\"
-    )];
+    let mut lines = vec![
+        "# Each shim is printed as written: its $ signs are the shim's, not this shell's.".into(),
+        "# hadolint ignore=SC2016".into(),
+        format!("RUN mkdir -p {SKEL}/toolbox/shims {SKEL}/bin && \\"),
+    ];
     for shim in &m.shims {
         one(&mut lines, &shim.name, shim.host_cmd());
     }

@@ -140,7 +140,7 @@ fn a_failed_containerfile_write_leaves_both_files_untouched() {
 }
 
 /// This repository's own Containerfile: in step with its manifests (COPR_REPOS,
-/// SYSTEM_PACKAGES, KERNEL_ARGUMENTS), and the whole file, unmanaged parts included, passes
+/// SYSTEM_PACKAGES, KERNEL_ARGUMENTS, SYSTEMD_UNITS, HOST_SHIMS), and the whole file, unmanaged parts included, passes
 /// hadolint (installed by scripts/deps) with only the rules .hadolint.yaml explains left out.
 #[test]
 fn this_repository_s_containerfile_is_in_step_and_passes_hadolint() {
@@ -149,7 +149,13 @@ fn this_repository_s_containerfile_is_in_step_and_passes_hadolint() {
     let check = w.bkt(&["--repo", repo.to_str().unwrap(), "containerfile", "check"]);
     check.assert_code(0);
     let text = std::fs::read_to_string(repo.join("Containerfile")).unwrap();
-    for section in ["COPR_REPOS", "SYSTEM_PACKAGES", "KERNEL_ARGUMENTS"] {
+    for section in [
+        "COPR_REPOS",
+        "SYSTEM_PACKAGES",
+        "KERNEL_ARGUMENTS",
+        "SYSTEMD_UNITS",
+        "HOST_SHIMS",
+    ] {
         assert!(
             text.contains(&format!("# === {section} (managed by bkt) ===")),
             "{section}"

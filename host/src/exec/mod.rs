@@ -100,7 +100,8 @@ impl Executor {
     /// Writes beneath the root through folders opened without following symlinks; the
     /// rename replaces a symlink at the final name rather than writing through it.
     fn write_file(&self, w: &crate::model::WriteFile) -> Result<()> {
-        let (dir, name) = crate::os::nofollow::parent_of(&self.root_dir()?, &w.path, true)?
+        let (base, path) = self.base_of(&w.path)?;
+        let (dir, name) = crate::os::nofollow::parent_of(&base, &path, true)?
             .context("the folder was just created")?;
         atomic::write_in(
             &dir,
@@ -114,8 +115,8 @@ impl Executor {
     /// symlinks, and a symlink at the final name is removed itself, not its target.
     fn remove_file(&self, path: &str) -> Result<()> {
         // No folder, no file: already removed.
-        let Some((dir, name)) = crate::os::nofollow::parent_of(&self.root_dir()?, path, false)?
-        else {
+        let (base, rel) = self.base_of(path)?;
+        let Some((dir, name)) = crate::os::nofollow::parent_of(&base, &rel, false)? else {
             return Ok(());
         };
         match dir.remove_file(&name) {
@@ -129,23 +130,27 @@ impl Executor {
     /// Downloads, checks the sha256, then places the file the way every file effect is
     /// placed: folders walked without following symlinks, written atomically.
     fn fetch(&self, f: &Fetch) -> Result<()> {
-        let (base, path) = match f.path.strip_prefix("~/") {
-            Some(rest) => {
-                self.refuse_user_scope_as_root()?;
-                let home = crate::os::paths::home_dir()
-                    .context("the user's home is not known (HOME is not set)")?;
-                // `~/.local/share/…` is the user's data folder, as for reads.
-                let (base, rest) = crate::os::paths::xdg_base(&home.to_string_lossy(), rest);
-                let dir = Dir::open_ambient_dir(&base, ambient_authority())
-                    .with_context(|| format!("opening {}", base.display()))?;
-                (dir, format!("/{rest}"))
-            }
-            None => (self.root_dir()?, f.path.clone()),
-        };
+        let (base, path) = self.base_of(&f.path)?;
         let bytes = download::fetch(f, &self.root_dir()?)?;
         let (dir, name) = crate::os::nofollow::parent_of(&base, &path, true)?
             .context("the folder was just created")?;
         atomic::write_in(&dir, &name, &bytes, atomic::Mode::Exactly(0o644))
+    }
+
+    /// The folder a file effect's path is resolved in, and the path beneath it: `~/...` under
+    /// the running user's home (a user-scope effect, never done as root), else under the root.
+    fn base_of(&self, path: &str) -> Result<(Dir, String)> {
+        let Some(rest) = path.strip_prefix("~/") else {
+            return Ok((self.root_dir()?, path.to_string()));
+        };
+        self.refuse_user_scope_as_root()?;
+        let home = crate::os::paths::home_dir()
+            .context("the user's home is not known (HOME is not set)")?;
+        // `~/.local/share/…` is the user's data folder, as for reads.
+        let (base, rest) = crate::os::paths::xdg_base(&home.to_string_lossy(), rest);
+        let dir = Dir::open_ambient_dir(&base, ambient_authority())
+            .with_context(|| format!("opening {}", base.display()))?;
+        Ok((dir, format!("/{rest}")))
     }
 
     /// User settings belong to a user: as root they would land in root's home, or make

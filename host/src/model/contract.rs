@@ -149,13 +149,19 @@ pub enum Effect {
 }
 
 impl Effect {
-    /// Who it runs as: file effects are system ones, a fetch into `~/` the user's.
+    /// Who it runs as: a file effect under `~/` is the user's, one under the root the
+    /// system's.
     pub fn scope(&self) -> Scope {
-        match self {
-            Effect::Run(r) => r.scope,
-            Effect::WriteFile(_) | Effect::RemoveFile(_) => Scope::System,
-            Effect::Fetch(f) if f.path.starts_with("~/") => Scope::User,
-            Effect::Fetch(_) => Scope::System,
+        let path = match self {
+            Effect::Run(r) => return r.scope,
+            Effect::WriteFile(w) => &w.path,
+            Effect::RemoveFile(path) => path,
+            Effect::Fetch(f) => &f.path,
+        };
+        if path.starts_with("~/") {
+            Scope::User
+        } else {
+            Scope::System
         }
     }
 }

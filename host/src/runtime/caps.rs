@@ -94,8 +94,8 @@ impl Grant<'_> {
                 self.acts_in_root(shape, &argv)?;
                 self.no_links_under_root(&shape.argv)
             }
-            Effect::WriteFile(w) => self.path(&w.path, "writes"),
-            Effect::RemoveFile(path) => self.path(path, "removes"),
+            Effect::WriteFile(w) => self.file(&w.path, "writes"),
+            Effect::RemoveFile(path) => self.file(path, "removes"),
             Effect::Fetch(f) => {
                 self.fetch_source(&f.url)?;
                 match &f.sha256 {
@@ -116,23 +116,27 @@ impl Grant<'_> {
                     }
                     _ => {}
                 }
-                match f.path.strip_prefix("~/") {
-                    Some(rest) => {
-                        self.home_path(rest)?;
-                        // Like every user-scope effect: the home is the running user's, not
-                        // the mounted root's.
-                        if !self.root.is_host() {
-                            return Err(Refusal::OutsideRoot(format!(
-                                "fetches into ~/{rest}, the running user's home, not the mounted root {}; run it without --root",
-                                self.root
-                            )));
-                        }
-                        Ok(())
-                    }
-                    None => self.path(&f.path, "writes"),
-                }
+                self.file(&f.path, "fetches into")
             }
         }
+    }
+
+    /// A file effect's path: `~/...` inside a declared `~/` write folder, else an absolute
+    /// path inside a declared one under the root.
+    fn file(&self, path: &str, verb: &str) -> Result<(), Refusal> {
+        let Some(rest) = path.strip_prefix("~/") else {
+            return self.path(path, verb);
+        };
+        self.home_path(rest)?;
+        // Like every user-scope effect: the home is the running user's, not the mounted
+        // root's.
+        if !self.root.is_host() {
+            return Err(Refusal::OutsideRoot(format!(
+                "{verb} ~/{rest}, in the running user's home, not the mounted root {}; run it without --root",
+                self.root
+            )));
+        }
+        Ok(())
     }
 
     /// A fetch's URL must come from a declared source, carry no spaces, control characters or
@@ -743,6 +747,39 @@ mod tests {
                 max_bytes: 0,
             })
         };
+        // So are writes and removals there: inside a declared `~/` folder, never with a root.
+        let write = |path: &str| {
+            Effect::WriteFile(crate::model::WriteFile {
+                path: path.into(),
+                contents: vec![],
+                mode: 0o755,
+            })
+        };
+        let home_file = write("~/.local/share/x/shim");
+        assert_eq!(home_file.scope(), Scope::User);
+        assert!(grant(&c, "/").effect(&home_file).is_ok());
+        assert!(
+            grant(&c, "/")
+                .effect(&Effect::RemoveFile("~/.local/share/x/shim".into()))
+                .is_ok()
+        );
+        assert!(matches!(
+            grant(&c, "/mnt/img").effect(&home_file),
+            Err(Refusal::OutsideRoot(_))
+        ));
+        for bad in [
+            "~/.bashrc",
+            "~/.local/share/x/../../.bashrc",
+            "~/.local/share/y/shim",
+        ] {
+            assert!(
+                matches!(
+                    grant(&c, "/").effect(&write(bad)),
+                    Err(Refusal::Undeclared(_))
+                ),
+                "{bad}"
+            );
+        }
         let from_example = fetch("https://example.org/x.zip");
         assert!(matches!(
             grant(&c, "/mnt/img").effect(&from_example),

@@ -234,11 +234,16 @@ fn the_distribution_s_ci_workflow_passes_actionlint() {
 }
 
 /// The original bkt's Containerfile: a user block whose markers look like bkt's but name no
-/// bkt section is kept byte for byte; sections no plugin here renders are left alone too.
+/// bkt section is kept byte for byte; its SYSTEMD_UNITS section renders as it was from the
+/// original's systemd-services.json.
 #[test]
 fn a_foreign_marker_is_the_users_text() {
     let original = include_str!("fixtures/original/containerfile/foreign-marker.Containerfile");
     let w = world(original);
+    w.write_manifest(
+        "systemd-services.json",
+        r#"{"services": {"tuned.service": "enabled"}}"#,
+    );
     let check = w.bkt(&["containerfile", "check"]);
     check.assert_code(1);
     check.assert_stdout_has("-RUN stale");

@@ -385,3 +385,15 @@ fn the_manifest_schemas_agree_with_the_plugins() {
         ],
     );
 }
+
+/// A unit the distribution ships masked (a link to /dev/null in /usr/lib, as Debian ships
+/// `rcS.service`) was masked by nobody here: not an extra, never captured. One masked in /etc
+/// is.
+#[test]
+fn a_unit_shipped_masked_is_not_a_choice_made_here() {
+    let (w, root, r) = world(r#"{"services": {}}"#);
+    std::os::unix::fs::symlink("/dev/null", root.join("usr/lib/systemd/system/v.service")).unwrap();
+    systemctl(&root, &["mask", "x.service"]);
+    let ids: Vec<String> = changes(&w, &r).into_iter().map(|c| c.0).collect();
+    assert_eq!(ids, ["x.service"], "{ids:?}");
+}

@@ -96,9 +96,34 @@ pub fn read_both(ctx: &Context) -> (Result<Units, Error>, Result<Units, Error>) 
             .unwrap_or_else(|| Err(Error::Failed("the host answered too few queries".into())));
         read(&argvs[i], out)
     };
-    let system = next(0);
-    let user = next(1);
+    let system = next(0).map(|units| vendor_masks_are_presets(units, SYSTEM_MASKS, ctx));
+    let user = next(1).map(|units| vendor_masks_are_presets(units, USER_MASKS, ctx));
     (system, user)
+}
+
+/// Where a mask somebody made lives (`systemctl mask` links the unit to /dev/null there): the
+/// administrator's folder, and for user units also each user's.
+pub const SYSTEM_MASKS: &[&str] = &["/etc/systemd/system"];
+pub const USER_MASKS: &[&str] = &["/etc/systemd/user", "~/.config/systemd/user"];
+
+/// A unit the distribution ships masked (Debian's `rcS.service`, a link to /dev/null in
+/// /usr/lib) is masked by nobody's choice here: its mask counts as its preset, so it is never
+/// an extra to capture. A mask in one of `folders` was made on purpose.
+fn vendor_masks_are_presets(mut units: Units, folders: &[&str], ctx: &Context) -> Units {
+    let home = ctx.home.trim_end_matches('/');
+    for (name, unit) in units.iter_mut().filter(|(_, u)| u.state == "masked") {
+        let made_here = folders.iter().any(|folder| {
+            let folder = match folder.strip_prefix('~') {
+                Some(rest) => format!("{home}{rest}"),
+                None => folder.to_string(),
+            };
+            std::fs::symlink_metadata(format!("{folder}/{name}")).is_ok()
+        });
+        if !made_here {
+            unit.preset = Some("masked".into());
+        }
+    }
+    units
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ fn undo(ctx: &Context, user: bool, unit: &str, live: &Unit) -> Vec<Effect> {
 
 /// Whether somebody chose the state of a unit the manifest does not name.
 pub fn chosen(live: &Unit) -> bool {
-    live.state == "masked" || (live.state == "enabled" && !live.is_default())
+    matches!(live.state.as_str(), "masked" | "enabled") && !live.is_default()
 }
 
 pub struct Compared {

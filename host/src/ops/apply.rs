@@ -11,7 +11,7 @@ use super::verify::verify;
 use crate::app::App;
 use crate::boot::Failure;
 use crate::exec::Executor;
-use crate::model::{CallError, Effect, Scope, ScopeFilter};
+use crate::model::{CallError, Effect, ScopeFilter};
 use crate::os::text::count;
 use crate::plan::{self, PluginPlan};
 use crate::sync::{ApplyDecision, Drift, Records, apply_decision};
@@ -327,7 +327,7 @@ fn decide<'a>(app: &App, plans: &'a [PluginPlan], records: &Records, args: &Args
             }
             // Never planned as if it would run: as root, user settings land in root's home
             // (or make root-owned files in a user's), so they are skipped, not failed.
-            if as_root && step.effects.iter().any(|e| e.scope() == Scope::User) {
+            if as_root && drift::for_the_user(step.effects.iter().copied(), change.scope) {
                 d.skipped.push((step, SkipReason::UserAsRoot));
                 continue;
             }

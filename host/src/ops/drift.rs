@@ -53,7 +53,7 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
             local += 1;
             continue;
         }
-        if as_root && for_the_user(change) {
+        if as_root && for_the_user(&change.effects, change.scope) {
             users += 1;
             continue;
         }
@@ -126,13 +126,17 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
     steps
 }
 
-/// Whether a change acts on a user's settings: any of its effects runs as the user (or, with
-/// none, the item is the user's).
-fn for_the_user(change: &Change) -> bool {
+/// Whether a change acts on a user's settings: any of `effects` runs as the user (or, with
+/// none, the item is the user's). The one rule apply skips as root and status names.
+pub fn for_the_user<'a>(
+    effects: impl IntoIterator<Item = &'a crate::model::Effect>,
+    item: crate::model::Scope,
+) -> bool {
     use crate::model::Scope;
-    match change.effects.as_slice() {
-        [] => change.scope == Scope::User,
-        effects => effects.iter().any(|e| e.scope() == Scope::User),
+    let mut effects = effects.into_iter().peekable();
+    match effects.peek() {
+        None => item == Scope::User,
+        Some(_) => effects.any(|e| e.scope() == Scope::User),
     }
 }
 

@@ -26,8 +26,8 @@ fn main() {
     std::fs::write(
         &wrapper,
         format!(
-            "#!/bin/sh\nBOOTC_STATUS='{}' BOOTC_LOG=/dev/null exec '{}' \"$@\"\n",
-            here.join("tests/fixtures/bootc-status-staged.json")
+            "#!/bin/sh\nBOOTC_STATUS='{}' exec '{}' \"$@\"\n",
+            here.join("tests/fixtures/recorded/bootc-status-staged-booted.json")
                 .display(),
             here.join("tests/doubles/bootc").display()
         ),

@@ -3,42 +3,38 @@
 //! and the units themselves, checked by the real systemd tools in a throwaway root.
 
 mod common;
-use common::{SYSTEM_PATH, World, dnf_world};
+use common::{SYSTEM_PATH, World, bootc_double, dnf_world, recorded_status};
 use std::path::{Path, PathBuf};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(name)
-}
-
 /// A folder of doubles: `bootc` replaying `bootc_status` (none: bootc is not installed) and
-/// `rpm-ostree` replaying its recorded status. Returns the BKT_PROGRAM_PATH.
-fn doubles(w: &World, bootc_status: Option<&str>) -> String {
+/// `rpm-ostree` replaying the recorded Fedora CoreOS status with an update staged. Returns
+/// the BKT_PROGRAM_PATH.
+fn doubles(w: &World, bootc_status: Option<&Path>) -> String {
     let bin = w.path("bin");
     let _ = std::fs::remove_dir_all(&bin);
     std::fs::create_dir_all(&bin).unwrap();
-    common::rpm_ostree_double(&bin, &w.path("rpm-ostree.log"));
+    common::rpm_ostree_double(
+        &bin,
+        "rpm-ostree-status-staged.json",
+        &w.path("rpm-ostree.log"),
+    );
     if let Some(status) = bootc_status {
-        let double = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/doubles/bootc");
-        let wrapper = bin.join("bootc");
-        std::fs::write(
-            &wrapper,
-            format!(
-                "#!/bin/sh\nBOOTC_STATUS='{}' BOOTC_LOG='{}' exec '{}' \"$@\"\n",
-                fixture(status).display(),
-                w.path("bootc.log").display(),
-                double.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(
-            &wrapper,
-            std::os::unix::fs::PermissionsExt::from_mode(0o755),
-        )
-        .unwrap();
+        bootc_double(&bin, status);
     }
     format!("{}:{SYSTEM_PATH}", bin.display())
+}
+
+/// The recorded bootc status with a staged update, as it reads after the booted commit was
+/// deployed again with other kernel arguments: ostree numbers the new deployment of the same
+/// commit with the next `deploySerial`, and nothing else in the document changes.
+fn redeployed_with_other_kargs(w: &World) -> PathBuf {
+    let recorded =
+        std::fs::read_to_string(recorded_status("bootc-status-staged-booted.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+    doc["status"]["booted"]["ostree"]["deploySerial"] = 1.into();
+    let path = w.path("bootc-status-redeployed.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
 }
 
 fn boot(w: &World, path: &str, root: &str, extra: &[&str]) -> common::Out {
@@ -52,50 +48,62 @@ fn boot(w: &World, path: &str, root: &str, extra: &[&str]) -> common::Out {
 #[test]
 fn once_per_deployment_and_again_for_a_new_one() {
     let (w, root) = dnf_world(r#"{"packages": ["alpha"]}"#, &[]);
-    let path = doubles(&w, Some("bootc-status-staged.json"));
+    let path = doubles(
+        &w,
+        Some(&recorded_status("bootc-status-staged-booted.json")),
+    );
     let out = boot(&w, &path, &root, &[]);
     out.assert_code(0);
-    out.assert_stdout_has("Applying the system half for deployment 0c1d2e3f4a5b");
+    out.assert_stdout_has("Applying the system half for deployment 736b359467c9");
     assert_eq!(w.installed(root.as_ref()), ["alpha"]);
     let marker = Path::new(&root).join("var/lib/bkt/last-applied-deployment");
     let first = std::fs::read_to_string(&marker).expect("marker written");
     assert!(
-        first.starts_with("sha256:0c1d2e3f4a5b"),
+        first.starts_with("sha256:736b359467c9"),
         "the booted one, not the staged: {first}"
     );
 
     // The same deployment: nothing runs, not even a plugin query.
     let out = boot(&w, &path, &root, &["-v"]);
     out.assert_code(0);
-    out.assert_stdout_has("already applied for deployment 0c1d2e3f4a5b; nothing to do");
+    out.assert_stdout_has("already applied for deployment 736b359467c9; nothing to do");
     assert!(!out.stderr().contains("query:"), "{}", out.stderr());
 
-    // rpm-ostree names the same booted deployment when bootc is missing.
-    let without_bootc = doubles(&w, None);
-    boot(&w, &without_bootc, &root, &[])
-        .assert_stdout_has("already applied for deployment 0c1d2e3f4a5b");
-
     // A redeploy that only changed kernel arguments is a new deployment.
-    let redeploy = doubles(&w, Some("bootc-status-kargs-redeploy.json"));
+    let redeploy = doubles(&w, Some(&redeployed_with_other_kargs(&w)));
     let out = boot(&w, &redeploy, &root, &[]);
     out.assert_code(0);
     out.assert_stdout_has("Applying the system half");
-    assert_ne!(std::fs::read_to_string(&marker).unwrap(), first);
+    let second = std::fs::read_to_string(&marker).unwrap();
+    assert_ne!(second, first);
+
+    // bootc installed on a system it did not boot says nothing is booted: rpm-ostree names
+    // the deployment (its booted entry, listed after the staged one).
+    let not_bootc = doubles(&w, Some(&recorded_status("bootc-status-not-booted.json")));
+    let out = boot(&w, &not_bootc, &root, &[]);
+    out.assert_code(0);
+    out.assert_stdout_has("Applying the system half for deployment 01f074cc6cd8");
+    // Without bootc, rpm-ostree names the same deployment.
+    boot(&w, &doubles(&w, None), &root, &[])
+        .assert_stdout_has("already applied for deployment 01f074cc6cd8");
 
     let status = w.bkt(&["status", "--root", &root, "-s", "dnf", "--format", "json"]);
     let run = &status.json()["boot_apply"]["system"];
     assert_eq!(run["ok"], true, "{run}");
-    assert_eq!(run["short"], "0c1d2e3f4a5b");
+    assert_eq!(run["short"], "01f074cc6cd8");
 }
 
 #[test]
 fn a_failure_leaves_the_marker_so_the_next_boot_retries() {
     let (w, root) = dnf_world(r#"{"packages": ["alpha", "nosuchpkg"]}"#, &[]);
-    let path = doubles(&w, Some("bootc-status-staged.json"));
+    let path = doubles(
+        &w,
+        Some(&recorded_status("bootc-status-staged-booted.json")),
+    );
     let out = boot(&w, &path, &root, &[]);
     out.assert_code(1);
     out.assert_stderr_has("bkt: boot-time apply failed: dnf nosuchpkg");
-    out.assert_stderr_has("stays unmarked for deployment 0c1d2e3f4a5b");
+    out.assert_stderr_has("stays unmarked for deployment 736b359467c9");
     assert_eq!(
         w.installed(root.as_ref()),
         ["alpha"],
@@ -195,14 +203,8 @@ fn the_user_half_runs_once_per_deployment_for_each_user() {
     let bin = w.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let status = w.path("bootc-status.json");
-    std::fs::copy(fixture("bootc-status-staged.json"), &status).unwrap();
-    let double = w.path("bin/bootc");
-    std::fs::write(
-        &double,
-        format!("#!/bin/sh\nexec cat '{}'\n", status.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&double, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::copy(recorded_status("bootc-status-staged-booted.json"), &status).unwrap();
+    bootc_double(&bin, &status);
     let path = format!("{}:{SYSTEM_PATH}", bin.display());
     let run = || {
         let mut cmd = w.bkt_command(&["apply", "--boot", "--scope", "user"]);
@@ -211,7 +213,7 @@ fn the_user_half_runs_once_per_deployment_for_each_user() {
     };
     let out = run();
     out.assert_code(0);
-    out.assert_stdout_has("Applying the user half for deployment 0c1d2e3f4a5b");
+    out.assert_stdout_has("Applying the user half for deployment 736b359467c9");
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'12h'");
     assert!(w.path("state/bkt/last-applied-deployment").exists());
 
@@ -221,11 +223,11 @@ fn the_user_half_runs_once_per_deployment_for_each_user() {
         &["set", "org.bkt.test", "clock-format", "'24h'"],
     );
     assert!(out.ok(), "{}", out.all());
-    run().assert_stdout_has("already applied for deployment 0c1d2e3f4a5b; nothing to do");
+    run().assert_stdout_has("already applied for deployment 736b359467c9; nothing to do");
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
 
     // A new deployment applies again, but what was changed by hand is reported, not reverted.
-    std::fs::copy(fixture("bootc-status-kargs-redeploy.json"), &status).unwrap();
+    std::fs::copy(redeployed_with_other_kargs(&w), &status).unwrap();
     let out = run();
     out.assert_code(0);
     out.assert_stdout_has("org.bkt.test clock-format: '24h' → '12h' (changed on this machine)");

@@ -356,19 +356,14 @@ fn status_of_a_broken_manifest_or_containerfile_is_still_a_status_document() {
     assert_eq!(doc["containerfile"]["state"], "error", "{doc:#}");
 }
 
-/// A `bootc` that replays the recorded status: the booted deployment is 0c1d2e3f4a5b.
+/// A `bootc` that replays a recorded status: the booted deployment is 736b359467c9.
 fn bootc_double(w: &World) -> String {
     let bin = w.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bootc-status-staged.json");
-    let double = bin.join("bootc");
-    std::fs::write(
-        &double,
-        format!("#!/bin/sh\nexec cat '{}'\n", fixture.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&double, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::bootc_double(
+        &bin,
+        &common::recorded_status("bootc-status-staged-booted.json"),
+    );
     format!("{}:{SYSTEM_PATH}", bin.display())
 }
 
@@ -384,7 +379,7 @@ fn status_shows_the_last_boot_time_apply_with_its_failures() {
     let doc = valid("status", &out);
     let run = &doc["boot_apply"]["system"];
     assert_eq!(run["ok"], false, "{doc:#}");
-    assert_eq!(run["short"], "0c1d2e3f4a5b");
+    assert_eq!(run["short"], "736b359467c9");
     assert_eq!(run["failures"][0]["plugin"], "dnf");
     assert_eq!(run["failures"][0]["item"], "nosuchpkg");
     rejects(

@@ -213,13 +213,14 @@ impl World {
     }
 
     /// A `BKT_PROGRAM_PATH` with test doubles for programs Debian lacks before the system
-    /// folders: an `rpm-ostree` that replays `status` (the recorded fixture) and appends
-    /// every other call to `log`. bkt runs programs with a cleared environment, so the
-    /// double's settings are written into a wrapper rather than passed as variables.
-    pub fn program_path_with_doubles(&self, log: &Path) -> String {
+    /// folders: an `rpm-ostree` that replays `status` (`recorded`, a file of
+    /// tests/fixtures/recorded) and appends the changes bkt makes to `log`. bkt runs programs
+    /// with a cleared environment, so the double's settings are written into a wrapper rather
+    /// than passed as variables.
+    pub fn program_path_with_doubles(&self, recorded: &str, log: &Path) -> String {
         let bin = self.path("bin");
         std::fs::create_dir_all(&bin).expect("mkdir bin");
-        rpm_ostree_double(&bin, log);
+        rpm_ostree_double(&bin, recorded, log);
         format!("{}:{SYSTEM_PATH}", bin.display())
     }
 
@@ -325,7 +326,9 @@ pub fn rpm_repo() -> &'static Path {
     REPO.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("rpm-repo-{}", std::process::id()));
-        let names: Vec<String> = ["alpha", "beta", "gamma", "delta"]
+        // fish shares its name with a package layered in a recorded rpm-ostree status
+        // (tests/fixtures/recorded/rpm-ostree-status-layered.json).
+        let names: Vec<String> = ["alpha", "beta", "gamma", "delta", "fish"]
             .map(String::from)
             .to_vec();
         let repo = build_rpms(&dir, &names);
@@ -400,17 +403,45 @@ impl World {
 }
 
 /// Writes `bin/rpm-ostree`: the double in tests/doubles with its fixture and `log` set.
-pub fn rpm_ostree_double(bin: &Path, log: &Path) {
+/// A status document recorded from the real bootc or rpm-ostree (tests/fixtures/recorded,
+/// whose README says where each came from).
+pub fn recorded_status(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/recorded")
+        .join(name)
+}
+
+/// Installs the bootc double in `bin`, replaying `status`. The double's script is copied
+/// into the world, beside the document, so an unprivileged bkt can run it.
+pub fn bootc_double(bin: &Path, status: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/doubles/bootc");
+    let copy = bin.join("bootc-double");
+    std::fs::copy(&script, &copy).unwrap();
+    let wrapper = bin.join("bootc");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nBOOTC_STATUS='{}' exec '{}' \"$@\"\n",
+            status.display(),
+            copy.display()
+        ),
+    )
+    .unwrap();
+    for file in [&copy, &wrapper] {
+        std::fs::set_permissions(file, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+}
+
+pub fn rpm_ostree_double(bin: &Path, recorded: &str, log: &Path) {
     let doubles = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/doubles");
-    let fixture = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/rpm-ostree-status-staged.json"
-    );
+    let fixture = recorded_status(recorded);
     let wrapper = bin.join("rpm-ostree");
     std::fs::write(
         &wrapper,
         format!(
-            "#!/bin/sh\nRPM_OSTREE_STATUS='{fixture}' RPM_OSTREE_LOG='{}' exec '{doubles}/rpm-ostree' \"$@\"\n",
+            "#!/bin/sh\nRPM_OSTREE_STATUS='{}' RPM_OSTREE_LOG='{}' exec '{doubles}/rpm-ostree' \"$@\"\n",
+            fixture.display(),
             log.display()
         ),
     )

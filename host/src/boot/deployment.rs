@@ -68,22 +68,22 @@ struct OstreeStatus {
     deploy_serial: i64,
 }
 
-/// The booted deployment of `bootc status --format=json`.
-pub fn from_bootc(json: &str) -> Result<Deployment> {
+/// The booted deployment of `bootc status --format=json`; `None` when bootc booted nothing
+/// here (`"booted": null`: bootc is installed on a system it does not manage).
+pub fn from_bootc(json: &str) -> Result<Option<Deployment>> {
     let host: BootcHost =
         serde_json::from_str(json).context("bootc status --format=json is not what bkt reads")?;
-    let booted = host
-        .status
-        .booted
-        .context("bootc status lists no booted deployment")?;
+    let Some(booted) = host.status.booted else {
+        return Ok(None);
+    };
     let ostree = booted
         .ostree
         .context("bootc status: the booted deployment has no ostree commit")?;
-    Ok(Deployment {
+    Ok(Some(Deployment {
         digest: booted.image.and_then(|i| i.image_digest),
         checksum: ostree.checksum,
         serial: ostree.deploy_serial,
-    })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -138,13 +138,24 @@ fn status_of(program_name: &str, args: &[&str]) -> Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
-/// The booted deployment, from bootc, else rpm-ostree.
+/// The booted deployment, from bootc, else (bootc missing, or booting nothing here)
+/// rpm-ostree.
 pub fn booted() -> Result<Deployment> {
+    let mut bootc_booted_nothing = false;
     if let Some(json) = status_of("bootc", &["status", "--format=json"])? {
-        return from_bootc(&json);
+        match from_bootc(&json)? {
+            Some(deployment) => return Ok(deployment),
+            None => bootc_booted_nothing = true,
+        }
     }
     if let Some(json) = status_of("rpm-ostree", &["status", "--json"])? {
         return from_rpm_ostree(&json);
+    }
+    if bootc_booted_nothing {
+        bail!(
+            "bootc status lists no booted deployment: this system was not booted from an image \
+             bootc manages, so `apply --boot` has nothing to mark; use `bkt apply`"
+        );
     }
     bail!(
         "neither bootc nor rpm-ostree is installed here: `apply --boot` runs on an image-based \
@@ -156,32 +167,54 @@ pub fn booted() -> Result<Deployment> {
 mod tests {
     use super::*;
 
-    fn fixture(name: &str) -> String {
+    /// A status document recorded from the real program (tests/fixtures/recorded).
+    fn recorded(name: &str) -> String {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures")
+            .join("../tests/fixtures/recorded")
             .join(name);
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     #[test]
-    fn the_booted_deployment_not_the_staged_one() {
-        let d = from_bootc(&fixture("bootc-status-staged.json")).unwrap();
+    fn bootc_names_the_booted_deployment_not_the_staged_one() {
+        let d = from_bootc(&recorded("bootc-status-staged-booted.json"))
+            .unwrap()
+            .expect("booted");
         assert_eq!(
             d.digest.as_deref(),
-            Some("sha256:0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d")
+            Some("sha256:736b359467c9437c1ac915acaae952aad854e07eb4a16a94999a48af08c83c34")
         );
         assert_eq!(d.serial, 0);
-        assert_eq!(d.short(), "0c1d2e3f4a5b");
-        let r = from_rpm_ostree(&fixture("rpm-ostree-status-staged.json")).unwrap();
-        assert_eq!(r.digest, d.digest);
-        assert_eq!(r.checksum, d.checksum);
-        assert_eq!(r.id(), d.id());
+        assert_eq!(d.short(), "736b359467c9");
+    }
+
+    #[test]
+    fn rpm_ostree_names_the_booted_entry_not_the_first() {
+        let r = from_rpm_ostree(&recorded("rpm-ostree-status-staged.json")).unwrap();
+        assert_eq!(r.digest, None);
+        assert_eq!(
+            r.checksum,
+            "01f074cc6cd88d8d2b43f821da692f2367c101eb4377802cb35092bde0ef02f7"
+        );
+        assert_eq!(r.short(), "01f074cc6cd8");
+    }
+
+    #[test]
+    fn bootc_on_a_system_it_did_not_boot_names_nothing() {
+        assert_eq!(
+            from_bootc(&recorded("bootc-status-not-booted.json")).unwrap(),
+            None
+        );
     }
 
     #[test]
     fn a_redeploy_with_other_kernel_arguments_is_another_deployment() {
-        let before = from_bootc(&fixture("bootc-status-staged.json")).unwrap();
-        let after = from_bootc(&fixture("bootc-status-kargs-redeploy.json")).unwrap();
+        let recorded = recorded("bootc-status-staged-booted.json");
+        let before = from_bootc(&recorded).unwrap().expect("booted");
+        // The same commit deployed again: ostree gives it the next serial.
+        let mut doc: serde_json::Value = serde_json::from_str(&recorded).unwrap();
+        doc["status"]["booted"]["ostree"]["deploySerial"] = 1.into();
+        let after = from_bootc(&doc.to_string()).unwrap().expect("booted");
         assert_eq!(before.digest, after.digest);
         assert_ne!(before.id(), after.id());
     }

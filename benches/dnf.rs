@@ -34,7 +34,11 @@ fn main() {
     // from BKT_PROGRAM_PATH with its settings in a wrapper.
     let doubles = base.join("bin");
     std::fs::create_dir_all(&doubles).expect("mkdir");
-    common::rpm_ostree_double(&doubles, &base.join("rpm-ostree.log"));
+    common::rpm_ostree_double(
+        &doubles,
+        "rpm-ostree-status-layered.json",
+        &base.join("rpm-ostree.log"),
+    );
 
     let run = |args: &[&str]| -> Duration {
         let started = Instant::now();

@@ -211,6 +211,46 @@ fn on_ostree_extras_come_from_the_booted_deployment_and_live_changes_stay_off_a_
     assert!(!log.exists(), "nothing ran: {}", out.all());
 }
 
+/// A group the manifest lists is read back from dnf: missing until `apply` runs the real
+/// `dnf group install`, then in step; on an ostree system it is the image's alone.
+#[test]
+fn a_group_is_installed_here_and_then_in_step() {
+    let (w, root) = world(
+        r#"{"packages": ["alpha"], "groups": ["@bkt-test-tools"]}"#,
+        &["alpha"],
+    );
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
+    let d = dnf_status(&w, &root);
+    assert_eq!(d["changes"][0]["id"], "group:bkt-test-tools", "{d}");
+    assert_eq!(d["problems"], serde_json::json!([]), "{d}");
+
+    let out = w.bkt(&["apply", "--yes", "--root", &root, "-s", "dnf"]);
+    out.assert_code(0);
+    assert_eq!(w.installed(root.as_ref()), ["alpha", "beta", "delta"]);
+    let d = dnf_status(&w, &root);
+    assert_eq!(d["state"], "ok", "{d}");
+    assert_eq!(d["changes"], serde_json::json!([]), "{d}");
+
+    // The same manifest on an ostree system: a note, no change bkt cannot make.
+    let (w, root, _log) = ostree_world();
+    w.write_manifest("system-packages.json", r#"{"groups": ["bkt-test-tools"]}"#);
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
+    let d = dnf_status(&w, &root);
+    let note = d["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "group:bkt-test-tools")
+        .unwrap_or_else(|| panic!("{d}"));
+    assert!(
+        note["message"]
+            .as_str()
+            .unwrap()
+            .contains("rpm-ostree cannot layer groups"),
+        "{note}"
+    );
+}
+
 #[test]
 fn concurrent_edits_do_not_lose_each_other() {
     let (w, _root) = world(r#"{"packages": []}"#, &[]);

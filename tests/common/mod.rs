@@ -321,6 +321,35 @@ pub fn build_rpms(dir: &Path, names: &[String]) -> PathBuf {
 
 /// A yum repository of tiny noarch RPMs (alpha, beta, gamma, delta), built once per test
 /// binary with the real rpmbuild and createrepo_c.
+/// The test repository's package groups: bkt-test-tools (beta and delta), and one named like
+/// Fedora's development-tools (alpha), which the original distribution's manifest lists.
+const COMPS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE comps PUBLIC "-//Red Hat, Inc.//DTD Comps info//EN" "comps.dtd">
+<comps>
+  <group>
+    <id>bkt-test-tools</id>
+    <name>bkt Test Tools</name>
+    <description>Two tiny packages</description>
+    <default>false</default>
+    <uservisible>true</uservisible>
+    <packagelist>
+      <packagereq type="mandatory">beta</packagereq>
+      <packagereq type="mandatory">delta</packagereq>
+    </packagelist>
+  </group>
+  <group>
+    <id>development-tools</id>
+    <name>Development Tools</name>
+    <description>One tiny package</description>
+    <default>false</default>
+    <uservisible>true</uservisible>
+    <packagelist>
+      <packagereq type="mandatory">alpha</packagereq>
+    </packagelist>
+  </group>
+</comps>
+"#;
+
 pub fn rpm_repo() -> &'static Path {
     static REPO: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     REPO.get_or_init(|| {
@@ -332,8 +361,12 @@ pub fn rpm_repo() -> &'static Path {
             .map(String::from)
             .to_vec();
         let repo = build_rpms(&dir, &names);
+        let comps = dir.join("comps.xml");
+        std::fs::write(&comps, COMPS).expect("write comps.xml");
         let ok = Command::new("createrepo_c")
             .arg("-q")
+            .arg("-g")
+            .arg(&comps)
             .arg(&repo)
             .status()
             .expect("createrepo_c")

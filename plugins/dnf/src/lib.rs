@@ -2,14 +2,16 @@
 //!
 //! Live state comes from one `rpm -qa` (what is installed) and, at the same time, either
 //! `rpm-ostree status --json` (what is layered on an ostree system) or
-//! `dnf repoquery --userinstalled` (what a user installed elsewhere). In the image, packages
-//! are installed by the SYSTEM_PACKAGES section of the Containerfile.
+//! `dnf repoquery --userinstalled` and `dnf group list` (what a user installed elsewhere, and
+//! which groups). In the image, packages and groups are installed by the SYSTEM_PACKAGES
+//! section of the Containerfile.
 
 // The entry points are exported only in the wasm build; natively (unit tests) they are unused.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 pub mod copr;
 pub mod external;
+pub mod groups;
 pub mod live;
 pub mod manifest;
 pub mod render;
@@ -39,6 +41,7 @@ struct Live {
     installed: BTreeSet<String>,
     requested: BTreeSet<String>,
     coprs: BTreeMap<String, &'static str>,
+    groups: groups::Installed,
 }
 
 impl Live {
@@ -103,9 +106,24 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
         }
         argv
     };
-    let mut results = query_all(vec![rpm, requested_argv]).into_iter();
+    let mut argvs = vec![rpm, requested_argv];
+    if !ctx.ostree {
+        argvs.push(groups::list_argv(custom_root(ctx)));
+    }
+    let mut results = query_all(argvs).into_iter();
     let (Some(rpm), Some(requested)) = (results.next(), results.next()) else {
         return Err(Error::Failed("the host returned too few results".into()));
+    };
+    let groups = match results.next() {
+        None => groups::Installed::ImageOnly,
+        Some(Ok(out)) if out.status == 0 => {
+            groups::Installed::Known(groups::parse_ids(&out.stdout))
+        }
+        Some(Ok(out)) => groups::Installed::Unknown(format!(
+            "`dnf group list` failed: {}",
+            out.stderr.lines().next().unwrap_or("").trim()
+        )),
+        Some(Err(e)) => groups::Installed::Unknown(e.to_string()),
     };
     let rpm = rpm?;
     // No database at all (a machine that is not rpm-based, or a fresh one): nothing here is
@@ -159,6 +177,7 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
         installed: live::names(&rpm.stdout),
         requested,
         coprs: copr_states_in(&files),
+        groups,
     })
 }
 
@@ -323,22 +342,6 @@ fn excluded_changes(ctx: &Context, m: &Manifest, live: &Live) -> Vec<Change> {
 const INSTALLED: &str = "installed";
 const EXCLUDED: &str = "excluded";
 
-/// Groups are installed by the image; their members are not read back on the machine, and
-/// saying so is better than claiming they agree.
-fn group_notes(m: &Manifest) -> Vec<bkt_sdk::Problem> {
-    m.groups
-        .iter()
-        .map(|g| {
-            bkt_sdk::warning(
-                format!("group:{}", manifest::group_id(g)),
-                format!(
-                    "group {g} is installed by the image (SYSTEM_PACKAGES); bkt does not check groups on this machine"
-                ),
-            )
-        })
-        .collect()
-}
-
 fn agreed_items(m: &Manifest, live: &Live) -> Vec<Agreed> {
     let coprs = m
         .copr_repos
@@ -355,7 +358,11 @@ fn agreed_items(m: &Manifest, live: &Live) -> Vec<Agreed> {
         .iter()
         .filter(|p| !live.installed.contains(*p))
         .map(|p| agreed(excluded_id(p), EXCLUDED, Scope::System));
-    coprs.chain(packages).chain(excluded).collect()
+    coprs
+        .chain(packages)
+        .chain(excluded)
+        .chain(groups::agreed_items(m, &live.groups))
+        .collect()
 }
 
 /// What a run effect of this plugin may look like: dnf where dnf manages the system (also
@@ -370,6 +377,21 @@ fn run_shapes() -> Vec<RunShape> {
             sys,
         ));
     }
+    shapes.push(run_shape(
+        &["dnf", "group", "install", "-y", "{package}"],
+        sys,
+    ));
+    shapes.push(run_shape(
+        &[
+            "dnf",
+            "group",
+            "install",
+            "-y",
+            "--installroot={root}",
+            "{package}",
+        ],
+        sys,
+    ));
     shapes.push(run_shape(&["dnf", "copr", "enable", "-y", "{word}"], sys));
     shapes.push(run_shape(
         &["rpm-ostree", "install", "--idempotent", "{package}"],
@@ -445,6 +467,8 @@ impl Guest for Dnf {
                     shape(&["rpm-ostree", "status", "--json"]),
                     shape(REPOQUERY),
                     shape(&[REPOQUERY, &["--installroot={root}"]].concat()),
+                    shape(groups::LIST),
+                    shape(&[groups::LIST, &["--installroot={root}"]].concat()),
                 ],
                 runs: run_shapes(),
                 reads: strings(&[REPOS_DIR]),
@@ -480,6 +504,7 @@ impl Guest for Dnf {
         let live = read_live(&ctx)?;
         let mut changes = copr_changes(&m, &live, &ctx);
         changes.extend(missing_changes(&ctx, &m, &live, false));
+        changes.extend(groups::missing(&ctx, &m, &live.groups));
         changes.extend(excluded_changes(&ctx, &m, &live));
         // An excluded package installed by hand is already a change of its own.
         let listed: BTreeSet<&String> = m.packages.iter().chain(&m.excluded).collect();
@@ -503,7 +528,7 @@ impl Guest for Dnf {
                 as u32,
             changes,
             agreed: agreed_items(&m, &live),
-            problems: group_notes(&m),
+            problems: groups::notes(&m, &live.groups),
         })
     }
 

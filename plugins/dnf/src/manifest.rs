@@ -17,8 +17,8 @@ pub struct Manifest {
     /// Packages installed in the image and on the machine.
     #[serde(default)]
     pub packages: Vec<String>,
-    /// Package groups (`@development-tools` or `development-tools`), installed in the image;
-    /// bkt does not read groups back on the machine (status says so).
+    /// Package groups (`@development-tools` or `development-tools`), installed in the image,
+    /// and on a dnf system also here (`dnf group install`); rpm-ostree cannot layer groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
     /// Packages kept out: excluded when the image installs packages and groups, and removed

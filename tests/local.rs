@@ -170,9 +170,9 @@ fn commit_makes_a_branch_pushes_it_and_opens_a_pull_request() {
         "Committed manifests/system-packages.json and Containerfile on the branch try-gamma",
     );
     out.assert_stdout_has("Opened a pull request for try-gamma");
-    // The checkout is back where it started: the next command does not land on try-gamma.
+    // The checkout never left its branch: the next command does not land on try-gamma.
     assert_eq!(branch(&w), started_on);
-    out.assert_stdout_has(&format!("Back on {started_on}."));
+    out.assert_stdout_has(&format!("your checkout stays on {started_on}"));
     // The remote has the branch, whose commit holds both files and lists the command.
     let remote = remote.to_str().unwrap();
     let log = w.tool(
@@ -254,4 +254,166 @@ fn a_conflict_or_a_failed_commit_changes_nothing() {
     out.assert_code(0);
     out.assert_stdout_has("Forgot 1 command made with --local");
     assert!(!record(&root).exists());
+}
+
+fn git_out(w: &World, args: &[&str]) -> String {
+    let repo = w.repo().display().to_string();
+    let out = w.tool("git", &[&["-C", &repo][..], args].concat());
+    assert!(out.ok(), "git {args:?}: {}", out.all());
+    out.stdout().trim().to_string()
+}
+
+/// The branches of the bare remote.
+fn remote_branches(w: &World, remote: &Path) -> Vec<String> {
+    let out = w.tool(
+        "git",
+        &[
+            "--git-dir",
+            remote.to_str().unwrap(),
+            "branch",
+            "--format=%(refname:short)",
+        ],
+    );
+    out.stdout().lines().map(String::from).collect()
+}
+
+/// The files the newest commit of `branch` on the remote changed.
+fn files_of(w: &World, remote: &Path, branch: &str) -> String {
+    let out = w.tool(
+        "git",
+        &[
+            "--git-dir",
+            remote.to_str().unwrap(),
+            "show",
+            "--name-only",
+            "--format=",
+            branch,
+        ],
+    );
+    out.stdout().trim().to_string()
+}
+
+#[test]
+fn a_verb_with_pr_proposes_its_files_and_leaves_the_checkout_alone() {
+    let (w, root, remote) = world(true);
+    let out = w.bkt(&[
+        "dnf",
+        "install",
+        "gamma",
+        "--no-apply",
+        "--pr",
+        "--root",
+        &root,
+    ]);
+    out.assert_code(0);
+    out.assert_stdout_has("Opened a pull request for bkt/dnf-install-");
+    let branches = remote_branches(&w, &remote);
+    let new: Vec<&String> = branches.iter().filter(|b| *b != "main").collect();
+    assert_eq!(new.len(), 1, "{branches:?}");
+    assert_eq!(
+        files_of(&w, &remote, new[0]),
+        "Containerfile\nmanifests/system-packages.json"
+    );
+    let message = w.tool(
+        "git",
+        &[
+            "--git-dir",
+            remote.to_str().unwrap(),
+            "log",
+            "-1",
+            "--format=%B",
+            new[0],
+        ],
+    );
+    assert!(
+        message
+            .stdout()
+            .starts_with("bkt dnf install gamma --no-apply --pr\n\n- bkt dnf install gamma"),
+        "{}",
+        message.stdout()
+    );
+    // The checkout stays on main with the change in its files, as the machine has it.
+    assert_eq!(git_out(&w, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
+    assert!(w.manifest("system-packages.json").contains("gamma"));
+    assert_eq!(
+        git_out(&w, &["log", "-1", "--format=%s"]),
+        "The distribution"
+    );
+    let gh = std::fs::read_to_string(w.path("gh.log")).unwrap();
+    assert!(
+        gh.starts_with("gh pr create --fill --head bkt/dnf-install-"),
+        "{gh}"
+    );
+}
+
+#[test]
+fn pr_proposes_only_bkt_s_files_and_names_the_others() {
+    let (w, root, remote) = world(false);
+    w.bkt(&["dnf", "install", "delta", "--no-apply", "--root", &root])
+        .assert_code(0);
+    std::fs::write(w.repo().join("NOTES.md"), "mine\n").unwrap();
+    let out = w.bkt(&["pr", "--branch", "add-delta", "--root", &root]);
+    out.assert_code(0);
+    out.assert_stdout_has("Left out (bkt did not write them; commit them yourself): NOTES.md");
+    out.assert_stdout_has("Pushed add-delta to origin");
+    assert_eq!(
+        files_of(&w, &remote, "add-delta"),
+        "Containerfile\nmanifests/system-packages.json"
+    );
+    // Once proposed, asking again makes another branch, never reuses one.
+    let out = w.bkt(&["pr", "--dry-run", "--root", &root]);
+    out.assert_code(0);
+    out.assert_stdout_has(
+        "Dry run: would commit Containerfile and manifests/system-packages.json on the branch bkt/pr-",
+    );
+    out.assert_stdout_has(
+        "- manifests/system-packages.json (+1 −1)\nNothing was committed or pushed.",
+    );
+    assert_eq!(remote_branches(&w, &remote).len(), 2);
+}
+
+#[test]
+fn capture_with_pr_proposes_what_it_took() {
+    let (w, root, remote) = world(false);
+    let installroot = format!("--installroot={root}");
+    let out = w.system_tool("dnf", &["-y", "-q", &installroot, "install", "beta"]);
+    assert!(out.ok(), "{}", out.all());
+    let out = w.bkt(&["capture", "--pr", "-s", "dnf", "--root", &root]);
+    out.assert_code(0);
+    let branch = remote_branches(&w, &remote)
+        .into_iter()
+        .find(|b| b.starts_with("bkt/capture-"))
+        .expect("a capture branch");
+    let manifest = w.tool(
+        "git",
+        &[
+            "--git-dir",
+            remote.to_str().unwrap(),
+            "show",
+            &format!("{branch}:manifests/system-packages.json"),
+        ],
+    );
+    assert!(manifest.stdout().contains("beta"), "{}", manifest.stdout());
+}
+
+#[test]
+fn a_refused_push_leaves_branches_and_files_as_they_were() {
+    let (w, root, remote) = world(false);
+    w.bkt(&["dnf", "install", "delta", "--no-apply", "--root", &root])
+        .assert_code(0);
+    let manifest = w.manifest("system-packages.json");
+    // The remote refuses every push.
+    let hook = remote.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'pushes are closed' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let before = git_out(&w, &["branch", "--format=%(refname:short)"]);
+    let out = w.bkt(&["pr", "--branch", "refused", "--root", &root]);
+    assert_eq!(out.code(), 1, "{}", out.all());
+    out.assert_stderr_has("not pushed, so the branch refused is taken away again");
+    assert_eq!(
+        git_out(&w, &["branch", "--format=%(refname:short)"]),
+        before
+    );
+    assert_eq!(w.manifest("system-packages.json"), manifest);
+    assert_eq!(remote_branches(&w, &remote), ["main"]);
 }

@@ -173,6 +173,34 @@ enum Command {
         /// Only these subsystems (repeatable)
         #[arg(short = 's', long = "subsystem", value_name = "ID")]
         only: Vec<String>,
+        /// Then propose what was written: a branch with one commit, pushed, and a pull request
+        /// (as `bkt pr` does)
+        #[arg(long)]
+        pr: bool,
+    },
+    /// Propose what bkt changed in the checkout as a pull request
+    #[command(
+        long_about = "Commits the manifests and the Containerfile that differ from HEAD (the \
+        files bkt writes; others changed in the checkout are left out and named) on a new branch, \
+        with a message listing each file's changes, without touching the checkout: it stays on \
+        its branch with its files as they are. Then pushes the branch and, when the remote is on \
+        GitHub and `gh` is installed, opens a pull request and prints its address; otherwise it \
+        says what to run. A refused push takes the branch away again. Editing commands and \
+        capture do the same for their own files with --pr."
+    )]
+    Pr {
+        /// The commit message's first line [default: Update FILES]
+        #[arg(short, long)]
+        message: Option<String>,
+        /// The branch to create [default: bkt/pr-DATE-TIME]
+        #[arg(short, long)]
+        branch: Option<String>,
+        /// Commit on the branch, but do not push or open a pull request
+        #[arg(long)]
+        no_push: bool,
+        /// Show what would be committed; make nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Regenerate or check the Containerfile's managed sections
     #[command(subcommand)]
@@ -293,11 +321,37 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
             dry_run,
             overwrite,
             only,
+            pr,
         } => {
             let captured = ops::capture::run(&app, out, dry_run, overwrite, &only)?;
             out.emit(&captured);
-            Ok(captured.exit())
+            if !pr || captured.exit() != Exit::Ok {
+                return Ok(captured.exit());
+            }
+            verb::propose_written(
+                &app,
+                out,
+                &captured.written,
+                "Capture what changed on this machine".into(),
+                vec![],
+                "bkt/capture",
+            )
         }
+        Command::Pr {
+            message,
+            branch,
+            no_push,
+            dry_run,
+        } => ops::pr::run(
+            &app,
+            out,
+            ops::pr::PrArgs {
+                message,
+                branch,
+                no_push,
+                dry_run,
+            },
+        ),
         Command::Containerfile(cmd) => containerfile::run(&app, out, cmd),
         Command::Plugin(cmd) => plugin::run(&app, out, cmd),
         Command::Doctor => Ok(doctor::run(&app, out)),

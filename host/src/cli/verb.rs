@@ -5,7 +5,8 @@
 use super::printer::Printer;
 use crate::app::App;
 use crate::ops::verb::Args;
-use crate::ops::{Exit, Report};
+use crate::ops::write::Written;
+use crate::ops::{Exit, Report, Tone, Ui};
 use crate::runtime::Loaded;
 use anyhow::{Result, bail};
 
@@ -13,6 +14,7 @@ struct Flags {
     dry_run: bool,
     no_apply: bool,
     local: bool,
+    pr: bool,
     help: bool,
     rest: Vec<String>,
 }
@@ -23,6 +25,7 @@ fn split_flags(words: &[String]) -> Flags {
         dry_run: false,
         no_apply: false,
         local: false,
+        pr: false,
         help: false,
         rest: Vec::new(),
     };
@@ -34,6 +37,7 @@ fn split_flags(words: &[String]) -> Flags {
             "--dry-run" => f.dry_run = true,
             "--no-apply" => f.no_apply = true,
             "--local" => f.local = true,
+            "--pr" => f.pr = true,
             "-h" | "--help" => f.help = true,
             // Habit from dnf and friends; subsystem commands never ask.
             "-y" | "--yes" => {}
@@ -59,7 +63,7 @@ fn help(plugin: &Loaded) -> String {
         text.push_str(&format!("  {usage:<width$}  {}\n", v.summary));
     }
     text.push_str(&format!(
-        "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n  --local     Change this machine only; the repository stays as it is until `bkt local commit`\n  -y, --yes   Accepted and ignored: these commands never ask\n",
+        "\nOptions:\n  --dry-run   Show the manifest diff; change nothing\n  --no-apply  Only edit manifests/{}; leave this machine as it is\n  --local     Change this machine only; the repository stays as it is until `bkt local commit`\n  --pr        Then propose the files written as a pull request (a branch, one commit, push)\n  -y, --yes   Accepted and ignored: these commands never ask\n",
         info.manifest
     ));
     text
@@ -88,6 +92,11 @@ pub fn run(app: &App, out: &Printer, words: &[String]) -> Result<Exit> {
     let Some(verb) = plugin.info.verbs.iter().find(|v| v.name == *verb_name) else {
         bail!("bkt {word} has no verb {verb_name:?}\n\n{}", help(plugin));
     };
+    if flags.pr && flags.local {
+        bail!(
+            "--pr proposes the repository's change and --local keeps the repository as it is: use one (`bkt local commit` proposes local changes)"
+        );
+    }
     let done = crate::ops::verb::run(
         app,
         out,
@@ -101,5 +110,40 @@ pub fn run(app: &App, out: &Printer, words: &[String]) -> Result<Exit> {
         },
     )?;
     out.emit(&done);
-    Ok(done.exit())
+    if !flags.pr || done.exit() != Exit::Ok {
+        return Ok(done.exit());
+    }
+    if flags.dry_run {
+        out.say(Tone::Plain, "--pr: nothing is proposed in a dry run.");
+        return Ok(Exit::Ok);
+    }
+    let command_line = format!("bkt {}", words.join(" "));
+    propose_written(
+        app,
+        out,
+        &done.files,
+        command_line.clone(),
+        vec![format!("- {command_line}")],
+        &format!("bkt/{}-{}", plugin.info.command, verb.name),
+    )
+}
+
+/// `--pr` after a command: the files it wrote, proposed (nothing when it wrote none).
+pub fn propose_written(
+    app: &App,
+    out: &Printer,
+    written: &Written,
+    subject: String,
+    what: Vec<String>,
+    branch_stem: &str,
+) -> Result<Exit> {
+    if !written.written || written.files.is_empty() {
+        out.say(
+            Tone::Plain,
+            "--pr: no file was written, so there is nothing to propose.",
+        );
+        return Ok(Exit::Ok);
+    }
+    let names: Vec<String> = written.files.iter().map(|(name, _)| name.clone()).collect();
+    crate::ops::pr::after_command(app, out, &names, subject, what, branch_stem)
 }

@@ -10,6 +10,8 @@ pub mod doctor;
 pub mod drift;
 pub mod local;
 pub mod plugin;
+pub mod pr;
+pub mod propose;
 pub mod report;
 pub mod settle;
 pub mod status;

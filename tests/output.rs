@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// Every document, by schema file name.
-const DOCUMENTS: [&str; 9] = [
+// `upgrade` is validated where it can run: tests/upgrade.rs.
+const DOCUMENTS: [&str; 10] = [
     "status",
     "apply",
     "capture",
@@ -19,6 +20,7 @@ const DOCUMENTS: [&str; 9] = [
     "local-list",
     "doctor",
     "error",
+    "upgrade",
 ];
 
 const SETTINGS: &str = r#"{"settings": [
@@ -201,6 +203,11 @@ fn a_document_without_format_version_or_with_another_fails() {
             json!({"format_version": 1, "checks": [], "missing": 0}),
         ),
         ("error", json!({"format_version": 1, "error": "it broke"})),
+        (
+            "upgrade",
+            json!({"format_version": 1, "tool": "bootc", "checked_only": true,
+                   "next": {"state": "up_to_date"}, "staged_copy": false, "subsystems": []}),
+        ),
     ];
     assert_eq!(minimal.len(), DOCUMENTS.len());
     for (name, doc) in minimal {

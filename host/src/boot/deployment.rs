@@ -120,7 +120,7 @@ pub fn from_rpm_ostree(json: &str) -> Result<Deployment> {
 
 /// Runs a status command the way bkt runs every program: resolved from the system folders,
 /// in a cleared environment. `None` when the program is not installed.
-fn status_of(program_name: &str, args: &[&str]) -> Result<Option<String>> {
+pub(crate) fn status_of(program_name: &str, args: &[&str]) -> Result<Option<String>> {
     let Ok(path) = process::resolve(program_name) else {
         return Ok(None);
     };

@@ -3,6 +3,7 @@
 //! run, successful or not, is what `bkt status` shows.
 
 pub mod deployment;
+pub mod pending;
 
 use crate::model::{ScopeFilter, StateDirs};
 use crate::os::atomic::Mode;

@@ -11,6 +11,7 @@ mod plugin;
 mod printer;
 mod status;
 mod style;
+mod upgrade;
 mod verb;
 
 use crate::app::{App, Options};
@@ -202,6 +203,23 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Stage the next image, and show what it will change on this machine
+    #[command(
+        long_about = "Asks bootc (or rpm-ostree where bootc is missing) for the next image and \
+        stages it, through the elevator. Then compares the staged image's manifests (its \
+        /usr/share/bkt) with the booted image's and shows, per subsystem, the manifest diff and \
+        what `bkt apply --boot` will change on this machine after the reboot, and which changes \
+        made here it will report and leave alone. With --check it only asks whether a newer \
+        image exists (and previews one already staged). Acts on the running system only."
+    )]
+    Upgrade {
+        /// Only ask whether a newer image exists; stage nothing
+        #[arg(long, conflicts_with = "reboot")]
+        check: bool,
+        /// Reboot into the new image once it is staged
+        #[arg(long)]
+        reboot: bool,
+    },
     /// Regenerate or check the Containerfile's managed sections
     #[command(subcommand)]
     Containerfile(containerfile::ContainerfileCommand),
@@ -336,6 +354,14 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
                 vec![],
                 "bkt/capture",
             )
+        }
+        Command::Upgrade { check, reboot } => {
+            let upgrade = ops::upgrade::run(&app, out, &ops::upgrade::Args { check, reboot })?;
+            if out.human() {
+                upgrade::render(out, &upgrade);
+            }
+            out.emit(&upgrade);
+            Ok(upgrade.exit())
         }
         Command::Pr {
             message,

@@ -17,6 +17,7 @@ pub mod settle;
 pub mod status;
 pub mod steps;
 pub mod ui;
+pub mod upgrade;
 pub mod verb;
 pub mod verify;
 pub mod write;

@@ -90,6 +90,11 @@ impl Repo {
         None
     }
 
+    /// A repository that is only read (another deployment's copy): never locked or written.
+    pub fn read_only_at(path: &Path, found_by: &'static str) -> Result<Repo> {
+        Repo::open(path, found_by, true)
+    }
+
     fn open(path: &Path, found_by: &'static str, read_only: bool) -> Result<Repo> {
         if !path.exists() {
             bail!(

@@ -70,10 +70,25 @@ fn the_image_copy_in_usr_share_bkt_is_found_last_and_never_written() {
     let out = bkt_over(&w, &overlay, &["status", "-s", "kargs"]);
     out.assert_stdout_has("bkt-image-copy-karg");
 
-    // It is read-only: a verb says so and writes nothing.
+    // It is read-only: a verb says so, offers a clone of the repository the image was built
+    // from (its source label, read through rpm-ostree), and writes nothing.
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    common::rpm_ostree_double(
+        &bin,
+        "rpm-ostree-status-oci.json",
+        &w.path("rpm-ostree.log"),
+    );
+    let mut w = w;
+    w.extra_env.push((
+        "BKT_PROGRAM_PATH".into(),
+        format!("{}:{}", bin.display(), common::SYSTEM_PATH),
+    ));
     let out = bkt_over(&w, &overlay, &["kargs", "add", "quiet", "--no-apply"]);
     out.assert_code(2);
-    out.assert_stderr_has("/usr/share/bkt is the read-only copy inside the image");
+    out.assert_stderr_has(
+        "/usr/share/bkt is the read-only copy inside the image: `bkt init --clone https://github.com/coreos/fedora-coreos-config` clones your repository",
+    );
     assert_eq!(
         std::fs::read_to_string(copy.join("manifests/kargs.json")).unwrap(),
         manifest

@@ -118,6 +118,24 @@ impl App {
         Repo::discover(self.repo_flag.as_deref(), self.config_repo.as_deref())
     }
 
+    /// The repository, for a command that changes it: the image's read-only copy is refused
+    /// with how to get a checkout of one's own.
+    pub fn repo_to_edit(&self) -> Result<Repo> {
+        let repo = self.repo()?;
+        if repo.read_only {
+            let clone = match crate::boot::deployment::image_source() {
+                Some(url) => format!("`bkt init --clone {url}`"),
+                None => "`bkt init --clone URL` (your repository's address)".to_string(),
+            };
+            anyhow::bail!(
+                "{} is the read-only copy inside the image: {clone} clones your repository and \
+                 makes it the one bkt uses (or pass --repo DIR)",
+                repo.path.display()
+            );
+        }
+        Ok(repo)
+    }
+
     /// Every usable plugin, in phase order.
     pub fn loaded(&self) -> Vec<&Loaded> {
         self.entries

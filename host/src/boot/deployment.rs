@@ -163,6 +163,28 @@ pub fn booted() -> Result<Deployment> {
     )
 }
 
+/// Where the booted image says it was built from: its `org.opencontainers.image.source`
+/// label, which rpm-ostree reports in the booted deployment's image config. `None` when
+/// rpm-ostree is missing or the image carries no such label.
+pub fn image_source() -> Option<String> {
+    let json = status_of("rpm-ostree", &["status", "--json"]).ok()??;
+    source_label(&json)
+}
+
+fn source_label(status_json: &str) -> Option<String> {
+    let status: serde_json::Value = serde_json::from_str(status_json).ok()?;
+    let booted = status["deployments"]
+        .as_array()?
+        .iter()
+        .find(|d| d["booted"] == true)?;
+    let config = booted["base-commit-meta"]["ostree.container.image-config"].as_str()?;
+    let config: serde_json::Value = serde_json::from_str(config).ok()?;
+    let source = config["config"]["Labels"]["org.opencontainers.image.source"].as_str()?;
+    // Only an address git can clone from is offered.
+    (source.starts_with("https://") && !source.contains(char::is_whitespace))
+        .then(|| source.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +225,19 @@ mod tests {
     fn bootc_on_a_system_it_did_not_boot_names_nothing() {
         assert_eq!(
             from_bootc(&recorded("bootc-status-not-booted.json")).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_image_names_where_it_was_built_from() {
+        assert_eq!(
+            source_label(&recorded("rpm-ostree-status-oci.json")).as_deref(),
+            Some("https://github.com/coreos/fedora-coreos-config")
+        );
+        // A deployment from an ostree remote has no image config.
+        assert_eq!(
+            source_label(&recorded("rpm-ostree-status-staged.json")),
             None
         );
     }

@@ -39,7 +39,11 @@ pub fn run(
     overwrite: bool,
     only: &[String],
 ) -> Result<Captured> {
-    let repo = app.repo()?;
+    let repo = if dry_run {
+        app.repo()?
+    } else {
+        app.repo_to_edit()?
+    };
     if !dry_run {
         repo.lock()?;
     }

@@ -40,7 +40,11 @@ impl Report for Checked {
 /// Re-renders every section; with `sync`, writes the file. `want_diff`: the diff is needed
 /// (a diff of a large rewrite is costly, and sync shows only section names to people).
 pub fn run(app: &App, ui: &dyn Ui, sync: bool, want_diff: bool) -> Result<Checked> {
-    let repo = app.repo()?;
+    let repo = if sync {
+        app.repo_to_edit()?
+    } else {
+        app.repo()?
+    };
     if sync {
         repo.lock()?;
     }

@@ -140,7 +140,7 @@ pub fn commit(app: &App, ui: &dyn Ui, args: CommitArgs) -> Result<Exit> {
         );
         return Ok(Exit::Ok);
     };
-    let repo = app.repo()?;
+    let repo = app.repo_to_edit()?;
     repo.lock()?;
     propose::check_checkout(&repo.path)?;
     let files = folded_files(app, ui, &repo, &record)?;

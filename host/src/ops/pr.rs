@@ -58,7 +58,7 @@ fn changed_paths(repo: &Repo) -> Result<Vec<String>> {
 
 /// `bkt pr`: what bkt changed in the checkout, proposed.
 pub fn run(app: &App, ui: &dyn Ui, args: PrArgs) -> Result<Exit> {
-    let repo = app.repo()?;
+    let repo = app.repo_to_edit()?;
     propose::check_checkout(&repo.path)?;
     let ours = bkt_files(app);
     let (mine, others): (Vec<String>, Vec<String>) = changed_paths(&repo)?
@@ -95,7 +95,7 @@ pub fn after_command(
     what: Vec<String>,
     branch_stem: &str,
 ) -> Result<Exit> {
-    let repo = app.repo()?;
+    let repo = app.repo_to_edit()?;
     propose::check_checkout(&repo.path)?;
     let mut body = what;
     body.extend(diff_lines(&repo, names));

@@ -83,7 +83,11 @@ struct Edited {
 }
 
 pub fn run(app: &App, ui: &dyn Ui, a: &Args) -> Result<Done> {
-    let repo = app.repo()?;
+    let repo = if a.verb.edits && !a.dry_run && !a.local {
+        app.repo_to_edit()?
+    } else {
+        app.repo()?
+    };
     if a.verb.edits && !a.dry_run {
         repo.lock()?;
     }

@@ -158,14 +158,24 @@ fn the_units_verify_and_enable_offline() {
         system.join("bkt-apply-user.service"),
     )
     .unwrap();
+    // The pages the units' Documentation= names, as the image installs them; systemd-analyze
+    // looks each one up with man.
+    let man = root.join("usr/share/man");
+    w.bkt(&["manpages", man.join("man1").to_str().unwrap()])
+        .assert_code(0);
     for unit in ["bkt-apply.service", "bkt-apply-user.service"] {
-        let out = w.system_tool(
-            "systemd-analyze",
-            &[
-                "verify",
-                &format!("--root={}", root.display()),
-                &format!("/usr/lib/systemd/system/{unit}"),
-            ],
+        let out = common::Out(
+            std::process::Command::new("systemd-analyze")
+                .args([
+                    "verify",
+                    &format!("--root={}", root.display()),
+                    &format!("/usr/lib/systemd/system/{unit}"),
+                ])
+                .env_clear()
+                .env("PATH", SYSTEM_PATH)
+                .env("MANPATH", &man)
+                .output()
+                .expect("systemd-analyze"),
         );
         assert!(
             out.ok() && out.stderr().trim().is_empty(),

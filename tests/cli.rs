@@ -162,27 +162,58 @@ fn the_config_file_names_the_repository() {
     out.assert_stderr_has("repo_path");
 }
 
-/// The completions the README installs load in the shells they are for.
-#[test]
-fn completions_load_in_their_shell() {
-    let w = World::new();
+/// What bash's completion offers after `line` (the last word is the one being completed),
+/// asked the way bash asks: the script `bkt completions bash` prints, sourced, its function
+/// called with COMP_WORDS and COMP_CWORD set.
+fn bash_completes(w: &World, line: &str) -> Vec<String> {
     let exe = w.bkt_exe();
-    let bash = w.tool(
-        "bash",
-        &[
-            "-c",
-            "source <(\"$0\" completions bash) && complete -p bkt",
-            exe.to_str().unwrap(),
-        ],
-    );
-    assert!(bash.ok(), "{}", bash.all());
-    bash.assert_stdout_has("bkt");
+    let dir = exe.parent().unwrap().to_str().unwrap().to_string();
+    let script = r#"
+        PATH="$1:$PATH"
+        source <(bkt completions bash) || exit 9
+        read -ra COMP_WORDS <<< "$2"
+        [[ "$2" == *" " ]] && COMP_WORDS+=("")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        _clap_complete_bkt bkt "${COMP_WORDS[$COMP_CWORD]}" "${COMP_WORDS[$COMP_CWORD - 1]}"
+        for c in "${COMPREPLY[@]}"; do printf '%s\n' "$c"; done
+    "#;
+    let out = w.tool("bash", &["-c", script, "bash", &dir, line]);
+    assert!(out.ok(), "{}", out.all());
+    out.stdout().lines().map(String::from).collect()
+}
+
+/// Completion asks bkt as the user types: built-in commands, plugin commands and their verbs,
+/// subsystem ids for `-s`, and a third-party plugin once it is trusted.
+#[test]
+fn completion_knows_the_plugins() {
+    let w = World::new();
+    assert_eq!(bash_completes(&w, "bkt dn"), ["dnf"]);
+    assert_eq!(bash_completes(&w, "bkt dnf ins"), ["install"]);
+    assert_eq!(bash_completes(&w, "bkt status -s gs"), ["gsettings"]);
+    assert_eq!(bash_completes(&w, "bkt sta"), ["status"]);
+    assert!(bash_completes(&w, "bkt dnf install x --no").contains(&"--no-apply".to_string()));
+
+    let dir = w.path("data/bkt/plugins");
+    std::fs::create_dir_all(&dir).unwrap();
+    let plugin = dir.join("probe.wasm");
+    std::fs::copy(
+        std::path::PathBuf::from(env!("BKT_TEST_PLUGIN_DIR")).join("bkt_plugin_probe.wasm"),
+        &plugin,
+    )
+    .unwrap();
+    assert!(bash_completes(&w, "bkt pro").is_empty(), "not trusted yet");
+    w.bkt(&["plugin", "trust", plugin.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    assert_eq!(bash_completes(&w, "bkt pro"), ["probe"]);
+
+    // zsh and fish get scripts that ask bkt the same way.
     let zsh = w.bkt(&["completions", "zsh"]);
     zsh.assert_code(0);
     zsh.assert_stdout_has("#compdef bkt");
+    zsh.assert_stdout_has("COMPLETE=\"zsh\"");
     let fish = w.bkt(&["completions", "fish"]);
     fish.assert_code(0);
-    fish.assert_stdout_has("complete -c bkt");
+    fish.assert_stdout_has("complete --keep-order --exclusive --command bkt");
 }
 
 /// `--color` wins over the environment; without it, CLICOLOR_FORCE colours a pipe and
@@ -218,26 +249,31 @@ fn quiet_says_the_result_only() {
     w.bkt(&["status", "-q", "-v"]).assert_code(2);
 }
 
-/// The manual page is roff that man renders, naming the commands.
+/// `bkt manpages DIR` writes a page per command, plugin commands and verbs included, each
+/// rendered by the real groff without a warning.
 #[test]
-fn the_manual_page_renders() {
+fn the_manual_pages_render() {
     let w = World::new();
-    let page = w.bkt(&["man"]);
-    page.assert_code(0);
-    page.assert_stdout_has(".TH bkt 1");
-    let file = w.path("bkt.1");
-    std::fs::write(&file, page.stdout()).unwrap();
-    let shown = std::process::Command::new("man")
-        .args(["-l", file.to_str().unwrap()])
-        .env("MANPAGER", "cat")
-        .env("MANWIDTH", "100")
-        .output();
-    // man-db is not on every machine; when it is, the page must render.
-    if let Ok(shown) = shown {
-        let text = String::from_utf8_lossy(&shown.stdout);
-        assert!(
-            text.contains("SYNOPSIS") && text.contains("status"),
-            "{text}"
-        );
+    let dir = w.path("man1");
+    w.bkt(&["manpages", dir.to_str().unwrap()]).assert_code(0);
+    for page in [
+        "bkt.1",
+        "bkt-status.1",
+        "bkt-upgrade.1",
+        "bkt-dnf.1",
+        "bkt-dnf-install.1",
+    ] {
+        let file = dir.join(page);
+        assert!(file.is_file(), "{page} missing");
+        let out = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(&file)
+            .output()
+            .expect("groff");
+        assert!(out.status.success(), "{page}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{page}");
     }
+    let page = std::fs::read_to_string(dir.join("bkt-dnf-install.1")).unwrap();
+    assert!(page.contains(".TH bkt-dnf-install 1"), "{page}");
+    assert!(page.contains("no\\-apply"), "{page}");
 }

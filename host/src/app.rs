@@ -33,6 +33,7 @@ impl Config {
 }
 
 /// Global options, as the CLI parsed them.
+#[derive(Default)]
 pub struct Options {
     pub repo: Option<PathBuf>,
     pub root: Option<PathBuf>,

@@ -2,11 +2,13 @@
 
 mod apply;
 mod choices;
+mod complete;
 mod containerfile;
 mod doctor;
 mod globals;
 mod local;
 mod logging;
+mod manpages;
 mod plugin;
 mod printer;
 mod status;
@@ -237,13 +239,18 @@ enum Command {
         Exit status 1 when something a tracked subsystem needs is missing."
     )]
     Doctor,
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); it asks bkt
+    /// itself as you type, so plugin commands and verbs complete too
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print bkt's manual page (roff), e.g. `bkt man > /usr/share/man/man1/bkt.1`
-    Man,
+    /// Write manual pages into DIR: bkt.1 and one per command, plugin commands and verbs
+    /// included (e.g. `bkt manpages /usr/share/man/man1`)
+    Manpages {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     #[command(external_subcommand)]
     Subsystem(Vec<String>),
 }
@@ -251,18 +258,30 @@ enum Command {
 /// Runs the command line; the value is the exit status. Every error ends here, once: said
 /// to people on stderr and, with `--format json`, as a document too.
 pub fn main() -> Exit {
+    // A shell asking for completions gets them and nothing else.
+    complete::answer_if_asked();
     let args = globals::help_for_plugins(&Cli::command(), std::env::args_os().collect());
     let cli = Cli::parse_from(globals::hoist(&Cli::command(), args));
     logging::init(cli.verbose, cli.color);
     if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "bkt", &mut std::io::stdout());
-        return Exit::Ok;
-    }
-    if let Command::Man = cli.command {
-        return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+        return match complete::write_script(&shell.to_string(), &mut std::io::stdout()) {
             Ok(()) => Exit::Ok,
             Err(e) => {
-                eprintln!("bkt: writing the manual page: {e}");
+                eprintln!("bkt: writing the completion script: {e}");
+                Exit::Failed
+            }
+        };
+    }
+    if let Command::Manpages { dir } = &cli.command {
+        return match manpages::write_all(dir) {
+            Ok(pages) => {
+                if !cli.quiet {
+                    println!("Wrote {} manual pages into {}.", pages.len(), dir.display());
+                }
+                Exit::Ok
+            }
+            Err(e) => {
+                eprintln!("bkt: writing the manual pages: {e:#}");
                 Exit::Failed
             }
         };
@@ -383,6 +402,6 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
         Command::Doctor => Ok(doctor::run(&app, out)),
         Command::Local(cmd) => local::run(&app, out, cmd),
         Command::Subsystem(words) => verb::run(&app, out, &words),
-        Command::Completions { .. } | Command::Man => Ok(Exit::Ok),
+        Command::Completions { .. } | Command::Manpages { .. } => Ok(Exit::Ok),
     }
 }

@@ -102,7 +102,7 @@ fn a_failure_leaves_the_marker_so_the_next_boot_retries() {
     );
     let out = boot(&w, &path, &root, &[]);
     out.assert_code(1);
-    out.assert_stderr_has("bkt: boot-time apply failed: dnf nosuchpkg");
+    out.assert_stderr_has("warning: boot-time apply failed: dnf nosuchpkg");
     out.assert_stderr_has("stays unmarked for deployment 736b359467c9");
     assert_eq!(
         w.installed(root.as_ref()),

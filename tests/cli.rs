@@ -277,3 +277,80 @@ fn the_manual_pages_render() {
     assert!(page.contains(".TH bkt-dnf-install 1"), "{page}");
     assert!(page.contains("no\\-apply"), "{page}");
 }
+
+/// Every refusal reads the same: `error: what went wrong`, then `hint: what to do` where
+/// there is something to do, clap's own refusals included; slips of the keyboard get a
+/// suggestion, and flags that contradict each other are refused.
+#[test]
+fn every_error_has_one_style_and_slips_get_a_suggestion() {
+    let w = World::new();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["stauts"],
+            &[
+                "error: unknown command \"stauts\"",
+                "hint: did you mean `bkt status`?",
+            ],
+        ),
+        (
+            &["dnf", "instal", "x"],
+            &[
+                "error: bkt dnf has no verb \"instal\"",
+                "hint: did you mean `bkt dnf install`?",
+            ],
+        ),
+        (
+            &["status", "-s", "gsetings"],
+            &[
+                "error: no subsystem \"gsetings\"",
+                "hint: did you mean \"gsettings\"?",
+            ],
+        ),
+        (
+            &["status", "--bogus"],
+            &["error: unexpected argument '--bogus' found"],
+        ),
+        (
+            &["status", "-q", "-v"],
+            &["error: the argument '--quiet' cannot be used with"],
+        ),
+        (
+            &[
+                "flatpak",
+                "add",
+                "org.gnome.Maps",
+                "--user",
+                "--system",
+                "--dry-run",
+            ],
+            &[
+                "error: --user and --system name two installations",
+                "hint: use one of them",
+            ],
+        ),
+        (
+            &["dnf", "install", "x", "--local", "--no-apply"],
+            &["error: --local is for commands that change something here"],
+        ),
+        (
+            &["dnf", "install", "x", "--local", "--pr"],
+            &[
+                "error: --pr proposes the repository's change and --local keeps the repository as it is",
+            ],
+        ),
+        (
+            &["upgrade", "--check", "--reboot"],
+            &["error: the argument '--check' cannot be used with '--reboot'"],
+        ),
+    ];
+    for (args, wanted) in cases {
+        let out = w.bkt(args);
+        out.assert_code(2);
+        let stderr = out.stderr();
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(!stderr.contains("bkt: "), "{args:?}: {stderr}");
+        for line in *wanted {
+            assert!(stderr.contains(line), "{args:?} lacks {line:?}: {stderr}");
+        }
+    }
+}

@@ -324,7 +324,7 @@ fn under_sudo_discovery_names_the_repository() {
     w.extra_env.push(("SUDO_USER".into(), "someone".into()));
     let out = w.bkt(&["status", "-s", "gsettings"]);
     out.assert_stderr_has(&format!(
-        "bkt: using the repository at {} (found from the working directory)",
+        "warning: using the repository at {} (found from the working directory)",
         w.repo().display()
     ));
 }

@@ -87,7 +87,7 @@ fn the_image_copy_in_usr_share_bkt_is_found_last_and_never_written() {
     let out = bkt_over(&w, &overlay, &["kargs", "add", "quiet", "--no-apply"]);
     out.assert_code(2);
     out.assert_stderr_has(
-        "/usr/share/bkt is the read-only copy inside the image: `bkt init --clone https://github.com/coreos/fedora-coreos-config` clones your repository",
+        "error: /usr/share/bkt is the read-only copy inside the image\nhint: `bkt init --clone https://github.com/coreos/fedora-coreos-config` clones your repository",
     );
     assert_eq!(
         std::fs::read_to_string(copy.join("manifests/kargs.json")).unwrap(),

@@ -157,7 +157,11 @@ impl App {
                 .any(|p| p.info.id == *name || p.info.command == *name)
             {
                 let known: Vec<&str> = all.iter().map(|p| p.info.id.as_str()).collect();
-                bail!("no subsystem {name:?}; known: {}", known.join(", "));
+                let hint = match crate::os::text::did_you_mean(name, known.iter().copied()) {
+                    Some(id) => format!("did you mean {id:?}? (known: {})", known.join(", ")),
+                    None => format!("see the known ones: {}", known.join(", ")),
+                };
+                bail!("no subsystem {name:?}; {hint}");
             }
         }
         Ok(all

@@ -83,7 +83,7 @@ impl Store {
         if record.boot_id != self.boot_id {
             let aside = self.set_aside("stale")?;
             eprintln!(
-                "bkt: the local changes recorded before the last reboot are stale; they were not replayed and are kept in {}",
+                "warning: the local changes recorded before the last reboot are stale; they were not replayed and are kept in {}",
                 aside.display()
             );
             return Ok(None);

@@ -9,6 +9,7 @@ mod globals;
 mod local;
 mod logging;
 mod manpages;
+mod message;
 mod plugin;
 mod printer;
 mod status;
@@ -261,13 +262,16 @@ pub fn main() -> Exit {
     // A shell asking for completions gets them and nothing else.
     complete::answer_if_asked();
     let args = globals::help_for_plugins(&Cli::command(), std::env::args_os().collect());
-    let cli = Cli::parse_from(globals::hoist(&Cli::command(), args));
+    let cli = match Cli::try_parse_from(globals::hoist(&Cli::command(), args)) {
+        Ok(cli) => cli,
+        Err(e) => return clap_failed(e),
+    };
     logging::init(cli.verbose, cli.color);
     if let Command::Completions { shell } = cli.command {
         return match complete::write_script(&shell.to_string(), &mut std::io::stdout()) {
             Ok(()) => Exit::Ok,
             Err(e) => {
-                eprintln!("bkt: writing the completion script: {e}");
+                eprintln!("error: writing the completion script: {e}");
                 Exit::Failed
             }
         };
@@ -281,7 +285,7 @@ pub fn main() -> Exit {
                 Exit::Ok
             }
             Err(e) => {
-                eprintln!("bkt: writing the manual pages: {e:#}");
+                eprintln!("error: writing the manual pages: {e:#}");
                 Exit::Failed
             }
         };
@@ -293,6 +297,27 @@ pub fn main() -> Exit {
             let e = ops::Error::from(e);
             out.error(&e.to_string());
             e.exit
+        }
+    }
+}
+
+/// Help and version as clap prints them; a command line clap refuses, in bkt's error style.
+fn clap_failed(e: clap::Error) -> Exit {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                Exit::BadInput
+            } else {
+                Exit::Ok
+            }
+        }
+        _ => {
+            eprintln!("{}", message::clap_error(&e.render().to_string()));
+            Exit::BadInput
         }
     }
 }

@@ -95,7 +95,7 @@ impl Printer {
     /// An error a command ends with: for people on stderr, and for scripts also as a
     /// document on stdout.
     pub fn error(&self, error: &str) {
-        eprintln!("bkt: {error}");
+        eprintln!("{}", super::message::error_lines(error));
         if self.format == Format::Json {
             print_document(serde_json::json!({ "error": error }));
         }

@@ -82,7 +82,11 @@ pub fn run(app: &App, out: &Printer, words: &[String]) -> Result<Exit> {
         let mut known =
             super::globals::builtin_commands(&<super::Cli as clap::CommandFactory>::command());
         known.extend(app.loaded().iter().map(|p| p.info.command.clone()));
-        bail!("unknown command {word:?}; commands: {}", known.join(", "));
+        let hint = match crate::os::text::did_you_mean(word, known.iter().map(String::as_str)) {
+            Some(k) => format!("did you mean `bkt {k}`? (commands: {})", known.join(", ")),
+            None => format!("see `bkt --help` (commands: {})", known.join(", ")),
+        };
+        bail!("unknown command {word:?}; {hint}");
     };
     let flags = split_flags(rest);
     let Some((verb_name, args)) = flags.rest.split_first().filter(|_| !flags.help) else {
@@ -90,7 +94,12 @@ pub fn run(app: &App, out: &Printer, words: &[String]) -> Result<Exit> {
         return Ok(if flags.help { Exit::Ok } else { Exit::BadInput });
     };
     let Some(verb) = plugin.info.verbs.iter().find(|v| v.name == *verb_name) else {
-        bail!("bkt {word} has no verb {verb_name:?}\n\n{}", help(plugin));
+        let verbs = plugin.info.verbs.iter().map(|v| v.name.as_str());
+        let hint = match crate::os::text::did_you_mean(verb_name, verbs) {
+            Some(v) => format!("did you mean `bkt {word} {v}`?"),
+            None => format!("see `bkt {word} --help` for its verbs"),
+        };
+        bail!("bkt {word} has no verb {verb_name:?}; {hint}");
     };
     if flags.pr && flags.local {
         bail!(

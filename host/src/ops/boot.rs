@@ -90,7 +90,7 @@ fn record(
             .collect::<Vec<_>>()
             .join(": ");
         ui.warn(&format!(
-            "bkt: boot-time apply failed: {} {what}: {}",
+            "warning: boot-time apply failed: {} {what}: {}",
             f.plugin, f.error
         ));
     }
@@ -106,7 +106,7 @@ fn record(
         half.mark(booted)?;
     } else {
         ui.warn(&format!(
-            "bkt: the {} half stays unmarked for deployment {}, so the next boot tries again",
+            "warning: the {} half stays unmarked for deployment {}, so the next boot tries again",
             half.name(),
             booted.short()
         ));

@@ -236,7 +236,7 @@ fn push_and_open(ui: &dyn Ui, repo: &Path, branch: &str) -> Result<Outcome> {
     if let Err(e) = git(repo, &["push", "--quiet", "-u", remote, branch]) {
         let _ = git(repo, &["branch", "-D", branch]);
         ui.warn(&format!(
-            "bkt: not pushed, so the branch {branch} is taken away again and nothing changed: {e:#}"
+            "error: not pushed, so the branch {branch} is taken away again and nothing changed: {e:#}"
         ));
         return Ok(Outcome::Refused);
     }

@@ -148,7 +148,7 @@ pub fn run(app: &App, ui: &dyn Ui, args: &Args) -> Result<Upgrade> {
         &["upgrade"]
     };
     if let Err(e) = system_run(app, ui, tool.program(), verb) {
-        ui.warn(&format!("bkt: {e:#}"));
+        ui.warn(&format!("error: {e:#}"));
         upgrade.exit = Exit::Failed;
         return Ok(upgrade);
     }
@@ -195,7 +195,7 @@ fn reboot(app: &App, ui: &dyn Ui, pending: &Pending, exit: &mut Exit) {
         return;
     }
     if let Err(e) = system_run(app, ui, "systemctl", &["reboot"]) {
-        ui.warn(&format!("bkt: rebooting failed: {e:#}"));
+        ui.warn(&format!("error: rebooting failed: {e:#}"));
         *exit = Exit::Failed;
     }
 }

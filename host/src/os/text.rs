@@ -93,8 +93,30 @@ pub fn takes_effect(n: usize) -> &'static str {
     }
 }
 
+/// The known word closest to `word`, when it is close enough to be a slip of the keyboard.
+pub fn did_you_mean<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(word, k), k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn slips_of_the_keyboard_are_caught_and_strangers_are_not() {
+        let known = ["status", "apply", "capture", "dnf", "gsetting"];
+        assert_eq!(did_you_mean("stauts", known), Some("status"));
+        assert_eq!(did_you_mean("gsettings", known), Some("gsetting"));
+        assert_eq!(did_you_mean("zzz", known), None);
+        assert_eq!(
+            did_you_mean("instal", ["install", "remove", "list"]),
+            Some("install")
+        );
+    }
+
     use super::*;
 
     #[test]

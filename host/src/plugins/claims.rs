@@ -16,10 +16,11 @@ pub const RESERVED_COMMANDS: &[&str] = &[
     "local",
     "admin",
     "doctor",
-    // Kept for commands bkt is to have, so no plugin takes them first.
-    "init",
     "pr",
     "upgrade",
+    "manpages",
+    // Kept for commands bkt is to have, so no plugin takes them first.
+    "init",
     "man",
 ];
 

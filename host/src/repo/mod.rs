@@ -61,7 +61,7 @@ impl Repo {
             && std::env::var_os("SUDO_USER").is_some_and(|u| !u.is_empty())
         {
             eprintln!(
-                "bkt: using the repository at {} (found from the working directory)",
+                "warning: using the repository at {} (found from the working directory)",
                 path.display()
             );
         }
@@ -199,7 +199,7 @@ impl Repo {
         }
         let _ = self.lock.set(file);
         if let Some(note) = atomic::recover(&self.dir, &[".", "manifests"])? {
-            eprintln!("bkt: {note} in {}", self.path.display());
+            eprintln!("warning: {note} in {}", self.path.display());
         }
         Ok(())
     }

@@ -273,8 +273,19 @@ fn parse_args(args: &[String], named: &[&str]) -> Result<Args, Error> {
             _ => (w.as_str(), None),
         };
         match name {
-            "--user" => out.installation = Some(Installation::User),
-            "--system" => out.installation = Some(Installation::System),
+            "--user" | "--system" => {
+                let chosen = if name == "--user" {
+                    Installation::User
+                } else {
+                    Installation::System
+                };
+                if out.installation.is_some_and(|i| i != chosen) {
+                    return Err(usage(
+                        "--user and --system name two installations; use one of them",
+                    ));
+                }
+                out.installation = Some(chosen);
+            }
             "--remote" | "--branch" if named.contains(&name) => {
                 let value = inline
                     .or_else(|| words.next().cloned())

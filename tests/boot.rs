@@ -240,7 +240,8 @@ fn the_user_half_runs_once_per_deployment_for_each_user() {
     std::fs::copy(redeployed_with_other_kargs(&w), &status).unwrap();
     let out = run();
     out.assert_code(0);
-    out.assert_stdout_has("org.bkt.test clock-format: '24h' → '12h' (changed on this machine)");
+    // Set by hand from '12h' to '24h': the arrow tells what happened here.
+    out.assert_stdout_has("org.bkt.test clock-format: '12h' → '24h' (changed on this machine)");
     out.assert_stdout_has("Nothing was changed.");
     assert_eq!(w.gsettings_get("org.bkt.test", "clock-format"), "'24h'");
     let marker = std::fs::read_to_string(w.path("state/bkt/last-applied-deployment")).unwrap();

@@ -641,7 +641,7 @@ fn adding_an_app_the_remote_lacks_leaves_the_manifest_as_it_was() {
     ]);
     out.assert_code(1);
     out.assert_stdout_has("Nothing matches org.bkt.Nope in remote bkt-test");
-    out.assert_all_has("was restored");
+    out.assert_all_has("was put back as it was");
     assert_eq!(w.manifest(FILE), before, "byte for byte");
     assert_eq!(w.installed_ids(), ids(&[1]));
     assert_in_step(&w);

@@ -87,7 +87,7 @@ fn a_hand_change_shows_as_differs_and_capture_keeps_the_rest() {
     assert!(
         status
             .stdout()
-            .contains("org.bkt.test clock-format: '24h' → '12h'"),
+            .contains("org.bkt.test clock-format: '12h' → '24h'"),
         "{}",
         status.stdout()
     );

@@ -92,7 +92,7 @@ fn local_changes_are_known_not_drift_and_leave_the_repository_alone() {
     let status = w.bkt(&["status", "--root", &root, "-s", "dnf"]);
     status.assert_code(0);
     status.assert_stdout_has("(local change)");
-    status.assert_stdout_has("1 change made with --local: bkt local commit proposes them");
+    status.assert_stdout_has("1 change made with --local: bkt local commit proposes it");
     w.bkt(&["capture", "--root", &root, "-s", "dnf"])
         .assert_code(0);
     assert!(!w.manifest("system-packages.json").contains("gamma"));

@@ -164,7 +164,10 @@ fn print_step(out: &Printer, step: &Step) {
         "  {:<11} {:<8} {}{}",
         step.plugin,
         step.change.kind.name(),
-        step.change.summary,
+        match step.drift {
+            Some(d) => crate::ops::drift::reads(step.change, d),
+            None => step.change.summary.clone(),
+        },
         out.style.dim(&side)
     );
 }
@@ -252,8 +255,10 @@ fn print_left(out: &Printer, d: &Decided) {
         println!(
             "{}",
             out.style.dim(&format!(
-                "{} made with --local left as they are (`bkt local commit` proposes them, `bkt local clear` forgets them)",
-                count(local, "change")
+                "{} made with --local left as {} (`bkt local commit` proposes {it}, `bkt local clear` forgets {it})",
+                count(local, "change"),
+                if local == 1 { "it is" } else { "they are" },
+                it = crate::os::text::them(local),
             ))
         );
     }

@@ -42,12 +42,34 @@ pub fn split_hint(message: &str) -> (&str, Option<&str>) {
     (message, None)
 }
 
-/// The lines for an error: `error: …` and, when there is one, `hint: …`.
+/// The lines for an error: `error: …` and, when there is one, `hint: …`. The operating
+/// system's error numbers (`(os error 2)`) are left out: the words before them say it.
 pub fn error_lines(message: &str) -> String {
-    match split_hint(message) {
+    let message = without_os_error_numbers(message);
+    match split_hint(&message) {
         (what, Some(hint)) => format!("error: {what}\nhint: {hint}"),
         (what, None) => format!("error: {what}"),
     }
+}
+
+fn without_os_error_numbers(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(" (os error ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + " (os error ".len()..];
+        match after.find(')') {
+            Some(close) if after[..close].chars().all(|c| c.is_ascii_digit()) => {
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str(" (os error ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Clap's error in bkt's style: its `tip:` lines become `hint:`; the usage line and the
@@ -87,6 +109,10 @@ mod tests {
         assert_eq!(
             error_lines("git is not installed here"),
             "error: git is not installed here"
+        );
+        assert_eq!(
+            error_lines("reading x: No such file or directory (os error 2)"),
+            "error: reading x: No such file or directory"
         );
     }
 

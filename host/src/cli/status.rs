@@ -85,7 +85,7 @@ fn print_plugin(out: &Printer, p: &PluginPlan, drifts: &[(&Change, Drift)]) {
         println!(
             "    {:<8} {} {}",
             change.kind.name(),
-            change.summary,
+            crate::ops::drift::reads(change, *drift),
             s.dim(&format!("({})", drift.label()))
         );
     }

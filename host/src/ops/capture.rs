@@ -76,7 +76,7 @@ pub fn run(
         })
         .collect();
     let inputs: Vec<(&PluginPlan, &Vec<String>)> = plans.iter().zip(&takes).collect();
-    let (mut changes, pending, exit) = new_manifests(app, ui, &inputs, only.is_empty());
+    let (mut changes, pending, exit) = new_manifests(app, ui, &inputs, only.is_empty(), dry_run);
     let changed: Vec<&Loaded> = plugins
         .iter()
         .copied()
@@ -123,6 +123,7 @@ fn new_manifests(
     ui: &dyn Ui,
     inputs: &[(&PluginPlan, &Vec<String>)],
     all: bool,
+    dry_run: bool,
 ) -> (Vec<FileChange>, BTreeMap<String, String>, Exit) {
     let results = crate::os::parallel::map(inputs, |(p, take)| capture_one(app, p, take, all));
     let mut changes = Vec::new();
@@ -135,7 +136,12 @@ fn new_manifests(
                 if !take.is_empty() {
                     ui.say(
                         Tone::Plain,
-                        &format!("{}: taking {}", p.id(), count(take.len(), "item")),
+                        &format!(
+                            "{}: {} {}",
+                            p.id(),
+                            if dry_run { "would take" } else { "taking" },
+                            count(take.len(), "item")
+                        ),
                     );
                 }
                 pending.insert(p.id().to_string(), new.clone());

@@ -22,6 +22,29 @@ pub fn all<'a>(
         .collect()
 }
 
+/// The change as people read it. A plugin says a difference as `… LIVE → WANTED`, what apply
+/// would do; when this machine is the side that moved, the arrow is turned to tell what
+/// happened here (`WANTED → LIVE`), and when both moved, both sides are named.
+pub fn reads(change: &Change, drift: Drift) -> String {
+    let (Some(wanted), Some(live)) = (&change.wanted, &change.live) else {
+        return change.summary.clone();
+    };
+    let arrow = format!("{live} → {wanted}");
+    let Some(at) = change.summary.rfind(&arrow) else {
+        return change.summary.clone();
+    };
+    let told = match drift {
+        Drift::MachineChanged => format!("{wanted} → {live}"),
+        Drift::Conflict => format!("the manifest says {wanted}, this machine {live}"),
+        _ => return change.summary.clone(),
+    };
+    format!(
+        "{}{told}{}",
+        &change.summary[..at],
+        &change.summary[at + arrow.len()..]
+    )
+}
+
 pub fn change_json(change: &Change, drift: Drift) -> serde_json::Value {
     json!({
         "id": change.id,
@@ -93,8 +116,9 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         ));
     }
     if local > 0 {
+        let it = crate::os::text::them(local);
         steps.push(format!(
-            "{} made with --local: bkt local commit proposes them, bkt local clear forgets them",
+            "{} made with --local: bkt local commit proposes {it}, bkt local clear forgets {it}",
             count(local, "change")
         ));
     }
@@ -168,5 +192,27 @@ mod tests {
         let settable = karg(vec![Effect::RemoveFile("/x".into())]);
         let steps = next_steps("kargs", &[(&settable, Drift::ManifestChanged)]);
         assert!(steps[0].contains("bkt apply --now -s kargs"), "{steps:?}");
+    }
+
+    /// The arrow tells what happened on the side that moved.
+    #[test]
+    fn a_difference_reads_in_the_direction_it_happened() {
+        let change = Change {
+            id: "k".into(),
+            kind: ChangeKind::Differs,
+            summary: "s k: '24h' → '12h'".into(),
+            effects: vec![],
+            wanted: Some("'12h'".into()),
+            live: Some("'24h'".into()),
+            live_is_default: false,
+            scope: Scope::User,
+            next_boot: false,
+        };
+        assert_eq!(reads(&change, Drift::ManifestChanged), "s k: '24h' → '12h'");
+        assert_eq!(reads(&change, Drift::MachineChanged), "s k: '12h' → '24h'");
+        assert_eq!(
+            reads(&change, Drift::Conflict),
+            "s k: the manifest says '12h', this machine '24h'"
+        );
     }
 }

@@ -114,9 +114,10 @@ pub fn clear(app: &App, ui: &dyn Ui) -> Result<Exit> {
             ui.say(
                 Tone::Plain,
                 &format!(
-                    "Forgot {} made with --local (kept in {}); this machine keeps them, and `bkt status` shows them as drift again.",
+                    "Forgot {} made with --local (kept in {}); this machine keeps what {} changed, and `bkt status` shows it as drift again.",
                     count(r.commands.len(), "command"),
-                    aside.display()
+                    aside.display(),
+                    if r.commands.len() == 1 { "it" } else { "they" }
                 ),
             );
         }

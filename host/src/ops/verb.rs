@@ -239,7 +239,7 @@ fn write_and_apply(
             done.note(
                 ui,
                 format!(
-                    "Applying failed, so {} restored to what they were; nothing of this command is kept in the repository.",
+                    "Applying failed, so {}; nothing of this command is kept in the repository.",
                     restored_names(&e.files)
                 ),
             );
@@ -283,7 +283,7 @@ fn introduced_by(
         Err(err) => {
             restore(repo, &e.files)?;
             bail!(
-                "planning the change failed, so {} restored: {}",
+                "planning the change failed, so {}: {}",
                 restored_names(&e.files),
                 err.describe(&e.manifest_path)
             );
@@ -368,12 +368,17 @@ fn restore(repo: &Repo, files: &[FileChange]) -> Result<()> {
         .map_err(|e| e.context("restoring the files after a failed apply"))
 }
 
+/// `a was put back as it was` / `a and b were put back as they were`.
 fn restored_names(files: &[FileChange]) -> String {
     let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let (verb, pronoun) = if names.len() == 1 {
+        ("was", "it")
+    } else {
+        ("were", "they")
+    };
     format!(
-        "{} {}",
-        names.join(" and "),
-        if names.len() == 1 { "was" } else { "were" }
+        "{} {verb} put back as {pronoun} {verb}",
+        names.join(" and ")
     )
 }
 

@@ -76,6 +76,11 @@ pub fn quote(word: &str) -> String {
 }
 
 /// `1 change`, `2 changes`.
+/// `it` for one, `them` for more: the pronoun that refers back to a count.
+pub fn them(n: usize) -> &'static str {
+    if n == 1 { "it" } else { "them" }
+}
+
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")

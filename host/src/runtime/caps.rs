@@ -482,12 +482,22 @@ pub fn describe(shape: &[Arg]) -> String {
             Arg::Schema => "SCHEMA".into(),
             Arg::Word => "WORD".into(),
             Arg::Value => "VALUE".into(),
-            Arg::Root(prefix) => format!("{}ROOT", crate::os::text::quote(prefix)),
-            Arg::UnderRoot(path) => format!("ROOT{}", crate::os::text::quote(path)),
-            Arg::Prefixed(prefix) => format!("{}TEXT", crate::os::text::quote(prefix)),
+            Arg::Root(prefix) => format!("{}ROOT", quote_prefix(prefix)),
+            Arg::UnderRoot(path) => format!("ROOT{}", quote_prefix(path)),
+            Arg::Prefixed(prefix) => format!("{}TEXT", quote_prefix(prefix)),
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The fixed part beside a placeholder, quoted only when it holds something to quote: an
+/// empty prefix (`--root ROOT`) shows nothing, not `''`.
+fn quote_prefix(prefix: &str) -> String {
+    if prefix.is_empty() {
+        String::new()
+    } else {
+        crate::os::text::quote(prefix)
+    }
 }
 
 /// What each placeholder in `shapes` admits, one line each, for the trust screen: a shape is

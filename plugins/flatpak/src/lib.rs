@@ -208,7 +208,11 @@ impl Guest for Flatpak {
         let m = manifest::parse(text.as_deref())?;
         let c = plan::compare(&m, &read_live()?);
         Ok(Plan {
-            items: (m.remotes.len() + m.apps.len()) as u32,
+            // An app's overrides are an item of their own (they drift apart from the app).
+            items: (m.remotes.len()
+                + m.apps.len()
+                + m.apps.iter().filter(|a| !a.overrides.is_empty()).count())
+                as u32,
             changes: c.changes,
             agreed: c.agreed,
             problems: c.problems,

@@ -167,19 +167,22 @@ fn this_repository_s_containerfile_is_in_step_and_passes_hadolint() {
         "{} is missing: run scripts/deps",
         hadolint.display()
     );
-    let out = std::process::Command::new(&hadolint)
-        .arg("--config")
-        .arg(repo.join(".hadolint.yaml"))
-        .arg("--no-color")
-        .arg(repo.join("Containerfile"))
-        .output()
-        .expect("running hadolint");
-    assert!(
-        out.status.success(),
-        "hadolint: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // The image's Containerfile, and the one bkt's release image is built from.
+    for file in ["Containerfile", "release/Containerfile"] {
+        let out = std::process::Command::new(&hadolint)
+            .arg("--config")
+            .arg(repo.join(".hadolint.yaml"))
+            .arg("--no-color")
+            .arg(repo.join(file))
+            .output()
+            .expect("running hadolint");
+        assert!(
+            out.status.success(),
+            "hadolint {file}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // And it would catch a bad line: the same linter fails a `cd` in a RUN.
     let bad = w.path("Containerfile.bad");
     std::fs::write(&bad, format!("{text}RUN cd /tmp && ls\n")).unwrap();
@@ -217,13 +220,24 @@ fn the_distribution_s_ci_workflow_passes_actionlint() {
             .output()
             .expect("running actionlint")
     };
-    let out = lint(&workflow);
-    assert!(
-        out.status.success(),
-        "actionlint: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Every workflow: the image build and bkt's own release.
+    let mut workflows: Vec<_> = std::fs::read_dir(repo.join(".github/workflows"))
+        .expect("the workflows")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    workflows.sort();
+    assert!(workflows.len() >= 2, "{workflows:?}");
+    for path in &workflows {
+        let out = lint(path);
+        assert!(
+            out.status.success(),
+            "actionlint {}: {}{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let w = World::new();
     let bad = w.path("broken.yml");
     std::fs::write(&bad, text.replace("runs-on:", "runs_on:")).unwrap();

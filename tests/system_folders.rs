@@ -19,8 +19,13 @@ fn can_mount() -> bool {
 }
 
 /// bkt with `args`, in a mount namespace where each `(folder, upper)` overlay shows the files
-/// of `upper` inside the real `folder`, from a working directory outside any repository.
+/// of `upper` inside the real `folder`, from a working directory outside any repository; as
+/// the world's user when it has one (the namespace is made as root, then bkt runs as them).
 fn bkt_over(w: &World, overlays: &[(&str, PathBuf)], args: &[&str]) -> Out {
+    let drop = match w.user {
+        Some(uid) => format!("setpriv --reuid={uid} --regid={uid} --clear-groups "),
+        None => String::new(),
+    };
     let mut script = String::from("mount --make-rprivate / &&");
     for (i, (folder, upper)) in overlays.iter().enumerate() {
         let work = w.path(&format!("overlay-work-{i}"));
@@ -31,8 +36,8 @@ fn bkt_over(w: &World, overlays: &[(&str, PathBuf)], args: &[&str]) -> Out {
             work.display()
         ));
     }
-    script.push_str(" exec \"$0\" \"$@\"");
-    let mut cmd = w.command("unshare");
+    script.push_str(&format!(" exec {drop}\"$0\" \"$@\""));
+    let mut cmd = w.command_as_test_user("unshare");
     cmd.args(["--mount", "sh", "-c", &script])
         .arg(w.bkt_exe())
         .args(args)
@@ -167,4 +172,95 @@ fn plugins_in_the_system_folders_are_found_and_wait_for_trust() {
     )
     .assert_code(0);
     bkt_over(&w, &overlays, &["--repo", &repo, "status", "-s", "probe"]).assert_code(0);
+}
+
+/// An upper folder for an overlay of a system folder: root's, readable by all, outside any
+/// world (whose files are handed to the world's user).
+fn system_upper() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    dir
+}
+
+/// A plugin the image pins (`bkt plugin trust --image`, as the image build runs it) loads for
+/// a user whose own store is empty, and for root; a user who trusts a changed file in its
+/// place cannot override the image's pin.
+#[test]
+fn a_plugin_the_image_trusts_loads_for_everyone_and_a_user_cannot_widen_it() {
+    if !can_mount() {
+        return;
+    }
+    let share = system_upper();
+    let plugins = share.path().join("bkt/plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::copy(test_plugin("probe"), plugins.join("probe.wasm")).unwrap();
+    let overlay = [("/usr/share", share.path().to_path_buf())];
+    let root = World::new();
+    std::fs::create_dir_all(root.path("home")).unwrap();
+    let repo = root.repo().display().to_string();
+    bkt_over(
+        &root,
+        &overlay,
+        &[
+            "plugin",
+            "trust",
+            "/usr/share/bkt/plugins/probe.wasm",
+            "--image",
+            "--yes",
+        ],
+    )
+    .assert_code(0);
+    assert!(share.path().join("bkt/trusted-plugins.json").is_file());
+    root.write_manifest("probe.json", "{}");
+    bkt_over(&root, &overlay, &["--repo", &repo, "status", "-s", "probe"]).assert_code(0);
+
+    // A user with no store of their own.
+    let user = World::unprivileged();
+    std::fs::create_dir_all(user.path("home")).unwrap();
+    user.write_manifest("probe.json", "{}");
+    let user_repo = user.repo().display().to_string();
+    let out = bkt_over(
+        &user,
+        &overlay,
+        &["--repo", &user_repo, "status", "-s", "probe"],
+    );
+    out.assert_code(0);
+
+    // The file changes (a custom section more: other bytes, the same plugin); the user trusts
+    // the new one in their own store: still refused.
+    let mut bytes = std::fs::read(test_plugin("probe")).unwrap();
+    let name = b"changed";
+    bytes.extend([0, (1 + name.len() + 1) as u8, name.len() as u8]);
+    bytes.extend(name);
+    bytes.push(1);
+    std::fs::write(plugins.join("probe.wasm"), bytes).unwrap();
+    bkt_over(
+        &user,
+        &overlay,
+        &[
+            "plugin",
+            "trust",
+            "/usr/share/bkt/plugins/probe.wasm",
+            "--yes",
+        ],
+    )
+    .assert_code(0);
+    let out = bkt_over(&user, &overlay, &["plugin", "list", "--format", "json"]);
+    out.assert_code(0);
+    let listed = out.json()["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["source"] == "/usr/share/bkt/plugins/probe.wasm")
+        .cloned()
+        .unwrap_or_else(|| panic!("{}", out.stdout()));
+    let why = listed["error"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("pinned by the image's trust store, which yours cannot override"),
+        "{listed}"
+    );
 }

@@ -240,3 +240,45 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// `bkt plugin check` tries a file from anywhere: its declaration, its plan and sections for
+/// the repository; nothing is trusted, and the file does not have to be in a plugin folder.
+#[test]
+fn check_tries_a_plugin_without_trusting_it() {
+    let w = World::new();
+    let file = w.path("work/probe.wasm");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::copy(test_plugin("probe"), &file).unwrap();
+    w.write_manifest("probe.json", "{}");
+    let out = w.bkt(&["plugin", "check", file.to_str().unwrap()]);
+    out.assert_code(0);
+    out.assert_stdout_has("sha256:");
+    out.assert_stdout_has("plan of manifests/probe.json:");
+    out.assert_stdout_has("Nothing was trusted, installed or run.");
+    assert!(!trust_store(&w).exists(), "nothing was trusted");
+    // A file that is not a component is refused with why.
+    std::fs::write(w.path("work/junk.wasm"), b"not wasm").unwrap();
+    let out = w.bkt(&[
+        "plugin",
+        "check",
+        w.path("work/junk.wasm").to_str().unwrap(),
+    ]);
+    out.assert_code(2);
+}
+
+/// Trusting a file again shows what its declaration changed since it was last trusted.
+#[test]
+fn trusting_a_changed_plugin_shows_what_it_now_declares() {
+    let w = World::new();
+    let path = install(&w, "probe");
+    w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"])
+        .assert_code(0);
+    // As if the version trusted before had declared no queries.
+    let text = std::fs::read_to_string(trust_store(&w)).unwrap();
+    let mut store: serde_json::Value = serde_json::from_str(&text).unwrap();
+    store["trusted"][0]["declared"]["queries"] = serde_json::json!([]);
+    std::fs::write(trust_store(&w), store.to_string()).unwrap();
+    let out = w.bkt(&["plugin", "trust", path.to_str().unwrap(), "--yes"]);
+    out.assert_code(0);
+    out.assert_stdout_has("Since it was last trusted:\n      queries gained `=echo <word>`");
+}

@@ -90,7 +90,7 @@ impl App {
             cache_dir,
             Repo::locate(repo_flag.as_deref(), config.repo.as_deref()).map(|(path, _)| path),
         ));
-        let trusted = trust::Store::load()?;
+        let trusted = trust::Stores::load()?;
         let started = std::time::Instant::now();
         let mut entries = plugins::load_all(&rt, &trusted);
         tracing::debug!(target: "bkt::timing", "plugins loaded in {} µs", started.elapsed().as_micros());

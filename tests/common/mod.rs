@@ -114,6 +114,21 @@ impl World {
             std::os::unix::process::CommandExt::uid(cmd, uid);
             std::os::unix::process::CommandExt::gid(cmd, uid);
         }
+        self.env_vars(cmd);
+    }
+
+    /// `program` in this world's environment, but as the test's own user: to set up (a mount
+    /// namespace, say) before it drops to the world's user itself. The world is handed over.
+    pub fn command_as_test_user(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        if let Some(uid) = self.user {
+            chown_all(self.dir.path(), uid);
+        }
+        let mut cmd = Command::new(program);
+        self.env_vars(&mut cmd);
+        cmd
+    }
+
+    fn env_vars(&self, cmd: &mut Command) {
         cmd.env_clear()
             .env("PATH", &self.path_env)
             .env("HOME", self.path("home"))

@@ -3,8 +3,11 @@
 use super::printer::{Printer, confirm};
 use crate::app::App;
 use crate::model::PluginInfo;
-use crate::ops::plugin::{Listed, candidate, list, trust, untrust};
+use crate::ops::plugin::{
+    Candidate, Listed, candidate, check, list, may_pin, previous_pin, trust, untrust,
+};
 use crate::ops::{Exit, Report};
+use crate::plugins::trust::{Declaration, Level};
 use crate::runtime::caps;
 use anyhow::Result;
 use clap::Subcommand;
@@ -28,9 +31,43 @@ pub enum PluginCommand {
         /// Do not ask
         #[arg(short, long)]
         yes: bool,
+        /// Pin it for every user and the boot units, in the image's store
+        /// (/usr/share/bkt/trusted-plugins.json; run as root when the image is built)
+        #[arg(long, conflicts_with = "machine")]
+        image: bool,
+        /// Pin it for every user and the boot units of this machine
+        /// (/etc/bkt/trusted-plugins.json; as root)
+        #[arg(long)]
+        machine: bool,
     },
     /// Stop loading a third-party plugin
-    Untrust { path: PathBuf },
+    Untrust {
+        path: PathBuf,
+        /// From the image's store
+        #[arg(long, conflicts_with = "machine")]
+        image: bool,
+        /// From this machine's store
+        #[arg(long)]
+        machine: bool,
+    },
+    /// Try a plugin file from anywhere: its declaration, and its plan and Containerfile
+    /// sections for this repository; nothing is trusted, installed or run
+    #[command(
+        long_about = "Loads the component at FILE (any path), checks what it declares and the \
+        names it claims, shows the trust screen, and calls its plan and render-section on this \
+        repository's manifest, read only. Nothing is trusted or installed, and none of its \
+        effects run: the loop for writing a plugin. Exit status 0 when everything answered, 1 \
+        when plan or render-section failed, 2 when the file cannot be loaded."
+    )]
+    Check { path: PathBuf },
+}
+
+fn level(image: bool, machine: bool) -> Level {
+    match (image, machine) {
+        (true, _) => Level::Image,
+        (_, true) => Level::Machine,
+        _ => Level::User,
+    }
 }
 
 pub fn run(app: &App, out: &Printer, cmd: PluginCommand) -> Result<Exit> {
@@ -43,12 +80,27 @@ pub fn run(app: &App, out: &Printer, cmd: PluginCommand) -> Result<Exit> {
             out.emit(&listed);
             Ok(listed.exit())
         }
-        PluginCommand::Trust { path, yes } => trust_one(app, out, &path, yes),
-        PluginCommand::Untrust { path } => {
-            let path = untrust(path)?;
-            println!("{} will no longer load.", path.display());
+        PluginCommand::Trust {
+            path,
+            yes,
+            image,
+            machine,
+        } => trust_one(app, out, &path, yes, level(image, machine)),
+        PluginCommand::Untrust {
+            path,
+            image,
+            machine,
+        } => {
+            let level = level(image, machine);
+            let path = untrust(path, level)?;
+            println!(
+                "{} is no longer pinned in {} trust store.",
+                path.display(),
+                level.name()
+            );
             Ok(Exit::Ok)
         }
+        PluginCommand::Check { path } => check_one(app, out, &path),
     }
 }
 
@@ -83,7 +135,17 @@ fn declaration_lines(info: &PluginInfo) -> Vec<String> {
             join(c.runs.iter().map(caps::describe_run).collect())
         ),
         format!("reads:    {}", join(c.reads.clone())),
-        format!("writes:   {}", join(c.writes.clone())),
+        format!(
+            "writes:   {}",
+            if c.writes.is_empty() {
+                "none".to_string()
+            } else {
+                format!(
+                    "{} (files it writes, and where its downloads land)",
+                    join(c.writes.clone())
+                )
+            }
+        ),
         format!("fetches:  {}", fetch_line(c)),
     ]
 }
@@ -133,8 +195,9 @@ fn render_list(out: &Printer, listed: &Listed) {
     );
 }
 
-fn trust_one(app: &App, out: &Printer, path: &Path, yes: bool) -> Result<Exit> {
-    let c = candidate(app, path)?;
+/// The trust screen: everything the file declares, and what changed since the store last
+/// pinned it.
+fn show_candidate(out: &Printer, c: &Candidate, before: Option<&Declaration>) {
     let info = &c.info;
     println!(
         "{} {} — {}",
@@ -155,11 +218,70 @@ fn trust_one(app: &App, out: &Printer, path: &Path, yes: bool) -> Result<Exit> {
     for line in caps::legend(shapes) {
         println!("    {}", out.style.dim(line));
     }
+    if let Some(before) = before {
+        let changes = Declaration::of(info).changes_since(before);
+        if changes.is_empty() {
+            println!("    Declares what it declared when last trusted; only the file changed.");
+        } else {
+            println!("    Since it was last trusted:");
+            for change in changes {
+                println!("      {change}");
+            }
+        }
+    }
+}
+
+fn trust_one(app: &App, out: &Printer, path: &Path, yes: bool, level: Level) -> Result<Exit> {
+    let c = candidate(app, path)?;
+    may_pin(&c, level)?;
+    show_candidate(out, &c, previous_pin(&c, level).as_ref());
     if !yes && !confirm("Trust this plugin?", "pass --yes to trust it")? {
         println!("Not trusted.");
         return Ok(Exit::Failed);
     }
-    let path = trust(c)?;
-    println!("Trusted {}.", path.display());
+    let path = trust(c, level)?;
+    println!(
+        "Trusted {} in {} trust store.",
+        path.display(),
+        level.name()
+    );
     Ok(Exit::Ok)
+}
+
+fn check_one(app: &App, out: &Printer, path: &Path) -> Result<Exit> {
+    let checked = check(app, path)?;
+    show_candidate(out, &checked.candidate, None);
+    let manifest = checked
+        .manifest
+        .clone()
+        .unwrap_or_else(|| format!("manifests/{} (absent)", checked.candidate.info.manifest));
+    let mut exit = Exit::Ok;
+    match &checked.plan {
+        Ok(plan) => println!(
+            "plan of {manifest}: {} items, {} changes, {} problems",
+            plan.items,
+            plan.changes.len(),
+            plan.problems.len()
+        ),
+        Err(e) => {
+            println!("plan of {manifest} failed: {e}");
+            exit = Exit::Failed;
+        }
+    }
+    for change in checked.plan.iter().flat_map(|p| &p.changes) {
+        println!("    {:<8} {}", change.kind.name(), change.summary);
+    }
+    match &checked.sections {
+        Ok(sections) => {
+            for s in sections {
+                println!("section {}: {} lines", s.name, s.lines.len());
+            }
+        }
+        Err(e) => {
+            println!("render-section of {manifest} failed: {e}");
+            exit = Exit::Failed;
+        }
+    }
+    println!("Nothing was trusted, installed or run.");
+    Ok(exit)
 }

@@ -1,9 +1,11 @@
-//! `bkt plugin list|trust|untrust`: which plugins there are and what they may do; approving
-//! a third-party plugin and taking that back.
+//! `bkt plugin list|check|trust|untrust`: which plugins there are and what they may do;
+//! trying a plugin file before trusting it; approving a third-party plugin (for the user, the
+//! machine or the image) and taking that back.
 
 use super::report::{Exit, Report};
 use crate::app::App;
 use crate::model::{PluginInfo, Scope};
+use crate::plugins::trust::Level;
 use crate::plugins::{self, Entry, Origin, trust};
 use crate::runtime::caps;
 use anyhow::{Result, bail};
@@ -101,18 +103,113 @@ pub fn candidate(app: &App, path: &Path) -> Result<Candidate> {
     })
 }
 
-/// Records the candidate in the trust store.
-pub fn trust(c: Candidate) -> Result<PathBuf> {
-    trust::Store::load()?.trust(c.path.clone(), c.sha256, &c.info)?;
+/// Checks that `level` may pin `c`: the image's and the machine's stores are root's and pin
+/// only files in the system plugin folders.
+pub fn may_pin(c: &Candidate, level: Level) -> Result<()> {
+    if level == Level::User {
+        return Ok(());
+    }
+    if crate::os::identity::euid() != 0 {
+        bail!(
+            "{} trust store is root's: run this as root (at image build: `RUN bkt plugin trust FILE --image --yes`)",
+            level.name()
+        );
+    }
+    let folder = match level {
+        Level::Image => "/usr/share/bkt/plugins",
+        _ => "/etc/bkt/plugins",
+    };
+    let allowed = [folder, "/usr/share/bkt/plugins"];
+    if !allowed.iter().any(|d| c.path.starts_with(d)) {
+        bail!(
+            "{} is not in {folder}; {} trust store pins only plugins there",
+            c.path.display(),
+            level.name()
+        );
+    }
+    Ok(())
+}
+
+/// What `level`'s store pinned for the candidate's file before, when it did.
+pub fn previous_pin(c: &Candidate, level: Level) -> Option<trust::Declaration> {
+    let store = trust::Store::at(level).ok()?;
+    store
+        .trusted
+        .iter()
+        .find(|t| t.path == c.path)
+        .map(|t| t.declared.clone())
+}
+
+/// Records the candidate in `level`'s trust store.
+pub fn trust(c: Candidate, level: Level) -> Result<PathBuf> {
+    trust::Store::at(level)?.trust(c.path.clone(), c.sha256, &c.info)?;
     Ok(c.path)
 }
 
 /// Stops loading the plugin at `path`; the path as it was recorded.
-pub fn untrust(path: PathBuf) -> Result<PathBuf> {
+pub fn untrust(path: PathBuf, level: Level) -> Result<PathBuf> {
     let path = path.canonicalize().unwrap_or(path);
-    if trust::Store::load()?.revoke(&path)? {
+    if trust::Store::at(level)?.revoke(&path)? {
         Ok(path)
     } else {
-        bail!("{} was not trusted", path.display())
+        bail!(
+            "{} was not trusted in {} trust store",
+            path.display(),
+            level.name()
+        )
     }
+}
+
+/// What `bkt plugin check` found: the plugin's declaration, and what it says about the
+/// repository (read only; nothing is trusted, installed or run).
+pub struct Checked {
+    pub candidate: Candidate,
+    /// The plan against the repository's manifest, or why it failed.
+    pub plan: Result<crate::model::Plan, String>,
+    /// The Containerfile sections it renders from the manifest, or why it failed.
+    pub sections: Result<Vec<crate::model::Section>, String>,
+    pub manifest: Option<String>,
+}
+
+/// Loads any component file, checks its declaration and names, and calls `plan` and
+/// `render-section` on the repository's manifest.
+pub fn check(app: &App, path: &Path) -> Result<Checked> {
+    let path = path
+        .canonicalize()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let source = plugins::read(&path)?;
+    let loaded = app.rt.load(&source.name, source.code())?;
+    app.rt.check_own_folders(&loaded)?;
+    let mut claims = plugins::Claims::new();
+    for e in &app.entries {
+        if let (Ok(p), false) = (&e.plugin, e.origin == Origin::File(path.clone())) {
+            let _ = claims.claim(&p.info);
+        }
+    }
+    if let Err(why) = claims.claim(&loaded.info) {
+        bail!("{}: {why}", path.display());
+    }
+    let repo = app.repo()?;
+    let manifest = repo.read_manifest(&loaded.info.manifest)?;
+    let manifest_path = crate::repo::Repo::manifest_path(&loaded.info.manifest);
+    let mut session = app.rt.session(&loaded)?;
+    let plan = session
+        .plan(manifest.as_deref())
+        .map_err(|e| e.describe(&manifest_path))
+        .and_then(|p| {
+            crate::plan::check(&loaded, p, &app.rt).map_err(|e| e.describe(&manifest_path))
+        });
+    let sections = session
+        .render_section(manifest.as_deref())
+        .map_err(|e| e.describe(&manifest_path));
+    Ok(Checked {
+        candidate: Candidate {
+            path,
+            sha256: source.sha256,
+            info: loaded.info.clone(),
+        },
+        plan,
+        sections,
+        manifest: manifest.map(|_| manifest_path),
+    })
 }

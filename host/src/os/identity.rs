@@ -76,6 +76,22 @@ pub fn trusted_folder(dir: &Path) -> Result<PathBuf, NotTrusted> {
     Ok(real)
 }
 
+/// Whether `path` (file or folder) and every folder above it can be changed by root alone:
+/// the rule for what an image or the machine's administrator decides for every user.
+pub fn root_only(path: &Path) -> Result<(), NotTrusted> {
+    let real = path
+        .canonicalize()
+        .map_err(|e| NotTrusted(format!("{}: {e}", path.display())))?;
+    for folder in real.ancestors() {
+        let meta = std::fs::metadata(folder)
+            .map_err(|e| NotTrusted(format!("{}: {e}", folder.display())))?;
+        if let Some(why) = refusal(meta.uid(), meta.mode(), 0, false) {
+            return Err(NotTrusted(format!("{}: {why}", folder.display())));
+        }
+    }
+    Ok(())
+}
+
 /// Whether a file or folder belongs to the effective user and nobody else may write to it:
 /// the rule for bkt's own private files (compiled native code).
 pub fn private_to_us(meta: &std::fs::Metadata) -> Result<(), NotTrusted> {

@@ -23,7 +23,7 @@ pub struct Entry {
 /// Loads the builtin plugins and the trusted third-party ones, in parallel. Untrusted files
 /// are returned with an error that says how to trust them; a file that declares other things
 /// than it did when trusted, or a name another plugin holds, is refused.
-pub fn load_all(rt: &Runtime, trusted: &trust::Store) -> Vec<Entry> {
+pub fn load_all(rt: &Runtime, trusted: &trust::Stores) -> Vec<Entry> {
     let mut sources = source::builtin();
     sources.extend(source::discover());
     let loaded = crate::os::parallel::map(&sources, |src| {

@@ -31,6 +31,100 @@ const VERSION: u32 = 2;
 /// The store's file in bkt's config folder.
 const FILE: &str = "trusted-plugins.json";
 
+/// Who decided: the image (for every machine it boots), the machine's administrator, or the
+/// user. The first two pin plugins in the system plugin folders for every user and for the
+/// boot units; a user's store cannot widen what they decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Image,
+    Machine,
+    User,
+}
+
+impl Level {
+    /// The store's file; the user's is in their config folder.
+    pub fn path(self) -> Option<PathBuf> {
+        match self {
+            Level::Image => Some(PathBuf::from("/usr/share/bkt").join(FILE)),
+            Level::Machine => Some(PathBuf::from("/etc/bkt").join(FILE)),
+            Level::User => crate::os::paths::config_dir().map(|d| d.join(FILE)),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Image => "the image's",
+            Level::Machine => "this machine's",
+            Level::User => "your",
+        }
+    }
+}
+
+/// The plugin folders a system store may pin files in: root's, never a user's.
+const SYSTEM_PLUGIN_DIRS: [&str; 2] = ["/etc/bkt/plugins", "/usr/share/bkt/plugins"];
+
+/// Every trust store, the image's and the machine's first: a plugin one of them pins is
+/// decided there, whatever a user's store says of it.
+pub struct Stores {
+    system: Vec<(Level, Store)>,
+    pub user: Store,
+}
+
+impl Stores {
+    pub fn load() -> Result<Stores> {
+        let mut system = Vec::new();
+        for level in [Level::Image, Level::Machine] {
+            let Some(path) = level.path() else { continue };
+            if !path.exists() {
+                continue;
+            }
+            // Only root may have written what every user trusts.
+            if let Err(why) = crate::os::identity::root_only(&path) {
+                tracing::warn!("{} trust store is ignored: {why}", level.name());
+                continue;
+            }
+            match Store::read_only(&path) {
+                Ok(store) => system.push((level, store)),
+                Err(e) => tracing::warn!("{} trust store is ignored: {e:#}", level.name()),
+            }
+        }
+        Ok(Stores {
+            system,
+            user: Store::load()?,
+        })
+    }
+
+    /// The pin for a file with these bytes, or why there is none. A file a system store
+    /// names is judged by that store alone, and must itself be changeable by root alone.
+    pub fn check(&self, src: &Source) -> Result<Option<&Trusted>, NotLoaded> {
+        let Origin::File(path) = &src.origin else {
+            return Ok(None);
+        };
+        for (level, store) in &self.system {
+            if !store.trusted.iter().any(|t| t.path == *path) {
+                continue;
+            }
+            if !SYSTEM_PLUGIN_DIRS.iter().any(|d| path.starts_with(d)) {
+                return Err(NotLoaded(format!(
+                    "{} trust store pins it outside {}; such a pin is not taken",
+                    level.name(),
+                    SYSTEM_PLUGIN_DIRS.join(" and ")
+                )));
+            }
+            crate::os::identity::root_only(path).map_err(|why| {
+                NotLoaded(format!("{} trust store pins it, but {why}", level.name()))
+            })?;
+            return store.check(src).map_err(|why| {
+                NotLoaded(format!(
+                    "{why} (pinned by {} trust store, which yours cannot override)",
+                    level.name()
+                ))
+            });
+        }
+        self.user.check(src)
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
@@ -41,6 +135,9 @@ pub struct Store {
     pub trusted: Vec<Trusted>,
     #[serde(skip)]
     path: Option<PathBuf>,
+    /// Private to its user; the image's and the machine's are read by every user.
+    #[serde(skip)]
+    readable_by_all: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +247,20 @@ impl Store {
         Store::open(crate::os::paths::config_dir().map(|d| d.join(FILE)))
     }
 
+    /// The store of `level`, to trust or untrust in.
+    pub fn at(level: Level) -> Result<Store> {
+        let mut store = Store::open(level.path())?;
+        store.readable_by_all = level != Level::User;
+        Ok(store)
+    }
+
+    /// A store read and never rewritten (the image's, the machine's).
+    fn read_only(path: &std::path::Path) -> Result<Store> {
+        let mut store: Store = crate::os::config::read_json_file(path)?;
+        store.upgrade();
+        Ok(store)
+    }
+
     /// The store at `path` (none: nothing is trusted, and nothing can be).
     fn open(path: Option<PathBuf>) -> Result<Store> {
         let mut store: Store = match &path {
@@ -243,11 +354,13 @@ impl Store {
             version: VERSION,
             trusted: self.trusted.clone(),
             path: None,
+            readable_by_all: false,
         })? + "\n";
+        let mode = if self.readable_by_all { 0o644 } else { 0o600 };
         crate::os::atomic::write(
             &path,
             text.as_bytes(),
-            crate::os::atomic::Mode::Exactly(0o600),
+            crate::os::atomic::Mode::Exactly(mode),
         )
     }
 }

@@ -704,7 +704,7 @@ fn subsystem_verbs_say_what_they_wrote_and_applied() {
     assert_eq!(doc["applied"][0]["ok"], false, "{doc:#}");
     assert!(doc["applied"][0]["error"].is_string());
     assert!(
-        doc["note"].as_str().unwrap().contains("restored"),
+        doc["note"].as_str().unwrap().contains("put back as they were"),
         "{doc:#}"
     );
     rejects(

@@ -284,7 +284,7 @@ fn a_setting_that_cannot_take_is_refused_not_reported_done() {
     out.assert_code(1);
     out.assert_all_has("not run: there is no session bus here");
     out.assert_all_has("dbus-run-session");
-    out.assert_stdout_has("restored");
+    out.assert_stdout_has("put back as it was");
     assert_eq!(
         w.manifest("gsettings.json"),
         before,

@@ -99,7 +99,7 @@ fn every_fixture_of_the_original_formats_is_valid() {
             checked += 1;
         }
     }
-    assert!(checked >= 10, "only {checked} fixtures found");
+    assert!(checked >= 14, "only {checked} fixtures found");
 }
 
 #[test]
@@ -135,6 +135,20 @@ fn wrong_documents_are_rejected() {
             "kargs.json",
             json!({"kargs": ["quiet"], "match_architectures": []}),
         ),
+        (
+            "systemd-services.json",
+            json!({"services": {"tuned.service": "on"}}),
+        ),
+        (
+            "systemd-services.json",
+            json!({"services": {"a;b.service": "enabled"}}),
+        ),
+        (
+            "systemd-services.json",
+            json!({"user_unit_files": ["u.service", "u.service"]}),
+        ),
+        ("host-shims.json", json!({"shims": [{"host": "podman"}]})),
+        ("host-shims.json", json!({"shims": [{"name": "-rf"}]})),
     ] {
         assert!(
             !violations(manifest, &doc).is_empty(),

@@ -607,3 +607,207 @@ mod repos {
             .assert_code(0);
     }
 }
+
+mod systemd {
+    use super::*;
+    use std::path::PathBuf;
+
+    const FILE: &str = "systemd-services.json";
+    const UNIT: &str = "[Unit]\nDescription=bkt test unit\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n";
+
+    /// A root that has the original's units, a.service and the user unit u.service.
+    fn root(w: &World) -> PathBuf {
+        let root = w.path("root");
+        let system = root.join("usr/lib/systemd/system");
+        let user = root.join("usr/lib/systemd/user");
+        for dir in [&system, &user, &root.join("etc")] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        for unit in [
+            "tuned.service",
+            "tuned-ppd.service",
+            "power-profiles-daemon.service",
+            "a.service",
+        ] {
+            std::fs::write(system.join(unit), UNIT).unwrap();
+        }
+        std::fs::write(user.join("u.service"), UNIT).unwrap();
+        root
+    }
+
+    fn world(text: &str) -> (World, String) {
+        let w = World::new();
+        w.write_manifest(FILE, text);
+        w.write_containerfile("FROM quay.io/fedora/fedora-bootc:42\n# === SYSTEMD_UNITS (managed by bkt) ===\n# === END SYSTEMD_UNITS ===\n");
+        w.bkt(&["containerfile", "sync"]).assert_code(0);
+        let root = root(&w).display().to_string();
+        (w, root)
+    }
+
+    fn is_enabled(root: &str, unit: &str) -> String {
+        let out = std::process::Command::new("systemctl")
+            .arg(format!("--root={root}"))
+            .args(["is-enabled", unit])
+            .output()
+            .expect("systemctl");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn every_form_loads_and_capture_with_nothing_to_take_changes_no_byte() {
+        for (name, text) in fixtures("systemd-services") {
+            let (w, root) = world(&text);
+            reads_everywhere(&w, "systemd", &["--root", &root], FILE, &name);
+            w.bkt(&["apply", "--yes", "--root", &root, "-s", "systemd"])
+                .assert_code(0);
+            assert_eq!(is_enabled(&root, "power-profiles-daemon.service"), "masked");
+            w.bkt(&["capture", "--root", &root, "-s", "systemd"])
+                .assert_code(0);
+            assert_eq!(w.manifest(FILE), text, "{name}: capture changed bytes");
+            w.bkt(&["status", "--root", &root, "-s", "systemd"])
+                .assert_code(0);
+        }
+    }
+
+    /// Each verb changes its entry alone: a state where it stands, a new unit after the
+    /// last, a removed one with its line, and user units in their own key.
+    #[test]
+    fn verbs_change_only_their_entry() {
+        for (name, original) in fixtures("systemd-services") {
+            let (w, root) = world(&original);
+            let four = original.contains("\n        \"tuned.service\"");
+            let (inner, outer) = if four {
+                ("        ", "    ")
+            } else {
+                ("    ", "  ")
+            };
+            let verb = |args: &[&str]| {
+                let mut all = vec!["systemd"];
+                all.extend(args);
+                all.extend(["--root", root.as_str()]);
+                w.bkt(&all).assert_code(0);
+                w.manifest(FILE)
+            };
+            let disabled = original.replace(
+                "\"tuned.service\": \"enabled\"",
+                "\"tuned.service\": \"disabled\"",
+            );
+            assert_eq!(verb(&["disable", "tuned.service"]), disabled, "{name}");
+            assert_eq!(is_enabled(&root, "tuned.service"), "disabled");
+            let added = disabled.replace(
+                "\"masked\"\n",
+                &format!("\"masked\",\n{inner}\"a.service\": \"enabled\"\n"),
+            );
+            assert_eq!(verb(&["enable", "a.service"]), added, "{name}");
+            assert_eq!(is_enabled(&root, "a.service"), "enabled");
+            let masked = added.replace("\"a.service\": \"enabled\"", "\"a.service\": \"masked\"");
+            assert_eq!(verb(&["mask", "a.service"]), masked, "{name}");
+            assert_eq!(verb(&["unmask", "a.service"]), disabled, "{name}");
+            assert_ne!(is_enabled(&root, "a.service"), "masked");
+            let user = verb(&["enable", "u.service", "--user"]);
+            assert_eq!(
+                user,
+                disabled.replace(
+                    &format!("\n{outer}}}\n}}"),
+                    &format!("\n{outer}}},\n{outer}\"user_services\": {{\n{inner}\"u.service\": \"enabled\"\n{outer}}}\n}}")
+                ),
+                "{name}"
+            );
+            assert_eq!(verb(&["remove", "u.service", "--user"]), disabled, "{name}");
+            assert_eq!(
+                verb(&["remove", "tuned-ppd.service"]),
+                disabled.replace(&format!("{inner}\"tuned-ppd.service\": \"enabled\",\n"), ""),
+                "{name}"
+            );
+            w.bkt(&["containerfile", "check"]).assert_code(0);
+        }
+    }
+
+    /// A manifest bkt creates names its schema.
+    #[test]
+    fn a_created_manifest_names_its_schema() {
+        let (w, root) = world("{}");
+        std::fs::remove_file(w.repo().join("manifests").join(FILE)).unwrap();
+        let out = w.bkt(&["systemd", "enable", "a.service", "--root", &root]);
+        out.assert_code(0);
+        assert_eq!(
+            w.manifest(FILE),
+            "{\n  \"$schema\": \"../schemas/systemd-services.schema.json\",\n  \"services\": {\n    \"a.service\": \"enabled\"\n  }\n}\n"
+        );
+        assert_eq!(is_enabled(&root, "a.service"), "enabled", "{}", out.all());
+    }
+}
+
+mod shims {
+    use super::*;
+
+    const FILE: &str = "host-shims.json";
+
+    /// Run as an unprivileged user: shims are the user's files.
+    fn world(text: &str) -> World {
+        let w = World::unprivileged();
+        w.write_manifest(FILE, text);
+        w.write_containerfile("FROM quay.io/fedora/fedora-bootc:42\n# === HOST_SHIMS (managed by bkt) ===\n# === END HOST_SHIMS ===\n");
+        w.bkt(&["containerfile", "sync"]).assert_code(0);
+        w
+    }
+
+    #[test]
+    fn every_form_loads_and_capture_with_nothing_to_take_changes_no_byte() {
+        for (name, text) in fixtures("host-shims") {
+            let w = world(&text);
+            reads_everywhere(&w, "shims", &[], FILE, &name);
+            w.bkt(&["apply", "--yes", "-s", "shims"]).assert_code(0);
+            assert!(
+                w.path("home/.local/toolbox/shims/docker").exists(),
+                "{name}"
+            );
+            w.bkt(&["capture", "-s", "shims"]).assert_code(0);
+            assert_eq!(w.manifest(FILE), text, "{name}: capture changed bytes");
+            w.bkt(&["status", "-s", "shims"]).assert_code(0);
+        }
+    }
+
+    /// add, a new host and remove change their entry alone, in the entries' own form.
+    #[test]
+    fn verbs_change_only_their_entry() {
+        let text = fixture("host-shims/four-spaces.json");
+        let w = world(&text);
+        let verb = |args: &[&str]| {
+            let mut all = vec!["shim"];
+            all.extend(args);
+            w.bkt(&all).assert_code(0);
+            w.manifest(FILE)
+        };
+        let changed = text.replace("\"host\": \"podman\"", "\"host\": \"nerdctl\"");
+        assert_eq!(verb(&["add", "docker", "--host", "nerdctl"]), changed);
+        let added = verb(&["add", "toolbox"]);
+        assert!(
+            added.starts_with(&changed[..changed.rfind("\n    ]").unwrap()]),
+            "{added}"
+        );
+        assert!(
+            added.ends_with("\"toolbox\"\n        }\n    ]\n}\n")
+                || added.ends_with("{\"name\": \"toolbox\"}\n    ]\n}\n"),
+            "{added}"
+        );
+        assert!(w.path("home/.local/toolbox/shims/toolbox").exists());
+        assert_eq!(verb(&["remove", "toolbox"]), changed);
+        assert!(!w.path("home/.local/toolbox/shims/toolbox").exists());
+        assert_eq!(
+            verb(&["remove", "flatpak"]),
+            changed.replace(",\n        {\"name\": \"flatpak\"}", "")
+        );
+        w.bkt(&["containerfile", "check"]).assert_code(0);
+
+        // The original's own file, no final newline: a shim added and removed again.
+        let original = fixture("host-shims/original.json");
+        w.write_manifest(FILE, &original);
+        verb(&["add", "toolbox"]);
+        assert_eq!(verb(&["remove", "toolbox"]), original);
+        assert_eq!(
+            verb(&["remove", "journalctl"]),
+            original.replace("    {\n      \"name\": \"journalctl\"\n    },\n", "")
+        );
+    }
+}

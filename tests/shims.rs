@@ -300,3 +300,32 @@ fn the_section_passes_hadolint() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `--local` writes the shim into the home and leaves the repository alone; the shim is a
+/// known local change, and `bkt local list` names the command.
+#[test]
+fn a_local_add_changes_this_home_only() {
+    let w = world(ORIGINAL);
+    let before = (w.manifest(FILE), w.containerfile());
+    let out = w.bkt(&["shim", "add", "toolbox", "--local"]);
+    out.assert_code(0);
+    out.assert_stdout_has("Changed this machine only");
+    assert_eq!(
+        (w.manifest(FILE), w.containerfile()),
+        before,
+        "byte for byte"
+    );
+    assert!(shim(&w, "toolbox").exists());
+    assert!(link(&w, "toolbox").exists());
+    let out = w.bkt(&["status", "-s", "shims", "--format", "json"]);
+    let doc = out.json();
+    let changes = doc["plugins"][0]["changes"].as_array().unwrap();
+    let toolbox = changes
+        .iter()
+        .find(|c| c["id"] == "toolbox")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(toolbox["side"], "local", "{doc:#}");
+    let list = w.bkt(&["local", "list"]);
+    list.assert_code(0);
+    list.assert_stdout_has("bkt shim add toolbox --local");
+}

@@ -397,3 +397,111 @@ fn a_unit_shipped_masked_is_not_a_choice_made_here() {
     let ids: Vec<String> = changes(&w, &r).into_iter().map(|c| c.0).collect();
     assert_eq!(ids, ["x.service"], "{ids:?}");
 }
+
+/// The root boots with a fixed boot id: what `--local` records belong to.
+fn set_boot(root: &Path) {
+    let dir = root.join("proc/sys/kernel/random");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("boot_id"), "boot-1\n").unwrap();
+}
+
+/// `--local` sets the unit in the root and leaves the repository alone; the change is known
+/// as local, not drift, and `bkt local list` names the command.
+#[test]
+fn a_local_verb_changes_this_machine_only() {
+    let (w, root, r) = world("{\n  \"services\": {\n    \"b.service\": \"disabled\"\n  }\n}\n");
+    set_boot(&root);
+    let before = (w.manifest("systemd-services.json"), w.containerfile());
+    let out = w.bkt(&["systemd", "enable", "a.service", "--local", "--root", &r]);
+    out.assert_code(0);
+    out.assert_stdout_has("Changed this machine only");
+    assert_eq!(
+        (w.manifest("systemd-services.json"), w.containerfile()),
+        before,
+        "byte for byte"
+    );
+    assert_eq!(systemctl(&root, &["is-enabled", "a.service"]), "enabled");
+    let status = w.bkt(&["status", "-s", "systemd", "--root", &r]);
+    status.assert_code(0);
+    status.assert_stdout_has("(local change)");
+    let list = w.bkt(&["local", "list", "--root", &r]);
+    list.assert_code(0);
+    list.assert_stdout_has("bkt systemd enable a.service --local");
+}
+
+/// `bkt admin systemd ...`, as the original bkt spelled it, is `bkt systemd ...`.
+#[test]
+fn admin_systemd_reaches_the_same_plugin() {
+    let (w, root, r) = world(ORIGINAL);
+    w.bkt(&["admin", "systemd", "mask", "c.service", "--root", &r])
+        .assert_code(0);
+    assert_eq!(systemctl(&root, &["is-enabled", "c.service"]), "masked");
+    assert!(
+        w.manifest("systemd-services.json").contains(
+            "    \"power-profiles-daemon.service\": \"masked\",\n    \"c.service\": \"masked\"\n"
+        ),
+        "{}",
+        w.manifest("systemd-services.json")
+    );
+    w.bkt(&["containerfile", "check"]).assert_code(0);
+}
+
+/// A unit the manifest wants enabled that this machine does not have: systemctl cannot
+/// enable it, so it is a warning that says so, never a change apply claims or a hint to
+/// run apply; the units that are here are still set.
+#[test]
+fn a_unit_not_installed_here_is_said_not_planned() {
+    let (w, root, r) = world(
+        r#"{"services": {"a.service": "enabled", "tuned.service": "enabled", "gone.service": "disabled"},
+            "user_services": {"nope.service": "enabled"}}"#,
+    );
+    let out = w.bkt(&["status", "-s", "systemd", "--root", &r, "--format", "json"]);
+    let doc = out.json();
+    let plugin = &doc["plugins"][0];
+    let ids: Vec<&str> = plugin["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a.service"], "{plugin:#}");
+    let problems = plugin["problems"].as_array().unwrap();
+    let said: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("tuned.service", "warning"),
+            ("user:nope.service", "warning")
+        ],
+        "{plugin:#}"
+    );
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tuned.service is not installed here"),
+        "{plugin:#}"
+    );
+
+    let out = w.bkt(&["apply", "--yes", "-s", "systemd", "--root", &r]);
+    out.assert_code(0);
+    out.assert_stderr_has("tuned.service is not installed here");
+    out.assert_stdout_has("Applied 1 of 1");
+    assert_eq!(systemctl(&root, &["is-enabled", "a.service"]), "enabled");
+    assert!(
+        !root
+            .join("etc/systemd/system/multi-user.target.wants/tuned.service")
+            .exists()
+    );
+    let status = w.bkt(&["status", "-s", "systemd", "--root", &r]);
+    status.assert_code(0);
+    status.assert_stdout_has("tuned.service is not installed here");
+    assert!(
+        !status.stdout().contains("bkt apply"),
+        "{}",
+        status.stdout()
+    );
+}

@@ -54,7 +54,7 @@ fn change_for(m: &Manifest, name: &str) -> Vec<Change> {
 }
 
 /// `add NAME [--host CMD]`.
-fn add(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
+fn add(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let (name, host) = match args {
         [name] => (name, None),
         [name, flag, host] if flag == "--host" => (name, Some(host.clone())),
@@ -73,14 +73,14 @@ fn add(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
         .map_or(name.as_str(), |s| s.host_cmd())
         .to_string();
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![format!("{name} runs {runs} on the host")],
         changes: change_for(m, name),
     })
 }
 
 /// `remove NAME`: out of the manifest, and its file (and bkt's link) out of the home.
-fn remove(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
+fn remove(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let [name] = args else {
         return Err(usage("`shim remove` takes NAME"));
     };
@@ -88,7 +88,7 @@ fn remove(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
         return Err(usage(format!("{name} is not in {MANIFEST}")));
     }
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![format!("{name} removed")],
         changes: change_for(m, name),
     })
@@ -154,7 +154,7 @@ impl Guest for Shims {
                 }
             }
         }
-        Ok(m.render())
+        Ok(m.render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -180,8 +180,8 @@ impl Guest for Shims {
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
         let mut m = manifest::parse(text.as_deref())?;
         match verb.as_str() {
-            "add" => add(&mut m, &args),
-            "remove" => remove(&mut m, &args),
+            "add" => add(&mut m, text.as_deref(), &args),
+            "remove" => remove(&mut m, text.as_deref(), &args),
             "list" if args.is_empty() => Ok(list(&m)),
             other => Err(usage(format!(
                 "`shim {other}` takes other arguments; see `bkt shim --help`"

@@ -150,7 +150,7 @@ impl Guest for Systemd {
     fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
         let mut m = manifest::parse(text.as_deref())?;
         capture_into(&mut m, &take)?;
-        Ok(m.render())
+        Ok(m.render(text.as_deref()))
     }
 
     fn plan(text: Option<String>) -> Result<Plan, Error> {
@@ -160,12 +160,13 @@ impl Guest for Systemd {
         let system = plan::compare(&ctx, false, &m.services, &system?);
         let mut changes = system.changes;
         let mut agreed = system.agreed;
-        let mut problems = Vec::new();
+        let mut problems = system.problems;
         match user {
             Ok(live) => {
                 let user = plan::compare(&ctx, true, &m.user_services, &live);
                 changes.extend(user.changes);
                 agreed.extend(user.agreed);
+                problems.extend(user.problems);
             }
             Err(e) if !m.user_services.is_empty() => problems.push(warning(
                 "user units",
@@ -191,7 +192,7 @@ impl Guest for Systemd {
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
         let mut m = manifest::parse(text.as_deref())?;
-        verbs::edit(&mut m, &verb, &args)
+        verbs::edit(&mut m, text.as_deref(), &verb, &args)
     }
 }
 

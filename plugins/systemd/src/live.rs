@@ -108,12 +108,16 @@ pub const USER_MASKS: &[&str] = &["/etc/systemd/user", "~/.config/systemd/user"]
 
 /// A unit the distribution ships masked (Debian's `rcS.service`, a link to /dev/null in
 /// /usr/lib) is masked by nobody's choice here: its mask counts as its preset, so it is never
-/// an extra to capture. A mask in one of `folders` was made on purpose.
+/// an extra to capture. A mask in one of `folders` was made on purpose. Inside a root the
+/// running user's home is not the root's: only the root's own folders (which the host opens
+/// under the root) count there.
 fn vendor_masks_are_presets(mut units: Units, folders: &[&str], ctx: &Context) -> Units {
     let home = ctx.home.trim_end_matches('/');
+    let in_root = ctx.root != "/";
     for (name, unit) in units.iter_mut().filter(|(_, u)| u.state == "masked") {
         let made_here = folders.iter().any(|folder| {
             let folder = match folder.strip_prefix('~') {
+                Some(_) if in_root => return false,
                 Some(rest) => format!("{home}{rest}"),
                 None => folder.to_string(),
             };

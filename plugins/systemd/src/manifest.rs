@@ -13,8 +13,8 @@
 //! `services` are system units, `user_services` units of every user (`systemctl --global` in
 //! the image, `systemctl --user` on the machine). `unit_files` are files the repository ships
 //! in `systemd/units/`, installed as system units; `user_unit_files` come from
-//! `systemd/units/user/`. Units keep the order they are written in, and a file read and
-//! written back unchanged keeps every byte (its final newline, or its lack of one, included).
+//! `systemd/units/user/`. Units keep the order they are written in. The text is written back
+//! through the SDK's in-place edit: only the entries a command changes are touched.
 
 use bkt_sdk::{Error, invalid, manifest};
 use serde::de::{MapAccess, Visitor};
@@ -23,10 +23,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What the manifest wants of a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum State {
+    /// `systemctl enable`: started at boot (not started now).
     Enabled,
+    /// `systemctl disable`: not started at boot unless something else pulls it in.
     Disabled,
+    /// `systemctl mask`: never started, not even by hand.
     Masked,
 }
 
@@ -122,22 +126,30 @@ impl<'de> Deserialize<'de> for Units {
     }
 }
 
+/// systemd units the image enables, disables or masks, and the unit files it ships (bkt's
+/// systemd plugin; docs/manifests.md).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
+    /// The JSON Schema of this file (kept as written).
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// System units and the state the image and this machine give them, in the order written.
     #[serde(default)]
     pub services: Units,
+    /// Units of every user: `systemctl --global` in the image, `systemctl --user` on the
+    /// machine.
     #[serde(default, skip_serializing_if = "Units::is_empty")]
     pub user_services: Units,
+    /// Files in systemd/units/ the image installs in /usr/lib/systemd/system/.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, schemars(with = "schema::Files"))]
     pub unit_files: Vec<String>,
+    /// Files in systemd/units/user/ the image installs in /usr/lib/systemd/user/.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, schemars(with = "schema::Files"))]
     pub user_unit_files: Vec<String>,
-    /// Whether the text ended with a newline (a new file does).
-    #[serde(skip)]
-    pub final_newline: bool,
 }
 
 /// Unit types bkt manages.
@@ -182,15 +194,15 @@ fn check_files(field: &str, files: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The manifest in `text`; without a file, an empty one that names its schema.
 pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
     let Some(text) = text else {
         return Ok(Manifest {
-            final_newline: true,
+            schema: Some(manifest::schema_ref(crate::verbs::MANIFEST)),
             ..Manifest::default()
         });
     };
-    let mut m: Manifest = manifest::parse(text)?;
-    m.final_newline = text.ends_with('\n');
+    let m: Manifest = manifest::parse(text)?;
     check_units("services", &m.services)?;
     check_units("user_services", &m.user_services)?;
     check_files("unit_files", &m.unit_files)?;
@@ -216,12 +228,66 @@ impl Manifest {
         }
     }
 
-    pub fn render(&self) -> String {
-        let mut text = manifest::render(self);
-        if !self.final_newline {
-            text.pop();
+    /// The manifest text: `old` (the text read) edited only where this differs from it.
+    pub fn render(&self, old: Option<&str>) -> String {
+        manifest::write(old, self)
+    }
+}
+
+/// The JSON Schema's view of the types serde reads by hand: a unit name is checked by
+/// [`check_unit`], and the schema says the same with a pattern.
+#[cfg(test)]
+mod schema {
+    use super::{State, TYPES, Units};
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+    use std::borrow::Cow;
+
+    /// A unit name as [`super::check_unit`] accepts it.
+    pub struct Unit;
+
+    impl JsonSchema for Unit {
+        fn schema_name() -> Cow<'static, str> {
+            "Unit".into()
         }
-        text
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            let pattern = format!("^[A-Za-z0-9_@][A-Za-z0-9_.@-]*\\.({})$", TYPES.join("|"));
+            json_schema!({
+                "description": "NAME.TYPE: ASCII letters, digits and -_.@, not starting with - or .",
+                "type": "string",
+                "maxLength": 255,
+                "pattern": pattern,
+            })
+        }
+    }
+
+    /// Unit files, each listed once.
+    pub struct Files;
+
+    impl JsonSchema for Files {
+        fn schema_name() -> Cow<'static, str> {
+            "Files".into()
+        }
+        fn json_schema(g: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "type": "array",
+                "uniqueItems": true,
+                "items": g.subschema_for::<Unit>(),
+            })
+        }
+    }
+
+    impl JsonSchema for Units {
+        fn schema_name() -> Cow<'static, str> {
+            "Units".into()
+        }
+        fn json_schema(g: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "Unit names and the state each should have.",
+                "type": "object",
+                "propertyNames": g.subschema_for::<Unit>(),
+                "additionalProperties": g.subschema_for::<State>(),
+            })
+        }
     }
 }
 
@@ -236,9 +302,53 @@ mod tests {
     fn the_original_file_round_trips_byte_for_byte() {
         let m = parse(Some(ORIGINAL)).unwrap();
         assert_eq!(m.services.0[2].0, "power-profiles-daemon.service");
-        assert_eq!(m.render(), ORIGINAL);
+        assert_eq!(m.render(Some(ORIGINAL)), ORIGINAL);
         let bare = ORIGINAL.trim_end();
-        assert_eq!(parse(Some(bare)).unwrap().render(), bare);
+        assert_eq!(parse(Some(bare)).unwrap().render(Some(bare)), bare);
+    }
+
+    /// A unit's state changes where it stands; a new unit goes last; a removed one goes with
+    /// its line; everything else (indentation, unknown spacing, `$schema`) stays.
+    #[test]
+    fn edits_touch_only_their_entry() {
+        let old = "{\n    \"$schema\": \"x\",\n    \"services\": {\n        \"a.service\": \"enabled\",\n        \"b.service\":   \"masked\"\n    }\n}";
+        let mut m = parse(Some(old)).unwrap();
+        m.services.set("a.service", State::Disabled);
+        assert_eq!(
+            m.render(Some(old)),
+            old.replace("\"enabled\"", "\"disabled\"")
+        );
+        let mut m = parse(Some(old)).unwrap();
+        m.services.set("c.service", State::Enabled);
+        assert_eq!(
+            m.render(Some(old)),
+            old.replace(
+                "\"masked\"\n",
+                "\"masked\",\n        \"c.service\": \"enabled\"\n"
+            )
+        );
+        let mut m = parse(Some(old)).unwrap();
+        m.services.remove("a.service");
+        assert_eq!(
+            m.render(Some(old)),
+            old.replace("        \"a.service\": \"enabled\",\n", "")
+        );
+    }
+
+    #[test]
+    fn a_new_manifest_names_its_schema() {
+        let mut m = parse(None).unwrap();
+        m.services.set("a.service", State::Enabled);
+        assert_eq!(
+            m.render(None),
+            "{\n  \"$schema\": \"../schemas/systemd-services.schema.json\",\n  \"services\": {\n    \"a.service\": \"enabled\"\n  }\n}\n"
+        );
+    }
+
+    #[test]
+    fn the_committed_schema_is_generated_from_these_types() {
+        let schema = serde_json::to_value(schemars::schema_for!(Manifest)).unwrap();
+        bkt_sdk::schema_file::check(crate::verbs::MANIFEST, schema).unwrap();
     }
 
     #[test]

@@ -7,7 +7,9 @@
 
 use crate::live::{self, Unit};
 use crate::manifest::{State, Units};
-use bkt_sdk::{Agreed, Change, Context, Effect, Scope, agreed, change, run_batched};
+use bkt_sdk::{
+    Agreed, Change, Context, Effect, Problem, Scope, agreed, change, run_batched, warning,
+};
 
 /// The item id of a unit: its name for a system unit, `user:NAME` for a user unit.
 pub fn id(user: bool, unit: &str) -> String {
@@ -74,6 +76,21 @@ pub fn chosen(live: &Unit) -> bool {
 pub struct Compared {
     pub changes: Vec<Change>,
     pub agreed: Vec<Agreed>,
+    /// Units the manifest wants enabled that this machine does not have: nothing here can
+    /// enable them, so they are said, not planned.
+    pub problems: Vec<Problem>,
+}
+
+/// Why a unit the manifest wants enabled is not planned: systemd has no unit file of that
+/// name here (its package is not installed), and `systemctl enable` would only fail.
+fn not_installed(user: bool, unit: &str) -> Problem {
+    let scope = if user { "user units" } else { "units" };
+    warning(
+        id(user, unit),
+        format!(
+            "{unit} is not installed here (systemd's {scope} have no such file), so it cannot be enabled on this machine; the image enables it where it is installed"
+        ),
+    )
 }
 
 /// One scope: the manifest's `wanted` units against the machine's `live` ones.
@@ -81,6 +98,7 @@ pub fn compare(ctx: &Context, user: bool, wanted: &Units, live: &live::Units) ->
     let mut out = Compared {
         changes: Vec::new(),
         agreed: Vec::new(),
+        problems: Vec::new(),
     };
     let sc = scope(ctx, user);
     for (unit, want) in &wanted.0 {
@@ -90,14 +108,7 @@ pub fn compare(ctx: &Context, user: bool, wanted: &Units, live: &live::Units) ->
             Some(u) if u.state == want.word() => out.agreed.push(agreed(item, want.word(), sc)),
             // A unit that is not there is not enabled: "disabled" holds.
             None if *want == State::Disabled => out.agreed.push(agreed(item, "disabled", sc)),
-            None if *want == State::Enabled => out.changes.push(change(
-                item,
-                format!("{unit} is not installed here, so it cannot be enabled"),
-                Some(want.word().into()),
-                None,
-                sc,
-                vec![],
-            )),
+            None if *want == State::Enabled => out.problems.push(not_installed(user, unit)),
             _ => {
                 let mut c = change(
                     item,
@@ -216,11 +227,9 @@ mod tests {
     fn user_units_run_in_the_user_s_scope_here_and_globally_in_a_root() {
         let wanted = Units(vec![("u.service".into(), State::Enabled)]);
         let out = compare(&ctx("/"), true, &wanted, &live::Units::new());
-        assert_eq!(out.changes[0].id, "user:u.service");
-        assert!(
-            out.changes[0].effects.is_empty(),
-            "not installed: nothing to run"
-        );
+        assert!(out.changes.is_empty(), "not installed: nothing to run");
+        assert_eq!(out.problems[0].id, "user:u.service");
+        assert_eq!(out.problems[0].severity, bkt_sdk::Severity::Warning);
         let live = live::parse("u.service disabled enabled\n");
         let here = compare(&ctx("/"), true, &wanted, &live);
         assert_eq!(here.changes[0].scope, Scope::User);

@@ -7,7 +7,7 @@
 use crate::live;
 use crate::manifest::{Manifest, State, Units, check_unit};
 use crate::plan;
-use bkt_sdk::{Change, Context, EditResult, Error, host, usage};
+use bkt_sdk::{Context, EditResult, Error, host, usage};
 
 pub const MANIFEST: &str = "systemd-services.json";
 
@@ -51,8 +51,9 @@ fn live_units(ctx: &Context, user: bool) -> Result<live::Units, Error> {
     if user { users } else { system }
 }
 
-/// The changes that bring the named units to the states `wanted` gives them now.
-fn changes_for(ctx: &Context, n: &Named, wanted: &Units) -> Result<Vec<Change>, Error> {
+/// The changes that bring the named units to the states `wanted` gives them now, and what
+/// stops some of them (a unit not installed here).
+fn changes_for(ctx: &Context, n: &Named, wanted: &Units) -> Result<plan::Compared, Error> {
     let live = live_units(ctx, n.user)?;
     let only = Units(
         wanted
@@ -63,30 +64,36 @@ fn changes_for(ctx: &Context, n: &Named, wanted: &Units) -> Result<Vec<Change>, 
             .collect(),
     );
     let ids: Vec<String> = n.units.iter().map(|u| plan::id(n.user, u)).collect();
-    Ok(plan::compare(ctx, n.user, &only, &live)
-        .changes
-        .into_iter()
-        .filter(|c| ids.contains(&c.id))
-        .collect())
+    let mut compared = plan::compare(ctx, n.user, &only, &live);
+    compared.changes.retain(|c| ids.contains(&c.id));
+    Ok(compared)
 }
 
-fn set(m: &mut Manifest, verb: &str, args: &[String], state: State) -> Result<EditResult, Error> {
+fn set(
+    m: &mut Manifest,
+    old: Option<&str>,
+    verb: &str,
+    args: &[String],
+    state: State,
+) -> Result<EditResult, Error> {
     let n = named(verb, args, true)?;
     for unit in &n.units {
         m.units_mut(n.user).set(unit, state);
     }
-    let changes = changes_for(&host::context(), &n, m.units(n.user))?;
+    let compared = changes_for(&host::context(), &n, m.units(n.user))?;
     let scope = if n.user { "user units" } else { "system units" };
+    let mut output = vec![format!("{} {}: {}", state.word(), scope, n.units.join(" "))];
+    output.extend(compared.problems.iter().map(|p| p.message.clone()));
     Ok(EditResult {
-        manifest: Some(m.render()),
-        output: vec![format!("{} {}: {}", state.word(), scope, n.units.join(" "))],
-        changes,
+        manifest: Some(m.render(old)),
+        output,
+        changes: compared.changes,
     })
 }
 
 /// Unmasking gives a unit back to its vendor preset: the manifest stops naming it, and the
 /// machine's mask goes.
-fn unmask(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
+fn unmask(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let n = named("unmask", args, true)?;
     let ctx = host::context();
     let live = live_units(&ctx, n.user)?;
@@ -107,13 +114,13 @@ fn unmask(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
         }
     }
     Ok(EditResult {
-        manifest: Some(m.render()),
+        manifest: Some(m.render(old)),
         output: vec![format!("unmasked: {}", n.units.join(" "))],
         changes,
     })
 }
 
-fn remove(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
+fn remove(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let n = named("remove", args, true)?;
     for unit in &n.units {
         if !m.units_mut(n.user).remove(unit) {
@@ -122,7 +129,7 @@ fn remove(m: &mut Manifest, args: &[String]) -> Result<EditResult, Error> {
         }
     }
     Ok(bkt_sdk::edited(
-        Some(m.render()),
+        Some(m.render(old)),
         vec![format!(
             "{} no longer in the manifest; the machine keeps its state",
             n.units.join(" ")
@@ -148,13 +155,19 @@ fn list(m: &Manifest, args: &[String]) -> Result<EditResult, Error> {
     Ok(bkt_sdk::edited(None, out))
 }
 
-pub fn edit(m: &mut Manifest, verb: &str, args: &[String]) -> Result<EditResult, Error> {
+/// Runs `verb` on the manifest `m`, read from `old` (the text its edits are written into).
+pub fn edit(
+    m: &mut Manifest,
+    old: Option<&str>,
+    verb: &str,
+    args: &[String],
+) -> Result<EditResult, Error> {
     match verb {
-        "enable" => set(m, verb, args, State::Enabled),
-        "disable" => set(m, verb, args, State::Disabled),
-        "mask" => set(m, verb, args, State::Masked),
-        "unmask" => unmask(m, args),
-        "remove" => remove(m, args),
+        "enable" => set(m, old, verb, args, State::Enabled),
+        "disable" => set(m, old, verb, args, State::Disabled),
+        "mask" => set(m, old, verb, args, State::Masked),
+        "unmask" => unmask(m, old, args),
+        "remove" => remove(m, old, args),
         "list" => list(m, args),
         other => Err(usage(format!(
             "`systemd {other}` is not a verb; see `bkt systemd --help`"

@@ -50,6 +50,7 @@ pub fn check_program(name: &str) -> Result<(), String> {
 pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
     let Some(text) = text else {
         return Ok(Manifest {
+            schema: Some(manifest::schema_ref(crate::MANIFEST)),
             final_newline: true,
             ..Manifest::default()
         });

@@ -185,6 +185,7 @@ fn check_files(field: &str, files: &[String]) -> Result<(), Error> {
 pub fn parse(text: Option<&str>) -> Result<Manifest, Error> {
     let Some(text) = text else {
         return Ok(Manifest {
+            schema: Some(manifest::schema_ref(crate::verbs::MANIFEST)),
             final_newline: true,
             ..Manifest::default()
         });

@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// Every document, by schema file name.
-const DOCUMENTS: [&str; 9] = [
+const DOCUMENTS: [&str; 10] = [
     "status",
     "apply",
     "capture",
+    "init",
     "verb",
     "containerfile",
     "plugin-list",

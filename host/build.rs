@@ -85,7 +85,33 @@ fn main() {
     }
     code.push_str("];\n");
     fs::write(out_dir.join("builtin_plugins.rs"), code).expect("writing builtin_plugins.rs");
+    embed_schemas(&root.join("schemas"), &out_dir);
     println!("cargo:rustc-env=BKT_TEST_PLUGIN_DIR={}", wasm_dir.display());
+}
+
+/// Every manifest schema in `schemas/` (`NAME.schema.json`), embedded so that `bkt init` can
+/// give a new repository the schemas its manifests' `$schema` names.
+fn embed_schemas(dir: &Path, out_dir: &Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.expect("a schemas/ entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".schema.json"))
+        .collect();
+    files.sort();
+    let mut code = String::from("/// Manifest schemas: (file name, text).\n");
+    code.push_str("pub const SCHEMAS: &[(&str, &str)] = &[\n");
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+        let name = file.file_name().expect("a file name").to_string_lossy();
+        let _ = writeln!(
+            code,
+            "    ({name:?}, include_str!({:?})),",
+            file.display().to_string()
+        );
+    }
+    code.push_str("];\n");
+    fs::write(out_dir.join("manifest_schemas.rs"), code).expect("writing manifest_schemas.rs");
 }
 
 /// The runtime's engine settings, compiling for the target's baseline CPU: with an explicit

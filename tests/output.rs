@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 /// Every document, by schema file name.
 // `upgrade` is validated where it can run: tests/upgrade.rs.
-const DOCUMENTS: [&str; 10] = [
+const DOCUMENTS: [&str; 11] = [
     "status",
     "apply",
     "capture",
+    "init",
     "verb",
     "containerfile",
     "plugin-list",
@@ -203,6 +204,12 @@ fn a_document_without_format_version_or_with_another_fails() {
             json!({"format_version": 1, "checks": [], "missing": 0}),
         ),
         ("error", json!({"format_version": 1, "error": "it broke"})),
+        (
+            "init",
+            json!({"format_version": 1, "dir": "/d", "image": "quay.io/fedora/fedora-bootc:42",
+                   "files": ["Containerfile"], "kept": [], "git_initialized": false,
+                   "captured": null}),
+        ),
         (
             "upgrade",
             json!({"format_version": 1, "tool": "bootc", "checked_only": true,
@@ -704,7 +711,10 @@ fn subsystem_verbs_say_what_they_wrote_and_applied() {
     assert_eq!(doc["applied"][0]["ok"], false, "{doc:#}");
     assert!(doc["applied"][0]["error"].is_string());
     assert!(
-        doc["note"].as_str().unwrap().contains("put back as they were"),
+        doc["note"]
+            .as_str()
+            .unwrap()
+            .contains("put back as they were"),
         "{doc:#}"
     );
     rejects(

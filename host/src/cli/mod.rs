@@ -6,6 +6,7 @@ mod complete;
 mod containerfile;
 mod doctor;
 mod globals;
+mod init;
 mod local;
 mod logging;
 mod manpages;
@@ -223,6 +224,29 @@ enum Command {
         #[arg(long)]
         reboot: bool,
     },
+    /// Start a new distribution repository: Containerfile, manifests, schemas, CI, README
+    #[command(
+        long_about = "Writes a new bkt repository into DIR (the working directory when \
+        none is given; made when missing): a Containerfile FROM the base image with every \
+        builtin's managed section, an empty manifest for every builtin in manifests/ with its \
+        JSON Schema in schemas/, the CI workflow .github/workflows/image.yml (it checks the \
+        Containerfile and builds the image) and a README (an existing README is kept). DIR is \
+        made a git repository when it is in none; nothing is committed. A DIR that already \
+        holds a Containerfile, manifests/, schemas/ or the workflow is refused, and nothing is \
+        written. Everything is written beside DIR's files first and moved in together. With \
+        --capture, `bkt capture` then fills the manifests from this machine."
+    )]
+    Init {
+        /// The new repository's folder [default: the working directory]
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The base image the Containerfile builds FROM
+        #[arg(long, value_name = "IMAGE", default_value = ops::init::DEFAULT_IMAGE)]
+        from: String,
+        /// Then fill the manifests from this machine (`bkt capture` in the new repository)
+        #[arg(long)]
+        capture: bool,
+    },
     /// Regenerate or check the Containerfile's managed sections
     #[command(subcommand)]
     Containerfile(containerfile::ContainerfileCommand),
@@ -347,6 +371,9 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
             None => Exit::Ok,
         });
     }
+    if let Command::Init { dir, from, capture } = cli.command {
+        return init::run(opts, out, dir, from, capture);
+    }
     let app = App::new(opts)?;
     match cli.command {
         Command::Status { only } => {
@@ -427,6 +454,8 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
         Command::Doctor => Ok(doctor::run(&app, out)),
         Command::Local(cmd) => local::run(&app, out, cmd),
         Command::Subsystem(words) => verb::run(&app, out, &words),
-        Command::Completions { .. } | Command::Manpages { .. } => Ok(Exit::Ok),
+        Command::Completions { .. } | Command::Manpages { .. } | Command::Init { .. } => {
+            Ok(Exit::Ok)
+        }
     }
 }

@@ -156,3 +156,37 @@ pub fn rerender(
         missing,
     }))
 }
+
+/// A new Containerfile: `head`, then every section `plugins` render, in their order, filled
+/// from the manifest texts in `manifests` (a plugin missing there renders from none), then
+/// `tail`. Sections are rendered and placed the same way `containerfile sync` does.
+pub fn new_file(
+    rt: &Runtime,
+    plugins: &[&Loaded],
+    manifests: &Pending,
+    head: &str,
+    tail: &str,
+) -> Result<String> {
+    let mut skeleton = head.to_string();
+    for name in plugins.iter().flat_map(|p| &p.info.sections) {
+        skeleton.push_str(&format!(
+            "\n{}\n{}\n",
+            sections::begin_marker(name),
+            sections::end_marker(name)
+        ));
+    }
+    skeleton.push('\n');
+    skeleton.push_str(tail);
+    let doc =
+        sections::parse(&skeleton).map_err(|e| anyhow!("{}:{}: {}", FILE, e.line, e.message))?;
+    let inputs: Vec<(&Loaded, Option<String>)> = plugins
+        .iter()
+        .filter(|p| !p.info.sections.is_empty())
+        .map(|p| (*p, manifests.get(&p.info.id).cloned()))
+        .collect();
+    let bodies: BTreeMap<String, Vec<String>> = render_sections(rt, &inputs)?
+        .into_iter()
+        .map(|(n, (_, lines))| (n, lines))
+        .collect();
+    Ok(doc.render(&bodies).0)
+}

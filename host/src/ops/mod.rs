@@ -8,6 +8,7 @@ pub mod capture;
 pub mod containerfile;
 pub mod doctor;
 pub mod drift;
+pub mod init;
 pub mod local;
 pub mod plugin;
 pub mod pr;

@@ -32,5 +32,6 @@ pub mod parallel;
 pub mod paths;
 pub mod process;
 pub mod session_bus;
+pub mod staging;
 pub mod text;
 pub mod time;

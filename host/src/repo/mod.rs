@@ -1,6 +1,8 @@
 //! The distribution repository: finding it, reading manifests, and changing files under a
 //! lock so two bkt runs never interleave.
 
+pub mod schemas;
+
 use crate::os::atomic;
 
 use anyhow::{Context as _, Result, bail};

@@ -197,6 +197,10 @@ impl Guest for Flatpak {
 
     fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
         let m = manifest::parse(text.as_deref())?;
+        // Told to take nothing: the manifest as it is, or a new one, without reading the machine.
+        if take.is_empty() {
+            return Ok(text.unwrap_or_else(|| m.render(None)));
+        }
         let (m, warnings) = plan::capture(m, &read_live()?, &take);
         for w in warnings {
             host::log(bkt_sdk::Level::Warn, &w);

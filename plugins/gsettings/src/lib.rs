@@ -215,6 +215,10 @@ impl Guest for Gsettings {
 
     fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
         let m = manifest::parse(text.as_deref())?;
+        // Told to take nothing: the manifest as it is, or a new one, without reading the machine.
+        if take.is_empty() {
+            return Ok(text.unwrap_or_else(|| m.render(None)));
+        }
         let live = read_live(&m)?;
         let take: BTreeSet<String> = take.into_iter().collect();
         Ok(plan::capture(m, &live, &take).render(text.as_deref()))

@@ -189,6 +189,10 @@ impl Guest for Kargs {
 
     fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
         let mut m = manifest::parse(text.as_deref())?;
+        // Told to take nothing: the manifest as it is, or a new one, without reading the machine.
+        if take.is_empty() {
+            return Ok(text.unwrap_or_else(|| m.render(None)));
+        }
         let live = read_live(&host::context())?;
         for k in &take {
             if live.running.contains(k) {

@@ -243,6 +243,10 @@ impl Guest for Repos {
 
     fn capture(text: Option<String>, take_ids: Vec<String>) -> Result<String, Error> {
         let mut m = manifest::parse(text.as_deref())?;
+        // Told to take nothing: the manifest as it is, or a new one, without reading the machine.
+        if take_ids.is_empty() {
+            return Ok(text.unwrap_or_else(|| m.render(None)));
+        }
         let live = read_live(&host::context())?;
         take(&mut m, &live, &take_ids);
         Ok(m.render(text.as_deref()))

@@ -149,6 +149,10 @@ impl Guest for Systemd {
 
     fn capture(text: Option<String>, take: Vec<String>) -> Result<String, Error> {
         let mut m = manifest::parse(text.as_deref())?;
+        // Told to take nothing: the manifest as it is, or a new one, without reading the machine.
+        if take.is_empty() {
+            return Ok(text.unwrap_or_else(|| m.render(None)));
+        }
         capture_into(&mut m, &take)?;
         Ok(m.render(text.as_deref()))
     }

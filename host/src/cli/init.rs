@@ -1,0 +1,38 @@
+//! `bkt init [DIR] [--from IMAGE] [--capture]`.
+
+use super::printer::Printer;
+use crate::app::{App, Options};
+use crate::ops::{self, Exit, Report};
+use anyhow::{Context as _, Result, bail};
+use std::path::PathBuf;
+
+pub fn run(
+    mut opts: Options,
+    out: &Printer,
+    dir: Option<PathBuf>,
+    image: String,
+    capture: bool,
+) -> Result<Exit> {
+    if opts.repo.is_some() {
+        bail!("bkt init takes the new repository's folder as DIR, not --repo");
+    }
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    let dir = match dir {
+        Some(d) => std::path::absolute(cwd.join(d)).context("making DIR absolute")?,
+        None => cwd,
+    };
+    // Every later step (capture, the plugins' protected folders) works on the new repository.
+    opts.repo = Some(dir.clone());
+    let app = App::new(opts)?;
+    let done = ops::init::run(
+        &app,
+        out,
+        &ops::init::Args {
+            dir,
+            image,
+            capture,
+        },
+    )?;
+    out.emit(&done);
+    Ok(done.exit())
+}

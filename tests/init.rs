@@ -400,3 +400,44 @@ fn capture_takes_a_flatpak_installed_here_into_the_new_manifests() {
     );
     assert_eq!(doc["captured"]["written"], true);
 }
+
+/// The new repository takes bkt from bkt's release image, in the image build and in CI: its
+/// boot units and manual pages come with it, and nothing is compiled.
+#[test]
+fn the_new_image_copies_bkt_from_its_release_image() {
+    let w = World::new();
+    let dir = w.path("distro");
+    w.bkt(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--bkt-image",
+        "ghcr.io/example/bkt:1.2.3",
+    ])
+    .assert_code(0);
+    let containerfile = std::fs::read_to_string(dir.join("Containerfile")).unwrap();
+    assert!(
+        containerfile.contains("ARG BKT_IMAGE=ghcr.io/example/bkt:1.2.3\n")
+            && containerfile.contains("FROM ${BKT_IMAGE} AS bkt\n")
+            && containerfile.contains("COPY --from=bkt /usr/bin/bkt /usr/bin/bkt\n")
+            && containerfile.contains("systemctl enable bkt-apply.service"),
+        "{containerfile}"
+    );
+    let workflow = std::fs::read_to_string(dir.join(".github/workflows/image.yml")).unwrap();
+    assert!(
+        workflow.contains("sed -n 's/^ARG BKT_IMAGE=//p' Containerfile"),
+        "{workflow}"
+    );
+    assert!(
+        !workflow.contains("cargo"),
+        "nothing is compiled: {workflow}"
+    );
+    // A reference that could be read as something else is refused.
+    let out = w.bkt(&[
+        "init",
+        w.path("other").to_str().unwrap(),
+        "--bkt-image",
+        "x y",
+    ]);
+    out.assert_code(2);
+    out.assert_stderr_has("--bkt-image");
+}

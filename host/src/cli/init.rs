@@ -11,6 +11,7 @@ pub fn run(
     out: &Printer,
     dir: Option<PathBuf>,
     image: String,
+    bkt_image: Option<String>,
     capture: bool,
 ) -> Result<Exit> {
     if opts.repo.is_some() {
@@ -30,6 +31,7 @@ pub fn run(
         &ops::init::Args {
             dir,
             image,
+            bkt_image: bkt_image.unwrap_or_else(ops::init::default_bkt_image),
             capture,
         },
     )?;

@@ -243,6 +243,10 @@ enum Command {
         /// The base image the Containerfile builds FROM
         #[arg(long, value_name = "IMAGE", default_value = ops::init::DEFAULT_IMAGE)]
         from: String,
+        /// bkt's release image, which the Containerfile and CI copy bkt from
+        /// [default: the image of this bkt's version]
+        #[arg(long, value_name = "IMAGE")]
+        bkt_image: Option<String>,
         /// Then fill the manifests from this machine (`bkt capture` in the new repository)
         #[arg(long)]
         capture: bool,
@@ -371,8 +375,14 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
             None => Exit::Ok,
         });
     }
-    if let Command::Init { dir, from, capture } = cli.command {
-        return init::run(opts, out, dir, from, capture);
+    if let Command::Init {
+        dir,
+        from,
+        bkt_image,
+        capture,
+    } = cli.command
+    {
+        return init::run(opts, out, dir, from, bkt_image, capture);
     }
     let app = App::new(opts)?;
     match cli.command {

@@ -21,6 +21,18 @@ use std::process::Command;
 /// The base image when none is given.
 pub const DEFAULT_IMAGE: &str = "quay.io/fedora/fedora-bootc:42";
 
+/// What a build that was not released names as bkt's image.
+const STAND_IN_BKT_IMAGE: &str = "ghcr.io/owner/bkt";
+
+/// bkt's release image, where a new repository's Containerfile and CI take bkt from: the
+/// image of this bkt's own version. A released bkt knows where it was published (the
+/// release workflow builds it with BKT_RELEASE_IMAGE set); another build names a stand-in
+/// owner, which `--bkt-image` replaces.
+pub fn default_bkt_image() -> String {
+    let image = option_env!("BKT_RELEASE_IMAGE").unwrap_or(STAND_IN_BKT_IMAGE);
+    format!("{image}:{}", env!("CARGO_PKG_VERSION"))
+}
+
 const WORKFLOW: &str = ".github/workflows/image.yml";
 const README: &str = "README.md";
 const CONTAINERFILE_HEAD: &str = include_str!("../../templates/init/Containerfile.head");
@@ -34,6 +46,8 @@ pub struct Args {
     pub dir: PathBuf,
     /// The base image the Containerfile starts `FROM`.
     pub image: String,
+    /// bkt's release image, which the Containerfile and CI copy bkt from.
+    pub bkt_image: String,
     /// Fill the manifests from this machine.
     pub capture: bool,
 }
@@ -69,6 +83,8 @@ impl Report for Initialized {
 
 pub fn run(app: &App, ui: &dyn Ui, args: &Args) -> Result<Initialized> {
     check_image(&args.image).map_err(|why| anyhow!("--from {:?}: {why}", args.image))?;
+    check_image(&args.bkt_image)
+        .map_err(|why| anyhow!("--bkt-image {:?}: {why}", args.bkt_image))?;
     let dir = &args.dir;
     if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
         bail!("{} exists and is not a folder", dir.display());
@@ -88,6 +104,14 @@ pub fn run(app: &App, ui: &dyn Ui, args: &Args) -> Result<Initialized> {
             dir.display(),
             taken.join(", ")
         );
+    }
+    if args.bkt_image.starts_with(STAND_IN_BKT_IMAGE) {
+        ui.warn(&format!(
+            "warning: this bkt was not built by a release, so it does not know where its image is \
+             published; the Containerfile names {} until you set ARG BKT_IMAGE (or run bkt init \
+             --bkt-image IMAGE)",
+            args.bkt_image
+        ));
     }
     let created = !dir.exists();
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -188,7 +212,9 @@ fn write(app: &App, args: &Args) -> Result<(Vec<String>, bool, bool)> {
         )?;
         manifests.insert(plugin.info.id.clone(), text);
     }
-    let head = CONTAINERFILE_HEAD.replace("{IMAGE}", &args.image);
+    let head = CONTAINERFILE_HEAD
+        .replace("{IMAGE}", &args.image)
+        .replace("@BKT_IMAGE@", &args.bkt_image);
     let text = containerfile::new_file(&app.rt, &builtins, &manifests, &head, CONTAINERFILE_TAIL)?;
     staging.write(FILE, text.as_bytes())?;
     staging.write(WORKFLOW, WORKFLOW_TEXT.as_bytes())?;
@@ -196,7 +222,10 @@ fn write(app: &App, args: &Args) -> Result<(Vec<String>, bool, bool)> {
     if !readme_kept {
         staging.write(
             README,
-            README_TEXT.replace("{IMAGE}", &args.image).as_bytes(),
+            README_TEXT
+                .replace("{IMAGE}", &args.image)
+                .replace("@BKT_IMAGE@", &args.bkt_image)
+                .as_bytes(),
         )?;
     }
     let files = staging.files(&[".git"])?;

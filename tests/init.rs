@@ -441,3 +441,61 @@ fn the_new_image_copies_bkt_from_its_release_image() {
     out.assert_code(2);
     out.assert_stderr_has("--bkt-image");
 }
+
+/// `bkt init --clone URL`: a checkout of one's own distribution (real git, a bare repository
+/// as the remote), made the repository bkt uses in config.json, whose other keys stay as
+/// they were; then bkt finds it from anywhere.
+#[test]
+fn clone_makes_a_checkout_the_repository_bkt_uses() {
+    let mut w = World::new();
+    for (k, v) in [
+        ("GIT_AUTHOR_NAME", "Test"),
+        ("GIT_AUTHOR_EMAIL", "test@example.com"),
+        ("GIT_COMMITTER_NAME", "Test"),
+        ("GIT_COMMITTER_EMAIL", "test@example.com"),
+    ] {
+        w.extra_env.push((k.into(), v.into()));
+    }
+    let source = w.path("source");
+    w.bkt(&["init", source.to_str().unwrap()]).assert_code(0);
+    let git = |args: &[&str]| {
+        let out = w.tool("git", args);
+        assert!(out.ok(), "git {args:?}: {}", out.all());
+    };
+    let src = source.to_str().unwrap();
+    git(&["-C", src, "add", "."]);
+    git(&["-C", src, "commit", "-q", "-m", "The distribution"]);
+    let remote = w.path("distro.git");
+    git(&["clone", "-q", "--bare", src, remote.to_str().unwrap()]);
+
+    let config = w.path("home/.config/bkt/config.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "{\n    \"elevator\": \"sudo\"\n}\n").unwrap();
+    let here = w.path("home");
+    let mut cmd = w.bkt_command(&["init", "--clone", remote.to_str().unwrap()]);
+    cmd.current_dir(&here);
+    let out = common::Out(cmd.output().unwrap());
+    out.assert_code(0);
+    let clone = here.join("distro");
+    assert!(clone.join("manifests").is_dir());
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        format!(
+            "{{\n    \"elevator\": \"sudo\",\n    \"repo\": \"{}\"\n}}\n",
+            clone.display()
+        )
+    );
+    let mut status = w.bkt_command(&["status", "-s", "kargs"]);
+    status.current_dir(&here);
+    let status = common::Out(status.output().unwrap());
+    status.assert_stdout_has(&format!("repository {}", clone.display()));
+
+    // An occupied folder is refused, and the config stays as it is.
+    let before = std::fs::read_to_string(&config).unwrap();
+    let mut again = w.bkt_command(&["init", "--clone", remote.to_str().unwrap()]);
+    again.current_dir(&here);
+    let again = common::Out(again.output().unwrap());
+    again.assert_code(2);
+    again.assert_stderr_has("is not empty");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+}

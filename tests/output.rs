@@ -10,11 +10,12 @@ use std::path::{Path, PathBuf};
 
 /// Every document, by schema file name.
 // `upgrade` is validated where it can run: tests/upgrade.rs.
-const DOCUMENTS: [&str; 11] = [
+const DOCUMENTS: [&str; 12] = [
     "status",
     "apply",
     "capture",
     "init",
+    "init-clone",
     "verb",
     "containerfile",
     "plugin-list",
@@ -209,6 +210,11 @@ fn a_document_without_format_version_or_with_another_fails() {
             json!({"format_version": 1, "dir": "/d", "image": "quay.io/fedora/fedora-bootc:42",
                    "files": ["Containerfile"], "kept": [], "git_initialized": false,
                    "captured": null}),
+        ),
+        (
+            "init-clone",
+            json!({"format_version": 1, "dir": "/d", "url": "https://x/y.git",
+                   "config": "/c/config.json"}),
         ),
         (
             "upgrade",

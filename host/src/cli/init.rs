@@ -38,3 +38,18 @@ pub fn run(
     out.emit(&done);
     Ok(done.exit())
 }
+
+/// `bkt init --clone URL [DIR]`.
+pub fn clone(out: &Printer, url: &str, dir: Option<PathBuf>) -> Result<Exit> {
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    let dir = match dir {
+        Some(d) => cwd.join(d),
+        None => cwd.join(ops::init::clone_folder(url).with_context(|| {
+            format!("{url:?} names no folder to clone into; give one: bkt init --clone URL DIR")
+        })?),
+    };
+    let dir = std::path::absolute(&dir).context("making DIR absolute")?;
+    let done = ops::init::clone(out, url, &dir)?;
+    out.emit(&done);
+    Ok(done.exit())
+}

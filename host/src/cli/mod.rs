@@ -247,6 +247,10 @@ enum Command {
         /// [default: the image of this bkt's version]
         #[arg(long, value_name = "IMAGE")]
         bkt_image: Option<String>,
+        /// Clone an existing distribution repository into DIR instead (default: a folder
+        /// named after it), and make it the repository bkt uses
+        #[arg(long, value_name = "URL", conflicts_with_all = ["from", "bkt_image", "capture"])]
+        clone: Option<String>,
         /// Then fill the manifests from this machine (`bkt capture` in the new repository)
         #[arg(long)]
         capture: bool,
@@ -380,8 +384,12 @@ fn dispatch(cli: Cli, out: &Printer) -> anyhow::Result<Exit> {
         from,
         bkt_image,
         capture,
+        clone,
     } = cli.command
     {
+        if let Some(url) = clone {
+            return init::clone(out, &url, dir);
+        }
         return init::run(opts, out, dir, from, bkt_image, capture);
     }
     let app = App::new(opts)?;

@@ -388,3 +388,76 @@ mod tests {
         }
     }
 }
+
+/// What `bkt init --clone` did.
+pub struct Cloned {
+    dir: PathBuf,
+    url: String,
+    config: PathBuf,
+}
+
+impl Report for Cloned {
+    fn json(&self) -> serde_json::Value {
+        json!({"dir": self.dir.display().to_string(), "url": self.url,
+               "config": self.config.display().to_string()})
+    }
+    fn exit(&self) -> Exit {
+        Exit::Ok
+    }
+}
+
+/// The folder a clone of `url` goes into by default: its last part, without `.git`.
+pub fn clone_folder(url: &str) -> Option<&str> {
+    let last = url.trim_end_matches('/').rsplit(['/', ':']).next()?;
+    let name = last.strip_suffix(".git").unwrap_or(last);
+    (!name.is_empty() && name != "." && name != "..").then_some(name)
+}
+
+/// `bkt init --clone URL [DIR]`: a checkout of one's own distribution, made the repository
+/// bkt uses (`repo` in the user's config.json), for a machine whose bkt found only the
+/// image's read-only copy.
+pub fn clone(ui: &dyn Ui, url: &str, dir: &Path) -> Result<Cloned> {
+    if url.starts_with('-') || url.contains(char::is_whitespace) || url.is_empty() {
+        bail!("{url:?} is not a repository address git can clone");
+    }
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        bail!(
+            "{} is not empty; name another folder (bkt init --clone URL DIR)",
+            dir.display()
+        );
+    }
+    let git =
+        crate::os::process::resolve("git").map_err(|_| anyhow!("git is not installed here"))?;
+    let out = Command::new(git)
+        .args(["clone", "--quiet", "--", url])
+        .arg(dir)
+        .output()
+        .context("running git clone")?;
+    if !out.status.success() {
+        bail!(
+            "git clone {url} failed: {}",
+            crate::os::text::failure_detail(&out.stderr, &out.stdout)
+        );
+    }
+    if !dir.join("manifests").is_dir() {
+        bail!(
+            "cloned {url} into {}, but it has no manifests/ folder: it is not a bkt repository, \
+             so bkt's config is left as it was",
+            dir.display()
+        );
+    }
+    let config = crate::os::config::set_string("config.json", "repo", &dir.display().to_string())?;
+    ui.say(
+        Tone::Plain,
+        &format!(
+            "Cloned {url} into {}; bkt uses it from now on (repo in {}).",
+            dir.display(),
+            config.display()
+        ),
+    );
+    Ok(Cloned {
+        dir: dir.to_path_buf(),
+        url: url.to_string(),
+        config,
+    })
+}

@@ -350,45 +350,6 @@ fn check_image(image: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::check_image;
-
-    #[test]
-    fn image_references_podman_takes_pass() {
-        for image in [
-            super::DEFAULT_IMAGE,
-            "fedora",
-            "ghcr.io/me/my-distro:latest",
-            "localhost:5000/base",
-            "localhost/base:v1.2_rc",
-            "quay.io/fedora/fedora-bootc@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-            "registry.example.com:8443/a/b/c:42",
-        ] {
-            assert_eq!(check_image(image), Ok(()), "{image}");
-        }
-    }
-
-    #[test]
-    fn anything_else_is_refused_with_the_part_at_fault() {
-        for (image, part) in [
-            ("", "\"\""),
-            ("fedora; rm -rf /", "\"fedora; rm -rf \""),
-            ("quay.io/Fedora/x", "\"Fedora\""),
-            ("x:$(id)", "\"$(id)\""),
-            ("x:42 AS y", "\"42 AS y\""),
-            ("x@sha256:zz", "sha256:zz"),
-            ("x\ny", "x\\ny"),
-            ("quay.io//x", "\"\""),
-            ("-x", "\"-x\""),
-            ("bad_host.io:port/x", "bad_host.io:port"),
-        ] {
-            let e = check_image(image).expect_err(image);
-            assert!(e.contains(part), "{image}: {e}");
-        }
-    }
-}
-
 /// What `bkt init --clone` did.
 pub struct Cloned {
     dir: PathBuf,
@@ -460,4 +421,43 @@ pub fn clone(ui: &dyn Ui, url: &str, dir: &Path) -> Result<Cloned> {
         url: url.to_string(),
         config,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_image;
+
+    #[test]
+    fn image_references_podman_takes_pass() {
+        for image in [
+            super::DEFAULT_IMAGE,
+            "fedora",
+            "ghcr.io/me/my-distro:latest",
+            "localhost:5000/base",
+            "localhost/base:v1.2_rc",
+            "quay.io/fedora/fedora-bootc@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "registry.example.com:8443/a/b/c:42",
+        ] {
+            assert_eq!(check_image(image), Ok(()), "{image}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_the_part_at_fault() {
+        for (image, part) in [
+            ("", "\"\""),
+            ("fedora; rm -rf /", "\"fedora; rm -rf \""),
+            ("quay.io/Fedora/x", "\"Fedora\""),
+            ("x:$(id)", "\"$(id)\""),
+            ("x:42 AS y", "\"42 AS y\""),
+            ("x@sha256:zz", "sha256:zz"),
+            ("x\ny", "x\\ny"),
+            ("quay.io//x", "\"\""),
+            ("-x", "\"-x\""),
+            ("bad_host.io:port/x", "bad_host.io:port"),
+        ] {
+            let e = check_image(image).expect_err(image);
+            assert!(e.contains(part), "{image}: {e}");
+        }
+    }
 }

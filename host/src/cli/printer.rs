@@ -109,7 +109,7 @@ impl Printer {
     }
 }
 
-/// `doc` with `format_version` first, pretty-printed.
+/// `doc` with `format_version` added, pretty-printed (serde_json keeps keys in name order).
 fn print_document(doc: serde_json::Value) {
     let mut out = serde_json::Map::new();
     out.insert("format_version".into(), FORMAT_VERSION.into());

@@ -65,6 +65,24 @@ pub struct Candidate {
     pub info: PluginInfo,
 }
 
+/// Loads the component at `path` (canonical), checks the folders it declares, and that the
+/// names it claims are free: the other plugins keep theirs (the builtins always win).
+fn load_file(app: &App, path: &Path) -> Result<(plugins::Source, crate::runtime::Loaded)> {
+    let source = plugins::read(path)?;
+    let loaded = app.rt.load(&source.name, source.code())?;
+    app.rt.check_own_folders(&loaded)?;
+    let mut claims = plugins::Claims::new();
+    for e in &app.entries {
+        if let (Ok(p), false) = (&e.plugin, e.origin == Origin::File(path.to_path_buf())) {
+            let _ = claims.claim(&p.info);
+        }
+    }
+    if let Err(why) = claims.claim(&loaded.info) {
+        bail!("{}: {why}", path.display());
+    }
+    Ok((source, loaded))
+}
+
 /// Loads the file at `path` (in a plugin folder) and checks that the names it claims are
 /// free; trusting it is [`trust`], once the person agreed.
 pub fn candidate(app: &App, path: &Path) -> Result<Candidate> {
@@ -83,19 +101,7 @@ pub fn candidate(app: &App, path: &Path) -> Result<Candidate> {
             list.join(", ")
         );
     }
-    let source = plugins::read(&path)?;
-    let loaded = app.rt.load(&source.name, source.code())?;
-    app.rt.check_own_folders(&loaded)?;
-    // The names it claims must be free: the others keep theirs (the builtins always win).
-    let mut claims = plugins::Claims::new();
-    for e in &app.entries {
-        if let (Ok(p), false) = (&e.plugin, e.origin == Origin::File(path.clone())) {
-            let _ = claims.claim(&p.info);
-        }
-    }
-    if let Err(why) = claims.claim(&loaded.info) {
-        bail!("{}: {why}", path.display());
-    }
+    let (source, loaded) = load_file(app, &path)?;
     Ok(Candidate {
         path,
         sha256: source.sha256,
@@ -177,18 +183,7 @@ pub fn check(app: &App, path: &Path) -> Result<Checked> {
     let path = path
         .canonicalize()
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let source = plugins::read(&path)?;
-    let loaded = app.rt.load(&source.name, source.code())?;
-    app.rt.check_own_folders(&loaded)?;
-    let mut claims = plugins::Claims::new();
-    for e in &app.entries {
-        if let (Ok(p), false) = (&e.plugin, e.origin == Origin::File(path.clone())) {
-            let _ = claims.claim(&p.info);
-        }
-    }
-    if let Err(why) = claims.claim(&loaded.info) {
-        bail!("{}: {why}", path.display());
-    }
+    let (source, loaded) = load_file(app, &path)?;
     let repo = app.repo()?;
     let manifest = repo.read_manifest(&loaded.info.manifest)?;
     let manifest_path = crate::repo::Repo::manifest_path(&loaded.info.manifest);

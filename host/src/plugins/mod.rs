@@ -8,7 +8,7 @@ pub mod trust;
 
 pub use claims::Claims;
 pub use not_loaded::NotLoaded;
-pub use source::{Origin, plugin_dirs, read};
+pub use source::{Origin, Source, plugin_dirs, read};
 
 use crate::runtime::{Loaded, Runtime};
 

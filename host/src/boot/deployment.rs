@@ -2,6 +2,7 @@
 //! is missing, `rpm-ostree status --json` (the entry with `"booted": true`, never the first
 //! one, which can be a staged deployment).
 
+use super::status_json;
 use crate::os::process;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -39,41 +40,10 @@ impl Deployment {
     }
 }
 
-#[derive(Deserialize)]
-struct BootcHost {
-    status: BootcStatus,
-}
-
-#[derive(Deserialize)]
-struct BootcStatus {
-    booted: Option<BootEntry>,
-}
-
-#[derive(Deserialize)]
-struct BootEntry {
-    image: Option<ImageStatus>,
-    ostree: Option<OstreeStatus>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ImageStatus {
-    image_digest: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OstreeStatus {
-    checksum: String,
-    deploy_serial: i64,
-}
-
 /// The booted deployment of `bootc status --format=json`; `None` when bootc booted nothing
 /// here (`"booted": null`: bootc is installed on a system it does not manage).
 pub fn from_bootc(json: &str) -> Result<Option<Deployment>> {
-    let host: BootcHost =
-        serde_json::from_str(json).context("bootc status --format=json is not what bkt reads")?;
-    let Some(booted) = host.status.booted else {
+    let Some(booted) = status_json::bootc(json)?.status.booted else {
         return Ok(None);
     };
     let ostree = booted
@@ -86,27 +56,9 @@ pub fn from_bootc(json: &str) -> Result<Option<Deployment>> {
     }))
 }
 
-#[derive(Deserialize)]
-struct RpmOstree {
-    deployments: Vec<RpmOstreeDeployment>,
-}
-
-#[derive(Deserialize)]
-struct RpmOstreeDeployment {
-    #[serde(default)]
-    booted: bool,
-    checksum: String,
-    #[serde(default)]
-    serial: i64,
-    #[serde(rename = "container-image-reference-digest", default)]
-    digest: Option<String>,
-}
-
 /// The booted deployment of `rpm-ostree status --json`.
 pub fn from_rpm_ostree(json: &str) -> Result<Deployment> {
-    let status: RpmOstree =
-        serde_json::from_str(json).context("rpm-ostree status --json is not what bkt reads")?;
-    let booted = status
+    let booted = status_json::rpm_ostree(json)?
         .deployments
         .into_iter()
         .find(|d| d.booted)

@@ -4,6 +4,7 @@
 
 pub mod deployment;
 pub mod pending;
+mod status_json;
 
 use crate::model::{ScopeFilter, StateDirs};
 use crate::os::atomic::Mode;

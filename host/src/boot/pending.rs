@@ -2,8 +2,8 @@
 //! bootc knows of but has not fetched. Read from `bootc status --format=json`, or
 //! `rpm-ostree status --json` where bootc is missing.
 
+use super::status_json;
 use anyhow::{Context as _, Result};
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// A deployment staged for the next boot.
@@ -47,45 +47,9 @@ pub enum Pending {
     Nothing,
 }
 
-#[derive(Deserialize)]
-struct BootcHost {
-    status: BootcStatus,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BootcStatus {
-    staged: Option<BootEntry>,
-    booted: Option<BootEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BootEntry {
-    image: Option<ImageStatus>,
-    cached_update: Option<ImageStatus>,
-    ostree: Option<OstreeStatus>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ImageStatus {
-    version: Option<String>,
-    image_digest: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OstreeStatus {
-    checksum: String,
-    deploy_serial: i64,
-    stateroot: String,
-}
-
 /// What `bootc status --format=json` says is coming.
 pub fn from_bootc(json: &str) -> Result<Pending> {
-    let host: BootcHost =
-        serde_json::from_str(json).context("bootc status --format=json is not what bkt reads")?;
+    let host = status_json::bootc(json)?;
     if let Some(staged) = host.status.staged {
         let ostree = staged
             .ostree
@@ -107,29 +71,10 @@ pub fn from_bootc(json: &str) -> Result<Pending> {
     })
 }
 
-#[derive(Deserialize)]
-struct RpmOstree {
-    deployments: Vec<RpmOstreeDeployment>,
-}
-
-#[derive(Deserialize)]
-struct RpmOstreeDeployment {
-    #[serde(default)]
-    staged: bool,
-    checksum: String,
-    #[serde(default)]
-    serial: i64,
-    osname: String,
-    version: Option<String>,
-    #[serde(rename = "container-image-reference-digest", default)]
-    digest: Option<String>,
-}
-
 /// What `rpm-ostree status --json` says is coming: only a staged deployment (rpm-ostree
 /// keeps what a check finds out of its status).
 pub fn from_rpm_ostree(json: &str) -> Result<Pending> {
-    let status: RpmOstree =
-        serde_json::from_str(json).context("rpm-ostree status --json is not what bkt reads")?;
+    let status = status_json::rpm_ostree(json)?;
     Ok(match status.deployments.into_iter().find(|d| d.staged) {
         Some(d) => Pending::Staged(Staged {
             version: d.version,

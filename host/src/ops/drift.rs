@@ -71,6 +71,8 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
     // Of those, the ones `apply --now` can also set on this deployment (an ostree system).
     let mut settable_now = 0;
     let mut local = 0;
+    // Changes apply would take but has nothing to run for (a plugin's problem says why).
+    let mut cannot = 0;
     for (change, drift) in drifts {
         if *drift == Drift::Local {
             local += 1;
@@ -90,6 +92,7 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
             (Drift::Conflict, _) => conflicts += 1,
             // First contact: a value the user set is offered to capture, not to apply.
             (Drift::FirstContact, ApplyDecision::Run) if takes => capture += 1,
+            (_, ApplyDecision::Run) if change.effects.is_empty() => cannot += 1,
             (_, ApplyDecision::Run) => apply += 1,
             _ if takes => capture += 1,
             (_, ApplyDecision::Skip) => prune += 1,
@@ -107,6 +110,12 @@ pub fn next_steps(id: &str, drifts: &[(&Change, Drift)]) -> Vec<String> {
         steps.push(format!(
             "bkt apply -s {id} applies {} from the manifest",
             count(apply, "change")
+        ));
+    }
+    if cannot > 0 {
+        steps.push(format!(
+            "{} bkt cannot make on this machine (the warnings above say why)",
+            count(cannot, "change")
         ));
     }
     if conflicts > 0 {
@@ -214,5 +223,20 @@ mod tests {
             reads(&change, Drift::Conflict),
             "s k: the manifest says '12h', this machine '24h'"
         );
+    }
+
+    /// A change with nothing to run is not offered to `bkt apply`.
+    #[test]
+    fn apply_is_offered_only_for_changes_it_can_make() {
+        let mut change = karg(vec![]);
+        change.next_boot = false;
+        let steps = next_steps("x", &[(&change, Drift::ManifestChanged)]);
+        assert_eq!(
+            steps,
+            ["1 change bkt cannot make on this machine (the warnings above say why)"]
+        );
+        change.effects = vec![Effect::RemoveFile("/x".into())];
+        let steps = next_steps("x", &[(&change, Drift::ManifestChanged)]);
+        assert_eq!(steps, ["bkt apply -s x applies 1 change from the manifest"]);
     }
 }

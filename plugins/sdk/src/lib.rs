@@ -10,7 +10,7 @@ pub mod schema_file;
 
 wit_bindgen::generate!({
     world: "plugin",
-    path: "../../wit/v1.0.0",
+    path: "wit/v1.0.0",
     pub_export_macro: true,
     default_bindings_module: "bkt_sdk",
 });

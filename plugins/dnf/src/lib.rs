@@ -92,7 +92,9 @@ const REPOQUERY: &[&str] = &[
     "%{name}\\n",
 ];
 
-fn read_live(ctx: &Context) -> Result<Live, Error> {
+/// What this machine has. dnf is asked about groups only when `groups` (the manifest's) names
+/// some: a manifest without groups costs no `dnf group list`.
+fn read_live(ctx: &Context, groups: &[String]) -> Result<Live, Error> {
     let mut rpm = strings(RPM_QA);
     if let Some(root) = custom_root(ctx) {
         rpm.extend(strings(&["--root", root]));
@@ -107,7 +109,8 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
         argv
     };
     let mut argvs = vec![rpm, requested_argv];
-    if !ctx.ostree {
+    let ask_groups = !ctx.ostree && !groups.is_empty();
+    if ask_groups {
         argvs.push(groups::list_argv(custom_root(ctx)));
     }
     let mut results = query_all(argvs).into_iter();
@@ -115,6 +118,8 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
         return Err(Error::Failed("the host returned too few results".into()));
     };
     let groups = match results.next() {
+        // Nothing to ask about: no group of the manifest is judged.
+        None if !ctx.ostree => groups::Installed::Known(BTreeSet::new()),
         None => groups::Installed::ImageOnly,
         Some(Ok(out)) if out.status == 0 => {
             groups::Installed::Known(groups::parse_ids(&out.stdout))
@@ -485,7 +490,7 @@ impl Guest for Dnf {
         if take.is_empty() {
             return Ok(text.unwrap_or_else(|| m.render(None)));
         }
-        let live = read_live(&host::context())?;
+        let live = read_live(&host::context(), &m.groups)?;
         for id in &take {
             if let Some(repo) = id.strip_prefix("copr:") {
                 take_copr(&mut m, &live, repo);
@@ -505,7 +510,7 @@ impl Guest for Dnf {
     fn plan(text: Option<String>) -> Result<Plan, Error> {
         let m = manifest::parse(text.as_deref())?;
         let ctx = host::context();
-        let live = read_live(&ctx)?;
+        let live = read_live(&ctx, &m.groups)?;
         let mut changes = copr_changes(&m, &live, &ctx);
         changes.extend(missing_changes(&ctx, &m, &live, false));
         changes.extend(groups::missing(&ctx, &m, &live.groups));
@@ -618,7 +623,9 @@ fn remove_verb(mut m: Manifest, old: Option<&str>, pkgs: &[String]) -> Result<Ed
     // Remove what is installed here too; a package the image brings stays until
     // the next image leaves it out.
     let ctx = host::context();
-    let installed = read_live(&ctx).map(|l| l.installed).unwrap_or_default();
+    let installed = read_live(&ctx, &[])
+        .map(|l| l.installed)
+        .unwrap_or_default();
     let changes = pkgs
         .iter()
         .filter(|p| installed.contains(*p))
@@ -726,7 +733,7 @@ fn take_copr(m: &mut Manifest, live: &Live, repo: &str) {
 
 /// `bkt dnf list`: the manifest, with what is not installed here.
 fn list_verb(m: &Manifest) -> EditResult {
-    let live = read_live(&host::context()).ok();
+    let live = read_live(&host::context(), &m.groups).ok();
     let mut output = vec![format!("packages ({}):", m.packages.len())];
     let mut packages = m.packages.clone();
     packages.sort();
@@ -760,7 +767,7 @@ fn list_verb(m: &Manifest) -> EditResult {
 /// `bkt dnf sync [--now]`: install what the manifest lists and this machine lacks.
 fn sync_verb(m: &Manifest, staged: bool) -> Result<EditResult, Error> {
     let ctx = host::context();
-    let live = read_live(&ctx)?;
+    let live = read_live(&ctx, &[])?;
     let changes = missing_changes(&ctx, m, &live, staged);
     let output = if changes.is_empty() {
         vec!["Every package in the manifest is installed.".into()]

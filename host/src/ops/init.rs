@@ -16,7 +16,6 @@ use crate::runtime::Loaded;
 use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The base image when none is given.
 pub const DEFAULT_IMAGE: &str = "quay.io/fedora/fedora-bootc:42";
@@ -231,7 +230,7 @@ fn write(app: &App, args: &Args) -> Result<(Vec<String>, bool, bool)> {
     let files = staging.files(&[".git"])?;
     let git_initialized = !inside_git(&args.dir)?;
     if git_initialized {
-        git(staging.path(), &["init", "--quiet"])?;
+        crate::os::git::run(staging.path(), &["init", "--quiet"])?;
     }
     staging.move_in()?;
     Ok((files, readme_kept, git_initialized))
@@ -239,29 +238,10 @@ fn write(app: &App, args: &Args) -> Result<(Vec<String>, bool, bool)> {
 
 /// Whether `dir` is inside a git work tree, as git itself says.
 fn inside_git(dir: &Path) -> Result<bool> {
-    Ok(git(dir, &["rev-parse", "--is-inside-work-tree"]).is_ok_and(|out| out == "true"))
-}
-
-/// `git -C DIR ARGS` as the user runs it (their configuration decides the first branch's
-/// name); its output, or an error with git's words.
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
-    let path = crate::os::process::resolve("git")
-        .map_err(|_| anyhow!("git is not installed here; bkt init makes a git repository"))?;
-    let out = Command::new(path)
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .context("running git")?;
-    if !out.status.success() {
-        bail!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    Ok(
+        crate::os::git::run(dir, &["rev-parse", "--is-inside-work-tree"])
+            .is_ok_and(|out| out == "true"),
+    )
 }
 
 /// `bkt WORDS` for the repository at `dir`: without `--repo` when it is the working directory.
@@ -387,19 +367,10 @@ pub fn clone(ui: &dyn Ui, url: &str, dir: &Path) -> Result<Cloned> {
             dir.display()
         );
     }
-    let git =
-        crate::os::process::resolve("git").map_err(|_| anyhow!("git is not installed here"))?;
-    let out = Command::new(git)
-        .args(["clone", "--quiet", "--", url])
-        .arg(dir)
-        .output()
-        .context("running git clone")?;
-    if !out.status.success() {
-        bail!(
-            "git clone {url} failed: {}",
-            crate::os::text::failure_detail(&out.stderr, &out.stdout)
-        );
-    }
+    // An address that is a path is the working directory's, as for a `git clone` typed there.
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    let target = dir.display().to_string();
+    crate::os::git::run(&cwd, &["clone", "--quiet", "--", url, &target])?;
     if !dir.join("manifests").is_dir() {
         bail!(
             "cloned {url} into {}, but it has no manifests/ folder: it is not a bkt repository, \

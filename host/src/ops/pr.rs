@@ -32,7 +32,7 @@ fn bkt_files(app: &App) -> BTreeSet<String> {
 /// The paths that differ from HEAD in the checkout (changed, added or untracked), from
 /// `git status --porcelain -z`.
 fn changed_paths(repo: &Repo) -> Result<Vec<String>> {
-    let out = propose::git_untrimmed(
+    let out = crate::os::git::untrimmed(
         &repo.path,
         &["status", "--porcelain=v1", "-z", "--untracked-files=all"],
         &[],
@@ -114,7 +114,7 @@ pub fn after_command(
 fn diff_lines(repo: &Repo, names: &[String]) -> Vec<String> {
     let mut args = vec!["diff", "--numstat", "HEAD", "--"];
     args.extend(names.iter().map(String::as_str));
-    let numstat = propose::git(&repo.path, &args).unwrap_or_default();
+    let numstat = crate::os::git::run(&repo.path, &args).unwrap_or_default();
     names
         .iter()
         .map(|name| {

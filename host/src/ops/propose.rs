@@ -10,12 +10,12 @@
 
 use super::report::Exit;
 use super::ui::{Tone, Ui};
+use crate::os::git;
 use crate::os::process;
 use crate::os::text::failure_detail;
-use anyhow::{Context as _, Result, anyhow, bail};
-use std::io::Write as _;
+use anyhow::{Context as _, Result, anyhow};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// What to propose.
 pub struct Proposal {
@@ -42,65 +42,15 @@ pub enum Outcome {
     Refused,
 }
 
-/// `git` in the repository, as the user runs it: their environment carries their identity,
-/// keys and agent. `env` adds variables; `input` is written to its stdin. The output trimmed.
-fn git_with(
-    repo: &Path,
-    args: &[&str],
-    env: &[(&str, &Path)],
-    input: Option<&[u8]>,
-) -> Result<String> {
-    git_untrimmed(repo, args, env, input).map(|out| out.trim().to_string())
-}
-
-/// [`git_with`], its output as git printed it (leading spaces are meaningful in some).
-pub fn git_untrimmed(
-    repo: &Path,
-    args: &[&str],
-    env: &[(&str, &Path)],
-    input: Option<&[u8]>,
-) -> Result<String> {
-    let path = process::resolve("git").map_err(|_| anyhow!("git is not installed here"))?;
-    let mut cmd = Command::new(path);
-    cmd.arg("-C").arg(repo).args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stdin(if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let mut child = cmd.spawn().context("running git")?;
-    if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
-        stdin.write_all(bytes).context("writing to git")?;
-    }
-    let out = child.wait_with_output().context("running git")?;
-    if !out.status.success() {
-        bail!(
-            "git {} failed: {}",
-            args.join(" "),
-            failure_detail(&out.stderr, &out.stdout)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-pub fn git(repo: &Path, args: &[&str]) -> Result<String> {
-    git_with(repo, args, &[], None)
-}
-
 /// Fails with what to do unless `repo` is a git checkout with a commit to build on.
 pub fn check_checkout(repo: &Path) -> Result<()> {
-    git(repo, &["rev-parse", "--is-inside-work-tree"]).map_err(|_| {
+    git::run(repo, &["rev-parse", "--is-inside-work-tree"]).map_err(|_| {
         anyhow!(
             "{} is not a git repository: `git init` it and add your remote, then propose changes",
             repo.display()
         )
     })?;
-    git(repo, &["rev-parse", "--verify", "--quiet", "HEAD"]).map_err(|_| {
+    git::run(repo, &["rev-parse", "--verify", "--quiet", "HEAD"]).map_err(|_| {
         anyhow!(
             "{} has no commit yet: commit it once, then propose changes",
             repo.display()
@@ -126,7 +76,7 @@ pub fn free_branch(repo: &Path, stem: &str) -> String {
             }
         })
         .find(|b| {
-            git(
+            git::run(
                 repo,
                 &[
                     "rev-parse",
@@ -152,22 +102,22 @@ impl Drop for ScratchIndex {
 /// The commit of `files` on top of HEAD, made without touching the checkout.
 fn commit_beside(repo: &Path, files: &[(String, Vec<u8>)], message: &str) -> Result<String> {
     // The temporary index lives in the repository's git folder, beside git's own.
-    let git_dir = PathBuf::from(git(repo, &["rev-parse", "--absolute-git-dir"])?);
+    let git_dir = PathBuf::from(git::run(repo, &["rev-parse", "--absolute-git-dir"])?);
     let index = ScratchIndex(git_dir.join(format!("bkt-index-{}", std::process::id())));
     let env = [("GIT_INDEX_FILE", index.0.as_path())];
-    git_with(repo, &["read-tree", "HEAD"], &env, None)?;
+    git::with(repo, &["read-tree", "HEAD"], &env, None)?;
     for (name, bytes) in files {
-        let blob = git_with(repo, &["hash-object", "-w", "--stdin"], &[], Some(bytes))?;
+        let blob = git::with(repo, &["hash-object", "-w", "--stdin"], &[], Some(bytes))?;
         let info = format!("100644,{blob},{name}");
-        git_with(
+        git::with(
             repo,
             &["update-index", "--add", "--cacheinfo", &info],
             &env,
             None,
         )?;
     }
-    let tree = git_with(repo, &["write-tree"], &env, None)?;
-    git_with(
+    let tree = git::with(repo, &["write-tree"], &env, None)?;
+    git::with(
         repo,
         &["commit-tree", &tree, "-p", "HEAD", "-F", "-"],
         &[],
@@ -194,9 +144,10 @@ pub fn propose(ui: &dyn Ui, repo: &Path, p: &Proposal) -> Result<Outcome> {
             names.join(" and ")
         ))
     })?;
-    git(repo, &["branch", &p.branch, &commit]).map_err(|e| e.context("nothing was committed"))?;
+    git::run(repo, &["branch", &p.branch, &commit])
+        .map_err(|e| e.context("nothing was committed"))?;
     let short: String = commit.chars().take(7).collect();
-    let here = git(repo, &["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_default();
+    let here = git::run(repo, &["rev-parse", "--abbrev-ref", "HEAD"]).unwrap_or_default();
     ui.say(
         Tone::Plain,
         &format!(
@@ -222,7 +173,7 @@ pub fn propose(ui: &dyn Ui, repo: &Path, p: &Proposal) -> Result<Outcome> {
 /// branch away again, so that nothing is left half done.
 fn push_and_open(ui: &dyn Ui, repo: &Path, branch: &str) -> Result<Outcome> {
     let say = |line: String| ui.say(Tone::Plain, &line);
-    let remotes = git(repo, &["remote"])?;
+    let remotes = git::run(repo, &["remote"])?;
     let Some(remote) = remotes
         .lines()
         .find(|r| *r == "origin")
@@ -233,15 +184,15 @@ fn push_and_open(ui: &dyn Ui, repo: &Path, branch: &str) -> Result<Outcome> {
         ));
         return Ok(Outcome::Done);
     };
-    if let Err(e) = git(repo, &["push", "--quiet", "-u", remote, branch]) {
-        let _ = git(repo, &["branch", "-D", branch]);
+    if let Err(e) = git::run(repo, &["push", "--quiet", "-u", remote, branch]) {
+        let _ = git::run(repo, &["branch", "-D", branch]);
         ui.warn(&format!(
             "error: not pushed, so the branch {branch} is taken away again and nothing changed: {e:#}"
         ));
         return Ok(Outcome::Refused);
     }
     say(format!("Pushed {branch} to {remote}."));
-    let url = git(repo, &["remote", "get-url", remote]).unwrap_or_default();
+    let url = git::run(repo, &["remote", "get-url", remote]).unwrap_or_default();
     let on_github = url.contains("github.com");
     match process::resolve("gh") {
         Ok(gh) if on_github => {

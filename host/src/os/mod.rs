@@ -25,6 +25,7 @@ pub(crate) use reason;
 pub mod atomic;
 pub mod config;
 pub mod diff;
+pub mod git;
 pub mod hash;
 pub mod identity;
 pub mod nofollow;

@@ -187,7 +187,8 @@ fn push_and_open(ui: &dyn Ui, repo: &Path, branch: &str) -> Result<Outcome> {
     if let Err(e) = git::run(repo, &["push", "--quiet", "-u", remote, branch]) {
         let _ = git::run(repo, &["branch", "-D", branch]);
         ui.warn(&format!(
-            "error: not pushed, so the branch {branch} is taken away again and nothing changed: {e:#}"
+            "error: not pushed, so the branch {branch} is taken away again and nothing changed: {e:#}\n\
+             hint: once {remote} accepts the push, run the same bkt command again"
         ));
         return Ok(Outcome::Refused);
     }

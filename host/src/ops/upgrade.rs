@@ -148,7 +148,10 @@ pub fn run(app: &App, ui: &dyn Ui, args: &Args) -> Result<Upgrade> {
         &["upgrade"]
     };
     if let Err(e) = system_run(app, ui, tool.program(), verb) {
-        ui.warn(&format!("error: {e:#}"));
+        ui.warn(&format!(
+            "error: {e:#}\nhint: nothing was staged; {} says why (its words above), and `bkt upgrade --check` asks again",
+            tool.program()
+        ));
         upgrade.exit = Exit::Failed;
         return Ok(upgrade);
     }

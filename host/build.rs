@@ -8,6 +8,11 @@
 //! folder anyone can write. It is compiled for the target's baseline CPU, not this machine's,
 //! so a binary built on one machine loads its builtins on another.
 //!
+//! Each builtin's `info` is read here too, by starting the component once with the conversion
+//! the runtime uses (`src/model`), and embedded as the JSON of the host's `PluginInfo`: bkt
+//! knows its builtins without starting them, and starts one only when a command calls it.
+//! What a builtin declares never comes from a file anyone can write.
+//!
 //! The nested cargo gets its own target directory (sharing ours would deadlock on its lock)
 //! and none of the flags meant for the host build.
 
@@ -20,6 +25,21 @@ use std::process::Command;
 
 #[path = "src/runtime/engine.rs"]
 mod engine;
+
+// The host's model of a plugin's info and its conversion from the contract's bindings, the
+// very files the runtime compiles (only the info part is used here).
+#[allow(dead_code, unused_imports)]
+#[path = "src/model"]
+mod model {
+    mod call_error;
+    pub mod contract;
+    pub mod since_v1_0_0;
+}
+#[allow(dead_code)]
+#[path = "src/os"]
+mod os {
+    pub mod text;
+}
 
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "plugin";
@@ -56,10 +76,20 @@ fn main() {
 
     let wasm_dir = target_dir.join(TARGET).join(PROFILE);
     let compiler = ahead_of_time_engine();
+    let describer = Describer::new();
     let mut code = String::from(
-        "/// Plugins compiled into this binary: (crate name, component, sha256, native code).\n",
+        "/// A plugin compiled into this binary.\n\
+         pub struct Embedded {\n\
+         \x20   pub crate_name: &'static str,\n\
+         \x20   pub wasm: &'static [u8],\n\
+         \x20   pub sha256: &'static str,\n\
+         \x20   /// Its native code, compiled for the target's baseline CPU.\n\
+         \x20   pub native: &'static [u8],\n\
+         \x20   /// Its info, as the JSON of the host's PluginInfo.\n\
+         \x20   pub info: &'static str,\n\
+         }\n\n\
+         pub const BUILTIN: &[Embedded] = &[\n",
     );
-    code.push_str("pub const BUILTIN: &[(&str, &[u8], &str, &[u8])] = &[\n");
     for dir in &builtin {
         let name = crate_name(dir);
         let file = wasm_dir.join(format!("{}.wasm", name.replace('-', "_")));
@@ -68,6 +98,9 @@ fn main() {
         let compiled = compiler
             .precompile_component(&bytes)
             .unwrap_or_else(|e| panic!("compiling {} ahead of time: {e:#}", file.display()));
+        let info = out_dir.join(format!("{name}.info.json"));
+        fs::write(&info, describer.describe(&file, &bytes, &compiled))
+            .unwrap_or_else(|e| panic!("writing {}: {e}", info.display()));
         fs::write(&native, compiled)
             .unwrap_or_else(|e| panic!("writing {}: {e}", native.display()));
         let hash = Sha256::digest(&bytes)
@@ -78,9 +111,11 @@ fn main() {
             });
         let _ = writeln!(
             code,
-            "    ({name:?}, include_bytes!({:?}), {hash:?}, include_bytes!({:?})),",
+            "    Embedded {{ crate_name: {name:?}, wasm: include_bytes!({:?}), sha256: {hash:?}, \
+             native: include_bytes!({:?}), info: include_str!({:?}) }},",
             file.display().to_string(),
-            native.display().to_string()
+            native.display().to_string(),
+            info.display().to_string()
         );
     }
     code.push_str("];\n");
@@ -124,6 +159,69 @@ fn ahead_of_time_engine() -> wasmtime::Engine {
         .unwrap_or_else(|e| panic!("wasmtime cannot compile for {target}: {e:#}"));
     wasmtime::Engine::new(&config)
         .unwrap_or_else(|e| panic!("the ahead-of-time engine does not start: {e:#}"))
+}
+
+/// Reads builtins' `info` on this machine's engine. Every import of the component is a trap:
+/// describing itself needs nothing from the machine (the runtime too calls `info` with no
+/// capabilities and a fixed context), and a builtin that reaches out fails the build here.
+struct Describer {
+    engine: wasmtime::Engine,
+    /// Whether the ahead-of-time code runs here (not a cross build): then it is loaded
+    /// rather than compiled a second time.
+    native: bool,
+}
+
+/// How long a builtin's `info` may run here, in epoch ticks of [`TICK`].
+const INFO_TICKS: u64 = 100;
+const TICK: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl Describer {
+    fn new() -> Describer {
+        let engine = wasmtime::Engine::new(&engine::config())
+            .unwrap_or_else(|e| panic!("the engine does not start: {e:#}"));
+        // The runtime's settings keep time by epochs: without a ticker a spinning `info`
+        // would hang the build.
+        let ticker = engine.clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(TICK);
+                ticker.increment_epoch();
+            }
+        });
+        let native = env::var("TARGET").ok() == env::var("HOST").ok();
+        Describer { engine, native }
+    }
+
+    /// The builtin's info as the runtime would read it, as JSON.
+    fn describe(&self, file: &Path, wasm: &[u8], compiled: &[u8]) -> String {
+        use model::since_v1_0_0::Plugin;
+        use wasmtime::component::{Component, Linker};
+        let fail = |what: &str, e: wasmtime::Error| -> ! {
+            panic!("reading the info of {}: {what}: {e:#}", file.display())
+        };
+        let component = if self.native {
+            // SAFETY: `compiled` was just made by `precompile_component` with the runtime's
+            // engine settings for this very machine's architecture.
+            unsafe { Component::deserialize(&self.engine, compiled) }
+        } else {
+            Component::new(&self.engine, wasm)
+        }
+        .unwrap_or_else(|e| fail("loading", e));
+        let mut linker = Linker::<()>::new(&self.engine);
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .unwrap_or_else(|e| fail("linking", e));
+        let mut store = wasmtime::Store::new(&self.engine, ());
+        store.set_epoch_deadline(INFO_TICKS);
+        let plugin = Plugin::instantiate(&mut store, &component, &linker)
+            .unwrap_or_else(|e| fail("starting", e));
+        let info = plugin
+            .bkt_subsystem_subsystem()
+            .call_info(&mut store)
+            .unwrap_or_else(|e| fail("info()", e));
+        let info = model::contract::PluginInfo::from(info);
+        serde_json::to_string(&info).expect("a PluginInfo serializes")
+    }
 }
 
 /// Crate folders directly under `dir` (those with a Cargo.toml), except the sdk.

@@ -50,6 +50,39 @@ fn status_counts_missing_and_extra_and_capture_adds_the_extra() {
     );
 }
 
+/// The queries bkt ran for `args` (from its log), sorted.
+fn queries(w: &World, args: &[&str]) -> Vec<String> {
+    let mut cmd = w.bkt_command(args);
+    cmd.env("RUST_LOG", "bkt::query=debug");
+    let out = cmd.output().expect("running bkt");
+    let mut queries: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split("query: ").nth(1))
+        .map(|q| q.split(" plugin=").next().unwrap_or(q).trim().to_string())
+        .collect();
+    queries.sort();
+    queries
+}
+
+/// Capture changes nothing on the machine, so the plugin's capture is answered from what its
+/// plan read: the packages are listed once, as for status.
+#[test]
+fn capture_lists_the_machine_once() {
+    let (w, root) = world(
+        r#"{"packages": ["alpha"], "copr_repos": []}"#,
+        &["alpha", "beta"],
+    );
+    let status = queries(&w, &["status", "--root", &root, "-s", "dnf"]);
+    assert!(
+        status.iter().any(|q| q.starts_with("rpm -qa")),
+        "{status:?}"
+    );
+    let capture = queries(&w, &["capture", "--dry-run", "--root", &root, "-s", "dnf"]);
+    assert_eq!(capture, status);
+    let out = w.bkt(&["capture", "--dry-run", "--root", &root, "-s", "dnf"]);
+    out.assert_stdout_has("dnf: would take 1 item");
+}
+
 #[test]
 fn apply_installs_missing_in_one_dnf_call_and_prune_removes_extra() {
     let (w, root) = world(

@@ -62,6 +62,35 @@ fn builtin_plugins_are_listed_with_capabilities() {
     assert_eq!(g["capabilities"]["runs"][0]["as_root"], false);
 }
 
+/// The plugins bkt started for `args`, from its timing log: a builtin's info is part of the
+/// binary, so a builtin starts only when the command calls it.
+fn started(w: &World, args: &[&str]) -> Vec<String> {
+    let mut cmd = w.bkt_command(args);
+    cmd.env("RUST_LOG", "bkt::timing=debug");
+    let out = cmd.output().expect("running bkt");
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(": prepared in"))
+        .filter_map(|l| {
+            l.split("plugin ")
+                .nth(1)?
+                .split(':')
+                .next()
+                .map(String::from)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn builtins_start_only_when_a_command_calls_them() {
+    let w = World::new();
+    assert_eq!(started(&w, &["plugin", "list"]), Vec::<String>::new());
+    w.write_manifest("kargs.json", r#"{"kargs": []}"#);
+    assert_eq!(started(&w, &["status", "-s", "kargs"]), ["kargs"]);
+}
+
 #[test]
 fn undeclared_queries_are_refused_and_reported() {
     let (w, _) = with_probe(r#"{"queries": [["echo", "hello"], ["rm", "-rf", "/nonexistent"]]}"#);

@@ -4,7 +4,8 @@
 use crate::model::{CallError, ChangeKind, Effect, Plan, Problem, Severity};
 use crate::repo::Repo;
 use crate::runtime::caps::{Grant, Refusal};
-use crate::runtime::{Loaded, Runtime};
+use crate::runtime::{Loaded, Readings, Runtime};
+use std::sync::Arc;
 
 pub struct PluginPlan<'a> {
     pub plugin: &'a Loaded,
@@ -25,17 +26,21 @@ impl PluginPlan<'_> {
 /// Plans for `plugins` in phase order. Each runs in its own thread and store, so their
 /// queries overlap. A subsystem without a manifest is not tracked and not queried.
 pub fn collect<'a>(rt: &Runtime, repo: &Repo, plugins: &[&'a Loaded]) -> Vec<PluginPlan<'a>> {
-    collect_with(rt, repo, plugins, false)
+    collect_with(rt, repo, plugins, false, None)
 }
 
-/// Like [`collect`], but untracked subsystems are queried too (`capture -s ID` starts them).
+/// Like [`collect`], but untracked subsystems are queried too when `untracked` (`capture -s
+/// ID` starts them), and the queries' answers are kept in `readings` when given.
 pub fn collect_with<'a>(
     rt: &Runtime,
     repo: &Repo,
     plugins: &[&'a Loaded],
     untracked: bool,
+    readings: Option<&Arc<Readings>>,
 ) -> Vec<PluginPlan<'a>> {
-    let results = crate::os::parallel::map(plugins, |plugin| plan_one(rt, repo, plugin, untracked));
+    let results = crate::os::parallel::map(plugins, |plugin| {
+        plan_one(rt, repo, plugin, untracked, readings)
+    });
     plugins
         .iter()
         .zip(results)
@@ -49,7 +54,13 @@ pub fn collect_with<'a>(
         .collect()
 }
 
-fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded, untracked: bool) -> PluginPlan<'a> {
+fn plan_one<'a>(
+    rt: &Runtime,
+    repo: &Repo,
+    plugin: &'a Loaded,
+    untracked: bool,
+    readings: Option<&Arc<Readings>>,
+) -> PluginPlan<'a> {
     let manifest = match repo.read_manifest(&plugin.info.manifest) {
         Ok(m) => m,
         Err(e) => {
@@ -69,8 +80,11 @@ fn plan_one<'a>(rt: &Runtime, repo: &Repo, plugin: &'a Loaded, untracked: bool) 
             result: Ok(Plan::default()),
         };
     }
-    let result = rt
-        .session(plugin)
+    let session = match readings {
+        Some(readings) => rt.session_reading(plugin, readings),
+        None => rt.session(plugin),
+    };
+    let result = session
         .map_err(|e| CallError::Crashed(format!("{e:#}")))
         .and_then(|mut s| s.plan(manifest.as_deref()))
         .and_then(|plan| {

@@ -13,10 +13,11 @@ use crate::os::atomic::FileChange;
 use crate::os::text::count;
 use crate::plan::{self, PluginPlan};
 use crate::repo::Repo;
-use crate::runtime::Loaded;
+use crate::runtime::{Loaded, Readings};
 use crate::sync::{Drift, Records, capture_takes};
 use anyhow::Result;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub struct Captured {
     pub written: Written,
@@ -48,8 +49,11 @@ pub fn run(
         repo.lock()?;
     }
     let plugins = app.select(only)?;
+    // Capture changes nothing on the machine: a plugin's capture is told what its plan read
+    // (and takes what the plan showed), without listing it all again.
+    let readings = Readings::new();
     // Untracked subsystems are started only when named.
-    let plans = plan::collect_with(&app.rt, &repo, &plugins, !only.is_empty());
+    let plans = plan::collect_with(&app.rt, &repo, &plugins, !only.is_empty(), Some(&readings));
     let mut records = Records::load(&repo.path, &app.root, &app.dirs);
     let drifts = drift::all(&plans, &records, &app.root, &app.dirs);
     // Items changed on both sides are left alone without --overwrite: named below.
@@ -76,7 +80,8 @@ pub fn run(
         })
         .collect();
     let inputs: Vec<(&PluginPlan, &Vec<String>)> = plans.iter().zip(&takes).collect();
-    let (mut changes, pending, exit) = new_manifests(app, ui, &inputs, only.is_empty(), dry_run);
+    let (mut changes, pending, exit) =
+        new_manifests(app, ui, &inputs, &readings, only.is_empty(), dry_run);
     let changed: Vec<&Loaded> = plugins
         .iter()
         .copied()
@@ -122,10 +127,12 @@ fn new_manifests(
     app: &App,
     ui: &dyn Ui,
     inputs: &[(&PluginPlan, &Vec<String>)],
+    readings: &Arc<Readings>,
     all: bool,
     dry_run: bool,
 ) -> (Vec<FileChange>, BTreeMap<String, String>, Exit) {
-    let results = crate::os::parallel::map(inputs, |(p, take)| capture_one(app, p, take, all));
+    let results =
+        crate::os::parallel::map(inputs, |(p, take)| capture_one(app, p, take, readings, all));
     let mut changes = Vec::new();
     let mut pending = BTreeMap::new();
     let mut exit = Exit::Ok;
@@ -171,6 +178,7 @@ fn capture_one(
     app: &App,
     p: &PluginPlan,
     take: &[String],
+    readings: &Arc<Readings>,
     all: bool,
 ) -> Result<Option<String>, CallError> {
     if let Err(e) = &p.result {
@@ -182,7 +190,7 @@ fn capture_one(
     }
     let mut session = app
         .rt
-        .session(p.plugin)
+        .session_reading(p.plugin, readings)
         .map_err(|e| CallError::Crashed(format!("{e:#}")))?;
     session.capture(p.manifest.as_deref(), take).map(Some)
 }

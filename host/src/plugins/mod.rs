@@ -20,32 +20,24 @@ pub struct Entry {
     pub plugin: Result<Loaded, NotLoaded>,
 }
 
-/// Loads the builtin plugins and the trusted third-party ones, in parallel. Untrusted files
-/// are returned with an error that says how to trust them; a file that declares other things
-/// than it did when trusted, or a name another plugin holds, is refused.
+/// Loads the builtin plugins and the trusted third-party ones. Untrusted files are returned
+/// with an error that says how to trust them; a file that declares other things than it did
+/// when trusted, or a name another plugin holds, is refused.
 pub fn load_all(rt: &Runtime, trusted: &trust::Stores) -> Vec<Entry> {
-    let mut sources = source::builtin();
-    sources.extend(source::discover());
-    let loaded = crate::os::parallel::map(&sources, |src| {
-        let pinned = match (&src.origin, trusted.check(src)) {
-            (Origin::File(_), Err(why)) => return Err(why),
-            (_, Ok(pinned)) => pinned,
-            (Origin::Builtin, Err(_)) => None,
-        };
-        let loaded = rt
-            .load(&src.name, src.code())
-            .map_err(|e| NotLoaded(format!("{e:#}")))?;
-        if let Some(pinned) = pinned {
-            trust::Store::check_declared(pinned, &loaded.info)?;
-        }
-        if let Origin::File(_) = src.origin {
-            rt.check_own_folders(&loaded)
-                .map_err(|e| NotLoaded(format!("{e:#}")))?;
-        }
-        Ok(loaded)
-    });
-    let entries = sources
+    let builtins = source::builtin();
+    let files = source::discover();
+    // A builtin's info is part of the binary: loading one takes less than starting a thread.
+    // A file may have to be compiled, so files load in parallel.
+    let loaded: Vec<_> = builtins
+        .iter()
+        .map(|src| Ok(load_one(rt, trusted, src)))
+        .chain(crate::os::parallel::map(&files, |src| {
+            load_one(rt, trusted, src)
+        }))
+        .collect();
+    let entries = builtins
         .into_iter()
+        .chain(files)
         .zip(loaded)
         .map(|(src, plugin)| Entry {
             origin: src.origin,
@@ -55,6 +47,26 @@ pub fn load_all(rt: &Runtime, trusted: &trust::Stores) -> Vec<Entry> {
         })
         .collect();
     claim_names(entries)
+}
+
+/// One plugin, checked against its trust pin (a file must have one).
+fn load_one(rt: &Runtime, trusted: &trust::Stores, src: &Source) -> Result<Loaded, NotLoaded> {
+    let pinned = match (&src.origin, trusted.check(src)) {
+        (Origin::File(_), Err(why)) => return Err(why),
+        (_, Ok(pinned)) => pinned,
+        (Origin::Builtin, Err(_)) => None,
+    };
+    let loaded = rt
+        .load(&src.name, src.code())
+        .map_err(|e| NotLoaded(format!("{e:#}")))?;
+    if let Some(pinned) = pinned {
+        trust::Store::check_declared(pinned, &loaded.info)?;
+    }
+    if let Origin::File(_) = src.origin {
+        rt.check_own_folders(&loaded)
+            .map_err(|e| NotLoaded(format!("{e:#}")))?;
+    }
+    Ok(loaded)
 }
 
 /// Every name a plugin answers to belongs to one plugin: its id, command word, manifest file

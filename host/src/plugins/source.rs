@@ -30,8 +30,8 @@ pub struct Source {
     pub origin: Origin,
     pub sha256: String,
     pub wasm: Cow<'static, [u8]>,
-    /// A builtin's native code, compiled when bkt was built.
-    pub native: Option<&'static [u8]>,
+    /// What bkt's build made of a builtin: its native code and its info.
+    pub builtin: Option<crate::runtime::Builtin>,
 }
 
 impl Source {
@@ -39,7 +39,7 @@ impl Source {
         crate::runtime::Code {
             hash: self.sha256.clone(),
             wasm: self.wasm.clone(),
-            native: self.native,
+            builtin: self.builtin,
         }
     }
 }
@@ -47,12 +47,15 @@ impl Source {
 pub fn builtin() -> Vec<Source> {
     builtin::BUILTIN
         .iter()
-        .map(|(name, wasm, sha, native)| Source {
-            name: name.trim_start_matches("bkt-plugin-").to_string(),
+        .map(|b| Source {
+            name: b.crate_name.trim_start_matches("bkt-plugin-").to_string(),
             origin: Origin::Builtin,
-            sha256: sha.to_string(),
-            wasm: Cow::Borrowed(*wasm),
-            native: Some(*native),
+            sha256: b.sha256.to_string(),
+            wasm: Cow::Borrowed(b.wasm),
+            builtin: Some(crate::runtime::Builtin {
+                native: b.native,
+                info: b.info,
+            }),
         })
         .collect()
 }
@@ -105,6 +108,6 @@ pub fn read(path: &Path) -> Result<Source> {
         origin: Origin::File(path.to_path_buf()),
         sha256: sha256_hex(&wasm),
         wasm: Cow::Owned(wasm),
-        native: None,
+        builtin: None,
     })
 }

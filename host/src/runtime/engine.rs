@@ -13,5 +13,9 @@ pub fn config() -> wasmtime::Config {
     // (the builtins'): it fails under a file-size limit (`ulimit -f`), and the plugins'
     // memories are small enough to copy at instantiation.
     config.memory_init_cow(false);
+    // Unwind tables only serve outside unwinders (a debugger, a profiler); wasmtime keeps its
+    // own backtraces without them. Registering them frame by frame is most of the time it
+    // takes to load a plugin's code, on every start.
+    config.native_unwind_info(false);
     config
 }

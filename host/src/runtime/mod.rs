@@ -9,12 +9,14 @@ mod engine;
 mod fetches;
 mod limits;
 pub mod query;
+mod readings;
 mod session;
 mod state;
 
 pub use cache::Folders as CacheFolders;
 pub use fetches::limit as fetch_limit;
 pub use limits::Limits;
+pub use readings::Readings;
 use session::Sandbox;
 pub use session::Session;
 
@@ -28,17 +30,25 @@ use std::path::PathBuf;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-/// A component's code: the WebAssembly, its sha256, and for a builtin the native code
-/// compiled when bkt was built.
+/// A component's code: the WebAssembly, its sha256, and for a builtin what bkt's build made
+/// of it.
 #[derive(Clone)]
 pub struct Code {
     pub hash: String,
     pub wasm: std::borrow::Cow<'static, [u8]>,
-    pub native: Option<&'static [u8]>,
+    pub builtin: Option<Builtin>,
 }
 
-/// A plugin whose `info` has been read. Its code is deserialized (or compiled) the first time
-/// a session needs it, so a command that uses one plugin prepares one.
+/// What the build made of a builtin (build.rs): its native code, and its `info` as the JSON of
+/// [`PluginInfo`], read from the component with the runtime's own conversion.
+#[derive(Clone, Copy)]
+pub struct Builtin {
+    pub native: &'static [u8],
+    pub info: &'static str,
+}
+
+/// A plugin whose `info` is known. Its code is deserialized (or compiled) the first time a
+/// session needs it, so a command that uses one plugin prepares one.
 #[derive(Clone)]
 pub struct Loaded {
     name: String,
@@ -128,27 +138,25 @@ impl Runtime {
         self.protected = folders;
     }
 
-    /// Reads a component's `info`. A builtin's is read from its embedded code every time; a
-    /// third-party plugin's from the cache when it was read before, else by compiling and
-    /// instantiating it.
+    /// A component's `info`. A builtin's was read when bkt was built and is part of the
+    /// binary, so a builtin is not started until a command calls it; a third-party plugin's
+    /// comes from the cache when it was read before, else from compiling and starting it.
     pub fn load(&self, name: &str, code: Code) -> Result<Loaded> {
         let started = std::time::Instant::now();
         let cell = std::sync::Arc::new(std::sync::OnceLock::new());
-        let cached = match code.native {
-            Some(_) => None,
-            None => self.cache.info(&code.hash),
-        };
-        let info = match cached {
-            Some(info) => info,
-            None => {
-                let pre = self.prepare(name, &code)?;
-                let info = self.read_info(name, &pre)?;
-                if code.native.is_none() {
+        let info = match code.builtin {
+            Some(builtin) => serde_json::from_str(builtin.info)
+                .with_context(|| format!("the info built into bkt for plugin {name}"))?,
+            None => match self.cache.info(&code.hash) {
+                Some(info) => info,
+                None => {
+                    let pre = self.prepare(name, &code)?;
+                    let info = self.read_info(name, &pre)?;
                     self.cache.store_info(&code.hash, &info);
+                    let _ = cell.set(Ok(pre));
+                    info
                 }
-                let _ = cell.set(Ok(pre));
-                info
-            }
+            },
         };
         caps::check_declared(&info.capabilities)
             .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
@@ -164,6 +172,7 @@ impl Runtime {
     /// The component deserialized (a builtin) or compiled (or loaded from the cache), and
     /// linked.
     fn prepare(&self, name: &str, code: &Code) -> Result<PluginPre<State>> {
+        let started = std::time::Instant::now();
         let component = match self.embedded(name, code) {
             Some(component) => component,
             None => self
@@ -176,16 +185,18 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("plugin {name} does not fit the {VERSION} contract"))?;
-        PluginPre::new(pre)
+        let pre = PluginPre::new(pre)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("plugin {name} does not export the {VERSION} contract"))
+            .with_context(|| format!("plugin {name} does not export the {VERSION} contract"))?;
+        tracing::debug!(target: "bkt::timing", "plugin {name}: prepared in {} µs", started.elapsed().as_micros());
+        Ok(pre)
     }
 
     /// A builtin's code as compiled when bkt was built. `None` for a third-party plugin, or
     /// when this engine refuses the code (built by another wasmtime or for a CPU this one is
     /// not): the plugin is then compiled and cached like a third-party one, and `-v` says so.
     fn embedded(&self, name: &str, code: &Code) -> Option<wasmtime::component::Component> {
-        let native = code.native?;
+        let native = code.builtin?.native;
         // SAFETY: the bytes are part of this binary, written by its build script with the
         // engine configuration this runtime uses (`engine::config`); wasmtime checks the
         // header and refuses code from another engine or for features this CPU lacks.
@@ -218,6 +229,7 @@ impl Runtime {
             caps: empty,
             root: &SystemRoot::host(),
             context: fixed,
+            readings: None,
         };
         let mut session = Session::new(&self.engine, self.limits, pre, sandbox)?;
         session
@@ -227,6 +239,20 @@ impl Runtime {
 
     /// A fresh sandbox for `plugin`, with its declared read paths preopened.
     pub fn session(&self, plugin: &Loaded) -> Result<Session> {
+        self.open(plugin, None)
+    }
+
+    /// The same, answering a query from `readings` when this command already ran it, and
+    /// keeping what it runs there: for a command that changes nothing in between.
+    pub fn session_reading(
+        &self,
+        plugin: &Loaded,
+        readings: &std::sync::Arc<Readings>,
+    ) -> Result<Session> {
+        self.open(plugin, Some(readings.clone()))
+    }
+
+    fn open(&self, plugin: &Loaded, readings: Option<std::sync::Arc<Readings>>) -> Result<Session> {
         let pre = plugin
             .pre
             .get_or_init(|| {
@@ -240,7 +266,48 @@ impl Runtime {
             caps: plugin.info.capabilities.clone(),
             root: &self.root,
             context: self.context.clone(),
+            readings,
         };
         Session::new(&self.engine, self.limits, pre, sandbox)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    mod built {
+        include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
+    }
+
+    /// The info bkt's build embedded for each builtin is what the builtin says when started,
+    /// and loading a builtin does not start it.
+    #[test]
+    fn each_builtin_s_embedded_info_is_what_it_says() {
+        let context = HostContext {
+            root: "/".into(),
+            home: "/home/user".into(),
+            data_home: "/home/user/.local/share".into(),
+            arch: std::env::consts::ARCH.into(),
+            ostree: false,
+        };
+        let rt =
+            Runtime::new(Limits::default(), SystemRoot::host(), context, None).expect("a runtime");
+        for b in built::BUILTIN {
+            let name = b.crate_name;
+            let code = Code {
+                hash: b.sha256.to_string(),
+                wasm: std::borrow::Cow::Borrowed(b.wasm),
+                builtin: Some(Builtin {
+                    native: b.native,
+                    info: b.info,
+                }),
+            };
+            let loaded = rt.load(name, code.clone()).expect("loading a builtin");
+            assert!(loaded.pre.get().is_none(), "{name} was started to load it");
+            let pre = rt.prepare(name, &code).expect("preparing a builtin");
+            let said = rt.read_info(name, &pre).expect("a builtin's info");
+            assert_eq!(said, loaded.info, "{name}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::caps;
 use super::limits::{Limits, ticks};
+use super::readings::Readings;
 use super::state::{InstanceLimits, LogBudget, State};
 use crate::model::since_v1_0_0::{Plugin, PluginPre, wit};
 use crate::model::{
@@ -28,6 +29,8 @@ pub struct Sandbox<'a> {
     pub root: &'a SystemRoot,
     /// What the plugin is told about it.
     pub context: HostContext,
+    /// Answers to queries shared with the command's other sessions (see [`Readings`]).
+    pub readings: Option<std::sync::Arc<Readings>>,
 }
 
 /// One store and instance: the plugin's calls for one command.
@@ -83,6 +86,7 @@ impl Session {
             caps,
             root,
             context,
+            readings,
         } = sandbox;
         let stderr = MemoryOutputPipe::new(64 << 10);
         let mut wasi = WasiCtxBuilder::new();
@@ -121,6 +125,7 @@ impl Session {
             query_output: Default::default(),
             deadline: query_deadline(Instant::now(), limits.timeout),
             log: LogBudget::default(),
+            readings,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);

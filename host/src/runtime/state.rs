@@ -1,8 +1,9 @@
 //! What a plugin's store holds, and the host imports it may call.
 
+use super::readings::Readings;
 use super::{caps, query};
 use crate::model::since_v1_0_0::{host, wit};
-use crate::model::{Capabilities, HostContext, Level, QueryError, SystemRoot};
+use crate::model::{Capabilities, HostContext, Level, Output, QueryError, SystemRoot};
 use crate::os::text::printable;
 use std::time::Instant;
 use wasmtime::component::{Resource, ResourceTable};
@@ -48,6 +49,8 @@ pub struct State {
     /// What the current call's queries printed so far, bounded together.
     pub query_output: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub log: LogBudget,
+    /// Answers to queries this command already asked, when it changes nothing in between.
+    pub readings: Option<std::sync::Arc<Readings>>,
 }
 
 impl WasiView for State {
@@ -89,6 +92,17 @@ impl State {
         }
     }
 
+    /// What `argv` printed earlier in this command (see [`Readings`]).
+    fn recall(&self, argv: &[String]) -> Option<Output> {
+        self.readings.as_ref()?.recall(argv)
+    }
+
+    fn keep(&self, argv: &[String], out: &Output) {
+        if let Some(readings) = &self.readings {
+            readings.keep(argv, out);
+        }
+    }
+
     fn bounds(&self) -> query::Bounds {
         query::Bounds {
             spent: self.query_output.clone(),
@@ -108,19 +122,49 @@ impl host::Host for State {
 
     fn query(&mut self, argv: Vec<String>) -> Result<wit::Output, wit::QueryError> {
         self.admit(&argv)
-            .and_then(|()| query::run(&self.plugin, &argv, &self.bounds()))
+            .and_then(|()| match self.recall(&argv) {
+                Some(known) => Ok(known),
+                None => query::run(&self.plugin, &argv, &self.bounds())
+                    .inspect(|out| self.keep(&argv, out)),
+            })
             .map(Into::into)
             .map_err(Into::into)
     }
 
     fn query_all(&mut self, argvs: Vec<Vec<String>>) -> Vec<Result<wit::Output, wit::QueryError>> {
-        let queries = argvs
+        let queries: Vec<Result<Vec<String>, QueryError>> = argvs
             .into_iter()
             .map(|argv| self.admit(&argv).map(|()| argv))
             .collect();
-        query::run_all(&self.plugin, queries, &self.bounds())
-            .into_iter()
-            .map(|r| r.map(Into::into).map_err(Into::into))
+        let known: Vec<Option<Output>> = queries
+            .iter()
+            .map(|q| q.as_ref().ok().and_then(|argv| self.recall(argv)))
+            .collect();
+        let unknown = queries
+            .iter()
+            .zip(&known)
+            .filter(|(_, known)| known.is_none())
+            .map(|(q, _)| q.clone())
+            .collect();
+        let mut ran = query::run_all(&self.plugin, unknown, &self.bounds()).into_iter();
+        queries
+            .iter()
+            .zip(known)
+            .map(|(query, known)| {
+                let result = match known {
+                    Some(known) => Ok(known),
+                    None => ran.next().unwrap_or_else(|| {
+                        Err(QueryError::Failed(format!(
+                            "plugin {}: a query's result went missing",
+                            self.plugin
+                        )))
+                    }),
+                };
+                if let (Ok(argv), Ok(out)) = (query, &result) {
+                    self.keep(argv, out);
+                }
+                result.map(Into::into).map_err(Into::into)
+            })
             .collect()
     }
 

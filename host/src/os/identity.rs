@@ -92,6 +92,29 @@ pub fn root_only(path: &Path) -> Result<(), NotTrusted> {
     Ok(())
 }
 
+/// `path` made canonical, if it is an executable regular file that it and every folder above
+/// it can be changed only by root or the user `runs_as`: the rule for a program a plugin
+/// declared outside the system folders. Run as root, only root's own files pass.
+pub fn trusted_program(path: &Path, runs_as: u32) -> Result<PathBuf, NotTrusted> {
+    let real = path
+        .canonicalize()
+        .map_err(|e| NotTrusted(format!("{}: {e}", path.display())))?;
+    for (i, part) in real.ancestors().enumerate() {
+        let meta =
+            std::fs::metadata(part).map_err(|e| NotTrusted(format!("{}: {e}", part.display())))?;
+        if i == 0 && (!meta.is_file() || meta.mode() & 0o111 == 0) {
+            return Err(NotTrusted(format!(
+                "{} is not an executable file",
+                part.display()
+            )));
+        }
+        if let Some(why) = refusal(meta.uid(), meta.mode(), runs_as, i > 0) {
+            return Err(NotTrusted(format!("{}: {why}", part.display())));
+        }
+    }
+    Ok(real)
+}
+
 /// Whether a file or folder belongs to the effective user and nobody else may write to it:
 /// the rule for bkt's own private files (compiled native code).
 pub fn private_to_us(meta: &std::fs::Metadata) -> Result<(), NotTrusted> {

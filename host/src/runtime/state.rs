@@ -60,15 +60,19 @@ impl WasiView for State {
 }
 
 impl State {
-    /// Lets a declared query through; records and refuses the rest.
-    fn admit(&mut self, argv: &[String]) -> Result<(), QueryError> {
+    /// Lets a declared query through, with the file of its program when the plugin
+    /// declared where that is; records and refuses the rest.
+    fn admit(&mut self, argv: Vec<String>) -> Result<query::Admitted, QueryError> {
         let grant = caps::Grant {
             caps: &self.caps,
             root: &self.root,
             home: &self.context.home,
         };
-        match grant.query(argv) {
-            Ok(()) => Ok(()),
+        match grant.query(&argv) {
+            Ok(()) => {
+                let program = argv.first().and_then(|name| grant.program_path(name));
+                Ok(query::Admitted { argv, program })
+            }
             // Declared, but not safe on this root: refused, not held against the plugin.
             Err(why @ caps::Refusal::OutsideRoot(_)) => Err(QueryError::Refused(
                 printable(&format!("plugin {} may not run it: {why}", self.plugin)).into_owned(),
@@ -107,17 +111,14 @@ impl host::Host for State {
     }
 
     fn query(&mut self, argv: Vec<String>) -> Result<wit::Output, wit::QueryError> {
-        self.admit(&argv)
-            .and_then(|()| query::run(&self.plugin, &argv, &self.bounds()))
+        self.admit(argv)
+            .and_then(|query| query::run(&self.plugin, &query, &self.bounds()))
             .map(Into::into)
             .map_err(Into::into)
     }
 
     fn query_all(&mut self, argvs: Vec<Vec<String>>) -> Vec<Result<wit::Output, wit::QueryError>> {
-        let queries = argvs
-            .into_iter()
-            .map(|argv| self.admit(&argv).map(|()| argv))
-            .collect();
+        let queries = argvs.into_iter().map(|argv| self.admit(argv)).collect();
         query::run_all(&self.plugin, queries, &self.bounds())
             .into_iter()
             .map(|r| r.map(Into::into).map_err(Into::into))

@@ -150,7 +150,7 @@ fn declaration_lines(info: &PluginInfo) -> Vec<String> {
         format!(
             "programs: {}",
             if c.programs.is_empty() {
-                "the system folders' only".to_string()
+                "none outside the system folders".to_string()
             } else {
                 format!(
                     "{} (run only while they and their folders belong to root or to whoever \

@@ -37,7 +37,10 @@ fn the_sdk_package_carries_the_contract() {
 #[test]
 fn contract_1_0_0_is_frozen() {
     let out = Command::new("sha256sum")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/v1.0.0/plugin.wit"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../wit/v1.0.0/plugin.wit"
+        ))
         .output()
         .expect("sha256sum");
     let sum = String::from_utf8_lossy(&out.stdout);

@@ -12,8 +12,8 @@ pub mod manifest;
 
 use bkt_sdk::{
     Agreed, Capabilities, Change, Context, EditResult, Effect, Entry, Error, Fetch, Guest, Phase,
-    Plan, PluginInfo, Problem, Scope, Section, Verbs, agreed, change, edited, host, query_all, run,
-    run_shape, shape, strings, usage, warning,
+    Plan, PluginInfo, Problem, Scope, Section, Verbs, agreed, change, edited, host, query_each,
+    run, run_shape, shape, strings, usage, warning,
 };
 use live::{Keys, Metadata};
 use manifest::{Extension, Manifest};
@@ -39,14 +39,8 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
     if ctx.root != "/" {
         rpm.extend(strings(&["--root", &ctx.root]));
     }
-    let mut results = query_all(vec![
-        strings(&["gsettings", "list-recursively", SCHEMA]),
-        rpm,
-    ])
-    .into_iter();
-    let (Some(keys), Some(version)) = (results.next(), results.next()) else {
-        return Err(Error::Failed("the host returned too few results".into()));
-    };
+    let list = strings(&["gsettings", "list-recursively", SCHEMA]);
+    let [keys, version] = query_each([&list, &rpm])?;
     let keys = keys?;
     if keys.status != 0 {
         return Err(if keys.stderr.contains("No such schema") {

@@ -254,6 +254,33 @@ impl Guest for FlatpakRemotes {
     }
 }
 
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "flatpak-remote",
+    &[Entry::reads(
+        "list",
+        "",
+        "Show the remotes and which are not added here",
+        |m, _, args| match args {
+            [] => Ok(list(&m)),
+            _ => Err(VERBS.misused("list")),
+        },
+    )],
+);
+
+/// `list`: each remote, and whether it is added here.
+fn list(m: &Manifest) -> EditResult {
+    let live = read_live().ok();
+    let mut out = vec![format!("remotes ({}):", m.remotes.len())];
+    for r in &m.remotes {
+        let note = match &live {
+            Some(l) if !l.contains_key(&(r.scope, r.name.clone())) => "   (not added here)",
+            _ => "",
+        };
+        out.push(format!("  {} {} ({}){note}", r.name, r.url, r.scope.name()));
+    }
+    edited(None, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,31 +323,4 @@ mod tests {
         assert_eq!(m.remotes[1].gpg_verify, Some(false));
         assert_eq!(m.remotes[0].filtered, Some(true));
     }
-}
-
-const VERBS: Verbs<Manifest> = Verbs::new(
-    "flatpak-remote",
-    &[Entry::reads(
-        "list",
-        "",
-        "Show the remotes and which are not added here",
-        |m, _, args| match args {
-            [] => Ok(list(&m)),
-            _ => Err(VERBS.misused("list")),
-        },
-    )],
-);
-
-/// `list`: each remote, and whether it is added here.
-fn list(m: &Manifest) -> EditResult {
-    let live = read_live().ok();
-    let mut out = vec![format!("remotes ({}):", m.remotes.len())];
-    for r in &m.remotes {
-        let note = match &live {
-            Some(l) if !l.contains_key(&(r.scope, r.name.clone())) => "   (not added here)",
-            _ => "",
-        };
-        out.push(format!("  {} {} ({}){note}", r.name, r.url, r.scope.name()));
-    }
-    edited(None, out)
 }

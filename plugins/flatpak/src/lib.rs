@@ -15,7 +15,7 @@ mod remote_verb;
 
 use bkt_sdk::{
     Capabilities, Change, EditResult, Entry, Error, Guest, Phase, Plan, PluginInfo, RunShape,
-    Section, Verbs, change, edited, host, query_all, run_shape, shape, strings, usage,
+    Section, Verbs, change, edited, host, query_each, run_shape, shape, strings, usage,
 };
 use live::Live;
 use manifest::{App, Installation, Manifest};
@@ -28,10 +28,7 @@ struct Flatpak;
 bkt_sdk::export!(Flatpak);
 
 fn read_live() -> Result<Live, Error> {
-    let mut results = query_all(vec![strings(live::LIST), strings(live::REMOTES)]).into_iter();
-    let (Some(list), Some(remotes)) = (results.next(), results.next()) else {
-        return Err(Error::Failed("the host returned too few results".into()));
-    };
+    let [list, remotes] = query_each([live::LIST, live::REMOTES])?;
     let mut outputs = [list?, remotes?];
     for (out, argv) in outputs.iter_mut().zip([live::LIST, live::REMOTES]) {
         // In a home where flatpak never ran, two flatpak processes both create the user

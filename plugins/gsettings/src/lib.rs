@@ -15,7 +15,8 @@ pub mod range;
 
 use bkt_sdk::{
     Capabilities, EditResult, Entry, Error, Guest, Phase, Plan, PluginInfo, QueryError, Scope,
-    Section, Verbs, change, edited, host, query_all, run, run_shape, shape, strings, usage,
+    Section, Verbs, change, edited, host, query_all, query_each, run, run_shape, shape, strings,
+    usage,
 };
 use manifest::Manifest;
 use plan::{Live, Schema};
@@ -233,16 +234,11 @@ impl Guest for Gsettings {
 /// live values.
 fn capture_schema(mut m: Manifest, old: Option<&str>, schema: &str) -> Result<EditResult, Error> {
     manifest::check_name(schema).map_err(usage)?;
-    let mut results = query_all(vec![
-        strings(&["gsettings", "list-recursively", schema]),
-        strings(&["gsettings", "list-schemas", "--print-paths"]),
-        strings(&["dconf", "dump", "/"]),
-    ])
-    .into_iter();
-    let (Some(list), Some(schemas), Some(dump)) = (results.next(), results.next(), results.next())
-    else {
-        return Err(Error::Failed("the host returned too few results".into()));
-    };
+    let [list, schemas, dump] = query_each([
+        &["gsettings", "list-recursively", schema][..],
+        &["gsettings", "list-schemas", "--print-paths"],
+        &["dconf", "dump", "/"],
+    ])?;
     let (list, schemas) = (list?, schemas?);
     let keys = match Schema::from_output(manifest::schema_id(schema), &list) {
         Schema::Keys(keys) => keys,

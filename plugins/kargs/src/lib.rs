@@ -221,67 +221,6 @@ impl Guest for Kargs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ctx(ostree: bool) -> Context {
-        Context {
-            root: "/".into(),
-            home: "/home/u".into(),
-            data_home: "/home/u/.local/share".into(),
-            arch: "x86_64".into(),
-            ostree,
-        }
-    }
-
-    #[test]
-    fn the_command_line_splits_like_the_kernel_s() {
-        assert_eq!(
-            split_cmdline("BOOT_IMAGE=(hd0)/vmlinuz root=UUID=1 ro quiet dyndbg=\"file x.c +p\"\n"),
-            [
-                "BOOT_IMAGE=(hd0)/vmlinuz",
-                "root=UUID=1",
-                "ro",
-                "quiet",
-                "dyndbg=\"file x.c +p\""
-            ]
-        );
-    }
-
-    #[test]
-    fn missing_arguments_wait_for_the_next_image_and_removed_ones_are_named() {
-        let m = Manifest {
-            kargs: vec!["quiet".into(), "mitigations=auto".into()],
-            match_architectures: vec![],
-            schema: None,
-        };
-        let live = Live {
-            running: ["quiet", "rhgb", "ro"]
-                .map(String::from)
-                .into_iter()
-                .collect(),
-            image: vec!["quiet".into(), "rhgb".into()],
-        };
-        let (changes, agreed) = compare(&ctx(true), &m, &live);
-        assert_eq!(agreed.len(), 1);
-        assert_eq!(changes.len(), 2);
-        assert!(changes.iter().all(|c| c.next_boot));
-        assert_eq!(changes[0].id, "mitigations=auto");
-        assert_eq!(changes[1].id, "rhgb");
-        match &changes[1].effects[..] {
-            [Effect::Run(r)] => assert_eq!(r.args, ["kargs", "--delete-if-present=rhgb"]),
-            other => panic!("{other:?}"),
-        }
-        // `ro` is the base image's: not bkt's to report.
-        let (changes, _) = compare(&ctx(false), &m, &live);
-        assert!(
-            changes.iter().all(|c| c.effects.is_empty()),
-            "no rpm-ostree off ostree"
-        );
-    }
-}
-
 /// What every edit says: kernel arguments reach a kernel when it boots.
 const NEXT_BOOT: &str = "They take effect when the next image boots; `bkt apply --now -s kargs` also sets them on this deployment.";
 
@@ -362,4 +301,65 @@ fn list(m: &Manifest) -> EditResult {
         out.push(format!("only on: {}", m.match_architectures.join(", ")));
     }
     edited(None, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(ostree: bool) -> Context {
+        Context {
+            root: "/".into(),
+            home: "/home/u".into(),
+            data_home: "/home/u/.local/share".into(),
+            arch: "x86_64".into(),
+            ostree,
+        }
+    }
+
+    #[test]
+    fn the_command_line_splits_like_the_kernel_s() {
+        assert_eq!(
+            split_cmdline("BOOT_IMAGE=(hd0)/vmlinuz root=UUID=1 ro quiet dyndbg=\"file x.c +p\"\n"),
+            [
+                "BOOT_IMAGE=(hd0)/vmlinuz",
+                "root=UUID=1",
+                "ro",
+                "quiet",
+                "dyndbg=\"file x.c +p\""
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_arguments_wait_for_the_next_image_and_removed_ones_are_named() {
+        let m = Manifest {
+            kargs: vec!["quiet".into(), "mitigations=auto".into()],
+            match_architectures: vec![],
+            schema: None,
+        };
+        let live = Live {
+            running: ["quiet", "rhgb", "ro"]
+                .map(String::from)
+                .into_iter()
+                .collect(),
+            image: vec!["quiet".into(), "rhgb".into()],
+        };
+        let (changes, agreed) = compare(&ctx(true), &m, &live);
+        assert_eq!(agreed.len(), 1);
+        assert_eq!(changes.len(), 2);
+        assert!(changes.iter().all(|c| c.next_boot));
+        assert_eq!(changes[0].id, "mitigations=auto");
+        assert_eq!(changes[1].id, "rhgb");
+        match &changes[1].effects[..] {
+            [Effect::Run(r)] => assert_eq!(r.args, ["kargs", "--delete-if-present=rhgb"]),
+            other => panic!("{other:?}"),
+        }
+        // `ro` is the base image's: not bkt's to report.
+        let (changes, _) = compare(&ctx(false), &m, &live);
+        assert!(
+            changes.iter().all(|c| c.effects.is_empty()),
+            "no rpm-ostree off ostree"
+        );
+    }
 }

@@ -68,8 +68,13 @@ pub fn query_all(argvs: Vec<Vec<String>>) -> Vec<Result<Output>> {
 /// A fixed number of queries at once, each result in its argv's place:
 /// `let [list, remotes] = query_each([LIST, REMOTES])?;`. Fails only if the host answered
 /// with another number of results; each query's own outcome is its element.
-pub fn query_each<const N: usize>(argvs: [&[&str]; N]) -> Result<[Result<Output>; N]> {
-    let results = query_all(argvs.iter().map(|a| strings(a)).collect());
+pub fn query_each<const N: usize, W: AsRef<str>>(argvs: [&[W]; N]) -> Result<[Result<Output>; N]> {
+    let results = query_all(
+        argvs
+            .iter()
+            .map(|argv| argv.iter().map(|w| w.as_ref().to_string()).collect())
+            .collect(),
+    );
     <[Result<Output>; N]>::try_from(results)
         .map_err(|_| Error::Failed("the host returned another number of results".into()))
 }

@@ -154,6 +154,7 @@ mod tests {
         Ok(edited(None, m))
     }
 
+    #[allow(clippy::ptr_arg)] // the table's manifest type is a Vec here
     fn names(m: &Vec<String>, typed: &[String]) -> Vec<String> {
         m.iter().filter(|n| !typed.contains(n)).cloned().collect()
     }

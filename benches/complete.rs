@@ -76,5 +76,5 @@ fn main() {
         println!("  {name:<46} {:8.2} ms", ms(median(took)));
     }
     let version: Vec<Duration> = (0..RUNS).map(|_| run(None, &["--version"])).collect();
-    println!("  {:<40} {:8.2} ms", "bkt --version", ms(median(version)));
+    println!("  {:<46} {:8.2} ms", "bkt --version", ms(median(version)));
 }

@@ -198,12 +198,11 @@ impl Guest for Flatpak {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        VERBS.edit(m, text.as_deref(), &verb, &args)
+        VERBS.edit(text.as_deref(), &verb, &args)
     }
 
     fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
-        VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 
@@ -521,6 +520,7 @@ fn list(m: &Manifest) -> Vec<String> {
 
 const VERBS: Verbs<Manifest> = Verbs::new(
     "flatpak",
+    manifest::parse,
     &[
         Entry::edits(
             "add",

@@ -221,12 +221,11 @@ impl Guest for Gsettings {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        VERBS.edit(m, text.as_deref(), &verb, &args)
+        VERBS.edit(text.as_deref(), &verb, &args)
     }
 
     fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
-        VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 
@@ -273,6 +272,7 @@ fn capture_schema(mut m: Manifest, old: Option<&str>, schema: &str) -> Result<Ed
 
 const VERBS: Verbs<Manifest> = Verbs::new(
     "gsetting",
+    manifest::parse,
     &[
         Entry::edits(
             "set",

@@ -212,12 +212,11 @@ impl Guest for Kargs {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        VERBS.edit(m, text.as_deref(), &verb, &args)
+        VERBS.edit(text.as_deref(), &verb, &args)
     }
 
     fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
-        VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 
@@ -226,6 +225,7 @@ const NEXT_BOOT: &str = "They take effect when the next image boots; `bkt apply 
 
 const VERBS: Verbs<Manifest> = Verbs::new(
     "kargs",
+    manifest::parse,
     &[
         Entry::edits(
             "add",

@@ -272,12 +272,11 @@ impl Guest for Repos {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        VERBS.edit(m, text.as_deref(), &verb, &args)
+        VERBS.edit(text.as_deref(), &verb, &args)
     }
 
     fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
-        VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 
@@ -308,6 +307,7 @@ fn list(m: &Manifest) -> Vec<String> {
 
 const VERBS: Verbs<Manifest> = Verbs::new(
     "repo",
+    manifest::parse,
     &[Entry::reads(
         "list",
         "",

@@ -3,14 +3,14 @@
 //! handled, or handled under another name.
 //!
 //! ```ignore
-//! const VERBS: Verbs<Manifest> = Verbs::new("shim", &[
+//! const VERBS: Verbs<Manifest> = Verbs::new("shim", manifest::parse, &[
 //!     Entry::edits("add", "NAME [--host CMD]", "Add a shim", add),
 //!     Entry::edits("remove", "NAME", "Remove a shim", remove).completing(names),
 //!     Entry::reads("list", "", "Show the shims", list),
 //! ]);
-//! // info: verbs: VERBS.declared(),
-//! // edit: VERBS.edit(manifest::parse(text.as_deref())?, text.as_deref(), &verb, &args)
-//! // complete: VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+//! // info:     verbs: VERBS.declared(),
+//! // edit:     VERBS.edit(text.as_deref(), &verb, &args)
+//! // complete: VERBS.complete(text.as_deref(), &verb, &args)
 //! ```
 
 use crate::{EditResult, Result, Verb, usage};
@@ -42,14 +42,7 @@ impl<M> Entry<M> {
         summary: &'static str,
         run: Handler<M>,
     ) -> Self {
-        Entry {
-            name,
-            usage,
-            summary,
-            edits: true,
-            run,
-            complete: None,
-        }
+        Entry::new(name, usage, summary, true, run)
     }
 
     /// A verb that only reads (`list`, `sync`).
@@ -59,11 +52,21 @@ impl<M> Entry<M> {
         summary: &'static str,
         run: Handler<M>,
     ) -> Self {
+        Entry::new(name, usage, summary, false, run)
+    }
+
+    const fn new(
+        name: &'static str,
+        usage: &'static str,
+        summary: &'static str,
+        edits: bool,
+        run: Handler<M>,
+    ) -> Self {
         Entry {
             name,
             usage,
             summary,
-            edits: false,
+            edits,
             run,
             complete: None,
         }
@@ -76,16 +79,28 @@ impl<M> Entry<M> {
     }
 }
 
+/// Reads a manifest's text (`None`: the file does not exist yet) into the plugin's type.
+pub type Parser<M> = fn(Option<&str>) -> Result<M>;
+
 /// Every verb of one plugin command.
 pub struct Verbs<M: 'static> {
     /// The word users type: `bkt shim add ...`.
     pub command: &'static str,
+    pub parse: Parser<M>,
     pub entries: &'static [Entry<M>],
 }
 
 impl<M> Verbs<M> {
-    pub const fn new(command: &'static str, entries: &'static [Entry<M>]) -> Self {
-        Verbs { command, entries }
+    pub const fn new(
+        command: &'static str,
+        parse: Parser<M>,
+        entries: &'static [Entry<M>],
+    ) -> Self {
+        Verbs {
+            command,
+            parse,
+            entries,
+        }
     }
 
     /// The verbs as `info` declares them.
@@ -101,10 +116,12 @@ impl<M> Verbs<M> {
             .collect()
     }
 
-    /// Runs `verb`; an unknown one is a usage error naming the command's help.
-    pub fn edit(&self, m: M, old: Option<&str>, verb: &str, args: &[String]) -> Result<EditResult> {
+    /// Runs `verb` on the manifest `text`; an unknown verb is a usage error naming the
+    /// command's help.
+    pub fn edit(&self, text: Option<&str>, verb: &str, args: &[String]) -> Result<EditResult> {
+        let m = (self.parse)(text)?;
         match self.entries.iter().find(|e| e.name == verb) {
-            Some(e) => (e.run)(m, old, args),
+            Some(e) => (e.run)(m, text, args),
             None => Err(usage(format!(
                 "`{} {verb}` is not a verb; see `bkt {} --help`",
                 self.command, self.command
@@ -113,11 +130,14 @@ impl<M> Verbs<M> {
     }
 
     /// What may come after `verb ARGS`; nothing for a manifest that does not parse.
-    pub fn complete(&self, m: Option<M>, verb: &str, args: &[String]) -> Vec<String> {
-        let (Some(m), Some(entry)) = (m, self.entries.iter().find(|e| e.name == verb)) else {
+    pub fn complete(&self, text: Option<&str>, verb: &str, args: &[String]) -> Vec<String> {
+        let Some(entry) = self.entries.iter().find(|e| e.name == verb) else {
             return Vec::new();
         };
-        entry.complete.map_or_else(Vec::new, |f| f(&m, args))
+        match (entry.complete, (self.parse)(text)) {
+            (Some(complete), Ok(m)) => complete(&m, args),
+            _ => Vec::new(),
+        }
     }
 
     /// The usage error for `verb` called with other arguments than it takes.
@@ -159,8 +179,17 @@ mod tests {
         m.iter().filter(|n| !typed.contains(n)).cloned().collect()
     }
 
+    fn parse(text: Option<&str>) -> Result<Vec<String>> {
+        match text {
+            Some("bad") => Err(usage("bad")),
+            Some(t) => Ok(t.split(',').map(String::from).collect()),
+            None => Ok(vec![]),
+        }
+    }
+
     const VERBS: Verbs<Vec<String>> = Verbs::new(
         "thing",
+        parse,
         &[
             Entry::edits("add", "NAME...", "Add things", add),
             Entry::edits("remove", "NAME...", "Remove things", add).completing(names),
@@ -173,16 +202,13 @@ mod tests {
         let declared = VERBS.declared();
         assert_eq!(declared.len(), 3);
         assert!(declared[0].edits && !declared[2].edits);
-        let m = vec!["a".to_string(), "b".to_string()];
-        let out = VERBS.edit(m.clone(), None, "add", &["c".into()]).unwrap();
+        let out = VERBS.edit(Some("a,b"), "add", &["c".into()]).unwrap();
         assert_eq!(out.manifest.as_deref(), Some("a,b,c"));
-        assert!(VERBS.edit(m.clone(), None, "frob", &[]).is_err());
-        assert_eq!(
-            VERBS.complete(Some(m.clone()), "remove", &["a".into()]),
-            ["b"]
-        );
-        assert!(VERBS.complete(Some(m.clone()), "add", &[]).is_empty());
-        assert!(VERBS.complete(None, "remove", &[]).is_empty());
+        assert!(VERBS.edit(Some("a,b"), "frob", &[]).is_err());
+        assert!(VERBS.edit(Some("bad"), "add", &[]).is_err());
+        assert_eq!(VERBS.complete(Some("a,b"), "remove", &["a".into()]), ["b"]);
+        assert!(VERBS.complete(Some("a,b"), "add", &[]).is_empty());
+        assert!(VERBS.complete(Some("bad"), "remove", &[]).is_empty());
         let crate::Error::Failed(msg) = VERBS.misused("list") else {
             panic!()
         };

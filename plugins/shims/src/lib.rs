@@ -56,6 +56,7 @@ fn change_for(m: &Manifest, name: &str) -> Vec<Change> {
 
 const VERBS: Verbs<Manifest> = Verbs::new(
     "shim",
+    manifest::parse,
     &[
         Entry::edits(
             "add",
@@ -202,11 +203,10 @@ impl Guest for Shims {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        VERBS.edit(m, text.as_deref(), &verb, &args)
+        VERBS.edit(text.as_deref(), &verb, &args)
     }
 
     fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
-        VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }

@@ -157,12 +157,11 @@ impl Guest for Systemd {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        verbs::VERBS.edit(m, text.as_deref(), &verb, &args)
+        verbs::VERBS.edit(text.as_deref(), &verb, &args)
     }
 
     fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
-        verbs::VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+        verbs::VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 

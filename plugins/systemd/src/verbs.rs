@@ -158,6 +158,7 @@ fn list(m: &Manifest, args: &[String]) -> Result<EditResult, Error> {
 /// The verbs, each with its handler; `remove` offers the manifest's units.
 pub const VERBS: Verbs<Manifest> = Verbs::new(
     "systemd",
+    crate::manifest::parse,
     &[
         Entry::edits(
             "enable",

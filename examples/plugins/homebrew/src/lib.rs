@@ -127,6 +127,7 @@ fn capabilities() -> Capabilities {
 
 const VERBS: Verbs<Manifest> = Verbs::new(
     "brew",
+    manifest::parse,
     &[
         Entry::edits(
             "add",
@@ -301,12 +302,11 @@ impl Guest for Homebrew {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        VERBS.edit(m, text.as_deref(), &verb, &args)
+        VERBS.edit(text.as_deref(), &verb, &args)
     }
 
     fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
-        VERBS.complete(manifest::parse(text.as_deref()).ok(), &verb, &args)
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 

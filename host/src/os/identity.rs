@@ -146,6 +146,40 @@ mod tests {
     }
 
     #[test]
+    fn a_declared_program_runs_only_while_nobody_else_can_change_it() {
+        let t = tempfile::tempdir().unwrap();
+        let bin = t.path().join("prefix/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let tool = bin.join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        let mode = |path: &Path, m: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        mode(&tool, 0o644);
+        let why = trusted_program(&tool, euid()).unwrap_err();
+        assert!(why.0.contains("not an executable file"), "{why}");
+        mode(&tool, 0o755);
+        assert_eq!(
+            trusted_program(&tool, euid()).unwrap(),
+            tool.canonicalize().unwrap()
+        );
+        mode(&bin, 0o775);
+        let why = trusted_program(&tool, euid()).unwrap_err();
+        assert!(why.0.contains("/prefix/bin: others may write"), "{why}");
+        mode(&bin, 0o755);
+        // Run as another user (root, when the tests are not root; else a user id nobody has),
+        // a file of the test's user is refused.
+        let other = if euid() == 0 { 4242 } else { 0 };
+        if euid() != 0 {
+            let why = trusted_program(&tool, other).unwrap_err();
+            assert!(why.0.contains("belongs to user"), "{why}");
+        } else {
+            // Root's files may run as anyone.
+            assert!(trusted_program(&tool, other).is_ok());
+        }
+    }
+
+    #[test]
     fn a_writable_folder_or_parent_is_named() {
         let t = tempfile::tempdir().unwrap();
         let inner = t.path().join("a/b");

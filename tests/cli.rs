@@ -182,6 +182,43 @@ fn bash_completes(w: &World, line: &str) -> Vec<String> {
     out.stdout().lines().map(String::from).collect()
 }
 
+/// A verb's values come from its plugin: the manifest's items after `remove` and `unset`,
+/// the installed schemas and their keys after `gsetting set`.
+#[test]
+fn completion_offers_what_a_verb_can_take() {
+    let w = World::with_schema();
+    // What is offered that is not a flag.
+    let values = |w: &World, line: &str| -> Vec<String> {
+        bash_completes(w, line)
+            .into_iter()
+            .filter(|c| !c.starts_with('-'))
+            .collect()
+    };
+    w.write_manifest(
+        "system-packages.json",
+        r#"{"packages": ["htop", "vim-enhanced"]}"#,
+    );
+    w.write_manifest(
+        "gsettings.json",
+        r#"{"settings": [{"schema": "org.bkt.test", "key": "clock-format", "value": "'12h'"}]}"#,
+    );
+    assert_eq!(values(&w, "bkt dnf remove "), ["htop", "vim-enhanced"]);
+    // With nothing typed yet, the verb's flags are offered too, after its values.
+    assert!(bash_completes(&w, "bkt dnf remove ").contains(&"--no-apply".to_string()));
+    assert_eq!(values(&w, "bkt dnf remove htop "), ["vim-enhanced"]);
+    assert_eq!(values(&w, "bkt dnf remove v"), ["vim-enhanced"]);
+    assert!(values(&w, "bkt dnf install ").is_empty());
+    assert_eq!(
+        values(&w, "bkt gsetting unset org.bkt.test "),
+        ["clock-format"]
+    );
+    assert_eq!(values(&w, "bkt gsetting set org.bkt.t"), ["org.bkt.test"]);
+    assert_eq!(
+        values(&w, "bkt gsetting set org.bkt.test i"),
+        ["idle-delay"]
+    );
+}
+
 /// Completion asks bkt as the user types: built-in commands, plugin commands and their verbs,
 /// subsystem ids for `-s`, and a third-party plugin once it is trusted.
 #[test]

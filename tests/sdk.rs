@@ -30,3 +30,23 @@ fn the_sdk_package_carries_the_contract() {
     );
     assert!(files.lines().any(|l| l == "src/lib.rs"), "{files}");
 }
+
+/// Contract 1.0.0 is released: plugins built against it must keep loading, so its text never
+/// changes. A new version gets its own folder (`wit/v1.1.0`) and the host converts each
+/// version to its own model (host/src/model/since_v*.rs).
+#[test]
+fn contract_1_0_0_is_frozen() {
+    let out = Command::new("sha256sum")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../wit/v1.0.0/plugin.wit"
+        ))
+        .output()
+        .expect("sha256sum");
+    let sum = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        sum.split_whitespace().next(),
+        Some("6964e39fadb59e135ab753d5ffd4566e53bddf4199e0768dd9ae196e40a29db4"),
+        "wit/v1.0.0 was edited; add a new contract version instead"
+    );
+}

@@ -145,10 +145,13 @@ pub fn check(plugin: &Loaded, mut plan: Plan, rt: &Runtime) -> Result<Plan, Call
             .retain(|c| !outside.iter().any(|p| p.id == c.id));
         plan.problems.extend(outside);
     }
-    // Each fetch carries the plugin's declared limit to whoever runs it.
+    // Each fetch carries the plugin's declared limit to whoever runs it, and each run of a
+    // program declared outside the system folders the file it is.
     for effect in plan.changes.iter_mut().flat_map(|c| c.effects.iter_mut()) {
-        if let Effect::Fetch(f) = effect {
-            f.max_bytes = grant.fetch_limit();
+        match effect {
+            Effect::Fetch(f) => f.max_bytes = grant.fetch_limit(),
+            Effect::Run(r) => r.declared_path = grant.program_path(&r.program),
+            _ => {}
         }
     }
     Ok(plan)

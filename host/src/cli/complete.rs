@@ -6,7 +6,8 @@
 use crate::app::{App, Options};
 use crate::model::PluginInfo;
 use clap::{Arg, ArgAction, CommandFactory};
-use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter, CompletionCandidate};
+use std::ffi::OsStr;
 
 /// The environment variable the scripts set when they ask.
 const VAR: &str = "COMPLETE";
@@ -37,7 +38,56 @@ pub fn command() -> clap::Command {
         return cmd;
     };
     let infos: Vec<PluginInfo> = app.loaded().iter().map(|p| p.info.clone()).collect();
+    // Kept for the verbs' value completers, which run later on this thread.
+    APP.with(|cell| {
+        let _ = cell.set(app);
+    });
     with_plugins(cmd, &infos)
+}
+
+thread_local! {
+    /// The plugins loaded to build the command line, asked again for a verb's values.
+    static APP: std::cell::OnceCell<App> = const { std::cell::OnceCell::new() };
+}
+
+/// The words of the command line being completed (after `--`, the program first) and the
+/// position of the one being typed: bash and zsh say it, the others type at the end.
+fn typed_line() -> (Vec<String>, usize) {
+    let words: Vec<String> = std::env::args_os()
+        .skip_while(|a| a != "--")
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let index = std::env::var("_CLAP_COMPLETE_INDEX")
+        .ok()
+        .and_then(|i| i.parse().ok())
+        .unwrap_or(words.len().saturating_sub(1));
+    (words, index)
+}
+
+/// The words a plugin offers after `bkt COMMAND VERB` and what is typed already.
+fn verb_values(command: &str, verb: &str, current: &OsStr) -> Vec<CompletionCandidate> {
+    let (words, index) = typed_line();
+    let before = &words[..index.min(words.len())];
+    let Some(at) = before.iter().position(|w| w == command) else {
+        return Vec::new();
+    };
+    let typed: Vec<String> = before[at + 1..]
+        .iter()
+        .skip_while(|w| *w != verb)
+        .skip(1)
+        .filter(|w| !w.starts_with('-'))
+        .cloned()
+        .collect();
+    let prefix = current.to_string_lossy();
+    APP.with(|cell| {
+        cell.get().map_or_else(Vec::new, |app| {
+            crate::ops::complete::next_words(app, command, verb, &typed, &prefix)
+                .into_iter()
+                .map(CompletionCandidate::new)
+                .collect()
+        })
+    })
 }
 
 /// `cmd` with a subcommand per plugin (its verbs below it) and the subsystem ids offered
@@ -70,13 +120,17 @@ fn plugin_command(info: &PluginInfo) -> clap::Command {
         .about(info.summary.clone())
         .disable_help_subcommand(true);
     for verb in &info.verbs {
+        let (command, name) = (info.command.clone(), verb.name.clone());
         let mut v = clap::Command::new(verb.name.clone())
             .about(verb.summary.clone())
             .arg(
                 Arg::new("args")
                     .value_name("ARGS")
                     .num_args(0..)
-                    .help(verb.usage.clone()),
+                    .help(verb.usage.clone())
+                    .add(ArgValueCompleter::new(move |current: &OsStr| {
+                        verb_values(&command, &name, current)
+                    })),
             );
         if verb.edits {
             for (flag, help) in [

@@ -147,6 +147,48 @@ fn declaration_lines(info: &PluginInfo) -> Vec<String> {
             }
         ),
         format!("fetches:  {}", fetch_line(c)),
+        format!(
+            "programs: {}",
+            if c.programs.is_empty() {
+                "none outside the system folders".to_string()
+            } else {
+                format!(
+                    "{} (run only while they and their folders belong to root or to whoever \
+                     runs them)",
+                    join(
+                        c.programs
+                            .iter()
+                            .map(|p| format!("{} = {}", p.name, p.path))
+                            .collect()
+                    )
+                )
+            }
+        ),
+    ]
+}
+
+/// Who made the plugin and what it needs, as far as it says.
+fn about_lines(info: &PluginInfo) -> Vec<String> {
+    let a = &info.about;
+    let said = |s: &str| {
+        if s.is_empty() {
+            "not said".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    vec![
+        format!("authors:  {}", said(&a.authors.join(", "))),
+        format!("homepage: {}", said(&a.homepage)),
+        format!("license:  {}", said(&a.license)),
+        format!(
+            "needs:    {}",
+            if info.requires_bkt.is_empty() {
+                "any bkt".to_string()
+            } else {
+                format!("bkt {} or newer", info.requires_bkt)
+            }
+        ),
     ]
 }
 
@@ -206,7 +248,7 @@ fn show_candidate(out: &Printer, c: &Candidate, before: Option<&Declaration>) {
         info.summary
     );
     println!("    sha256:   {}", c.sha256);
-    for line in declaration_lines(info) {
+    for line in about_lines(info).into_iter().chain(declaration_lines(info)) {
         println!("    {line}");
     }
     let shapes = info

@@ -176,7 +176,18 @@ impl Executor {
             self.refuse_user_scope_as_root()?;
             refuse_without_session_bus(&r.program)?;
         }
-        let program = resolve(&r.program)?;
+        // A program the plugin declared outside the system folders runs only if it and its
+        // folders belong to root or to whoever it runs as (root, for a system run).
+        let runs_as = if r.scope == Scope::System {
+            0
+        } else {
+            self.euid
+        };
+        let program = match &r.declared_path {
+            Some(path) => process::declared(path, runs_as)
+                .map_err(|why| anyhow::anyhow!("not running {}: {why}", printable(&r.program)))?,
+            None => resolve(&r.program)?,
+        };
         // The environment is the one a query of this program gets: what the host decided the
         // tool needs, nothing else (under `sudo -E` the rest is a user's: RPM macros in a
         // HOME, LD_PRELOAD ...).
@@ -199,6 +210,8 @@ impl Executor {
             cmd.arg0(elevator).args(rest).arg(&program);
             process::clear_for(&mut cmd, &r.program);
             cmd
+        } else if r.declared_path.is_some() {
+            process::cleared_declared(&r.program, &program)
         } else {
             process::cleared(&r.program, &program)
         };

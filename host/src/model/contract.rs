@@ -90,6 +90,36 @@ pub struct Capabilities {
     /// Bytes one fetch may bring; 0 is the host's default.
     #[serde(default)]
     pub fetch_limit: u64,
+    /// Programs outside the system folders, by the name shapes use (absent in a pin made
+    /// before they could be declared: such a pin allows none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<Program>,
+}
+
+impl Capabilities {
+    /// The declared program `name` stands for, if it is one.
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+}
+
+/// A program outside the system folders: shapes name it `name`, the host runs `path`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub name: String,
+    /// Absolute, or `~/...` under the user's home.
+    pub path: String,
+}
+
+/// Who made a plugin and on what terms; empty when not said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct About {
+    #[serde(default)]
+    pub authors: Vec<String>,
+    #[serde(default)]
+    pub homepage: String,
+    #[serde(default)]
+    pub license: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +142,11 @@ pub struct PluginInfo {
     pub phase: Phase,
     pub verbs: Vec<Verb>,
     pub capabilities: Capabilities,
+    #[serde(default)]
+    pub about: About,
+    /// The oldest bkt that runs it; empty for any.
+    #[serde(default)]
+    pub requires_bkt: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +155,10 @@ pub struct Run {
     pub args: Vec<String>,
     pub scope: Scope,
     pub batch: bool,
+    /// The file `program` is when the plugin declared it outside the system folders (`~/`
+    /// led home): set by the host when it checks the plan (`None` until then, and for
+    /// programs it looks up itself).
+    pub declared_path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -99,6 +99,14 @@ impl From<wit::Capabilities> for own::Capabilities {
             writes: texts(c.writes),
             fetches: texts(c.fetches),
             fetch_limit: c.fetch_limit,
+            programs: c
+                .programs
+                .into_iter()
+                .map(|p| own::Program {
+                    name: text(p.name),
+                    path: text(p.path),
+                })
+                .collect(),
         }
     }
 }
@@ -124,6 +132,12 @@ impl From<wit::PluginInfo> for own::PluginInfo {
                 })
                 .collect(),
             capabilities: i.capabilities.into(),
+            about: own::About {
+                authors: texts(i.about.authors),
+                homepage: text(i.about.homepage),
+                license: text(i.about.license),
+            },
+            requires_bkt: text(i.requires_bkt),
         }
     }
 }
@@ -136,6 +150,7 @@ impl From<wit::Effect> for own::Effect {
                 args: r.args,
                 scope: r.scope.into(),
                 batch: r.batch,
+                declared_path: None,
             }),
             wit::Effect::WriteFile(w) => own::Effect::WriteFile(own::WriteFile {
                 path: w.path,
@@ -392,7 +407,17 @@ mod tests {
                 writes: vec![h()],
                 fetches: vec![h()],
                 fetch_limit: 0,
+                programs: vec![wit::Program {
+                    name: h(),
+                    path: h(),
+                }],
             },
+            about: wit::About {
+                authors: vec![h()],
+                homepage: h(),
+                license: h(),
+            },
+            requires_bkt: h(),
         });
         let section = own::Section::from(wit::Section {
             name: h(),

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod boot;
 pub mod capture;
+pub mod complete;
 pub mod containerfile;
 pub mod doctor;
 pub mod drift;

@@ -176,6 +176,7 @@ fn merge(steps: &[Step]) -> Effect {
         args,
         scope: first.scope,
         batch: true,
+        declared_path: first.declared_path.clone(),
     })
 }
 
@@ -194,6 +195,7 @@ mod tests {
                 args: argv[1..].iter().map(|s| s.to_string()).collect(),
                 scope: Scope::System,
                 batch,
+                declared_path: None,
             })],
             wanted: Some("installed".into()),
             live: None,

@@ -179,6 +179,7 @@ fn system_run(app: &App, ui: &dyn Ui, program: &str, args: &[&str]) -> Result<()
         args: args.iter().map(|a| a.to_string()).collect(),
         scope: Scope::System,
         batch: false,
+        declared_path: None,
     });
     ui.say(Tone::Dim, &Executor::describe(&effect));
     Executor::new(app.elevator, &app.root)

@@ -92,6 +92,29 @@ pub fn root_only(path: &Path) -> Result<(), NotTrusted> {
     Ok(())
 }
 
+/// `path` made canonical, if it is an executable regular file that it and every folder above
+/// it can be changed only by root or the user `runs_as`: the rule for a program a plugin
+/// declared outside the system folders. Run as root, only root's own files pass.
+pub fn trusted_program(path: &Path, runs_as: u32) -> Result<PathBuf, NotTrusted> {
+    let real = path
+        .canonicalize()
+        .map_err(|e| NotTrusted(format!("{}: {e}", path.display())))?;
+    for (i, part) in real.ancestors().enumerate() {
+        let meta =
+            std::fs::metadata(part).map_err(|e| NotTrusted(format!("{}: {e}", part.display())))?;
+        if i == 0 && (!meta.is_file() || meta.mode() & 0o111 == 0) {
+            return Err(NotTrusted(format!(
+                "{} is not an executable file",
+                part.display()
+            )));
+        }
+        if let Some(why) = refusal(meta.uid(), meta.mode(), runs_as, i > 0) {
+            return Err(NotTrusted(format!("{}: {why}", part.display())));
+        }
+    }
+    Ok(real)
+}
+
 /// Whether a file or folder belongs to the effective user and nobody else may write to it:
 /// the rule for bkt's own private files (compiled native code).
 pub fn private_to_us(meta: &std::fs::Metadata) -> Result<(), NotTrusted> {
@@ -120,6 +143,40 @@ mod tests {
         // /tmp: world-writable but sticky; fine above a folder, never as the folder itself.
         assert_eq!(refusal(0, 0o41777, 1000, true), None);
         assert!(refusal(0, 0o41777, 1000, false).is_some());
+    }
+
+    #[test]
+    fn a_declared_program_runs_only_while_nobody_else_can_change_it() {
+        let t = tempfile::tempdir().unwrap();
+        let bin = t.path().join("prefix/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let tool = bin.join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        let mode = |path: &Path, m: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        mode(&tool, 0o644);
+        let why = trusted_program(&tool, euid()).unwrap_err();
+        assert!(why.0.contains("not an executable file"), "{why}");
+        mode(&tool, 0o755);
+        assert_eq!(
+            trusted_program(&tool, euid()).unwrap(),
+            tool.canonicalize().unwrap()
+        );
+        mode(&bin, 0o775);
+        let why = trusted_program(&tool, euid()).unwrap_err();
+        assert!(why.0.contains("/prefix/bin: others may write"), "{why}");
+        mode(&bin, 0o755);
+        // Run as another user (root, when the tests are not root; else a user id nobody has),
+        // a file of the test's user is refused.
+        let other = if euid() == 0 { 4242 } else { 0 };
+        if euid() != 0 {
+            let why = trusted_program(&tool, other).unwrap_err();
+            assert!(why.0.contains("belongs to user"), "{why}");
+        } else {
+            // Root's files may run as anyone.
+            assert!(trusted_program(&tool, other).is_ok());
+        }
     }
 
     #[test]

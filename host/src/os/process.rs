@@ -173,6 +173,22 @@ pub fn cleared(name: &str, path: &Path) -> Command {
     cmd
 }
 
+/// The file a plugin's declared program is (`path` as declared, `~/` already expanded),
+/// when it may run as `runs_as`; else why not, for a message.
+pub fn declared(path: &Path, runs_as: u32) -> Result<PathBuf, String> {
+    super::identity::trusted_program(path, runs_as).map_err(|why| why.0)
+}
+
+/// A command for a program a plugin declared outside the system folders: cleared like
+/// every program's, plus `HOME`, where such tools (Homebrew, ...) keep their settings.
+pub fn cleared_declared(name: &str, path: &Path) -> Command {
+    let mut cmd = cleared(name, path);
+    if let Some(home) = std::env::var_os("HOME") {
+        cmd.env("HOME", home);
+    }
+    cmd
+}
+
 /// Clears `cmd`'s environment down to what `program` needs, and empties its stdin: for a
 /// command that runs `program` through another one (an elevator).
 pub fn clear_for<'a>(cmd: &'a mut Command, program: &str) -> &'a mut Command {

@@ -167,6 +167,10 @@ pub struct Declaration {
     pub fetches: Vec<String>,
     #[serde(default)]
     pub fetch_limit: u64,
+    /// `NAME = PATH` of each program outside the system folders; absent in pins made before
+    /// they could be declared: such a pin allows none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 fn shape_key(shape: &[Arg]) -> String {
@@ -196,6 +200,11 @@ impl Declaration {
             writes: c.writes.clone(),
             fetches: c.fetches.clone(),
             fetch_limit: c.fetch_limit,
+            programs: c
+                .programs
+                .iter()
+                .map(|p| format!("{} = {}", p.name, p.path))
+                .collect(),
         }
     }
 
@@ -219,6 +228,7 @@ impl Declaration {
             ("reads", &self.reads, &then.reads),
             ("writes", &self.writes, &then.writes),
             ("fetches", &self.fetches, &then.fetches),
+            ("programs", &self.programs, &then.programs),
         ] {
             let now: BTreeSet<&String> = now.iter().collect();
             let before: BTreeSet<&String> = before.iter().collect();
@@ -435,6 +445,8 @@ mod tests {
                 writes: vec![],
                 ..Default::default()
             },
+            about: Default::default(),
+            requires_bkt: String::new(),
         };
         assert_eq!(Declaration::of(&info).runs, ["system: =dnf <package>"]);
     }

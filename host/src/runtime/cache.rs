@@ -193,6 +193,8 @@ mod tests {
             phase: crate::model::Phase::Packages,
             verbs: vec![],
             capabilities: Default::default(),
+            about: Default::default(),
+            requires_bkt: String::new(),
         };
         cache.store_info("h", &info);
         assert_eq!(cache.info("h"), Some(info.clone()));

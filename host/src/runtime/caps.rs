@@ -51,6 +51,18 @@ impl Grant<'_> {
         self.no_links_under_root(shape)
     }
 
+    /// The file a declared program `name` is, `~/` led to the user's home; `None` for a
+    /// program the host looks up in the system folders. A `~/` program without a home is
+    /// a path nothing can be at.
+    pub fn program_path(&self, name: &str) -> Option<std::path::PathBuf> {
+        let program = self.caps.program(name)?;
+        Some(match program.path.strip_prefix("~/") {
+            Some(rest) if !self.home.is_empty() => Path::new(self.home).join(rest),
+            Some(_) => std::path::PathBuf::from("/nonexistent/home").join(&program.path[2..]),
+            None => std::path::PathBuf::from(&program.path),
+        })
+    }
+
     /// With a mounted root, a path under it is read by a program on the host: a symlink on
     /// the way (`ROOT/etc/x -> /etc/passwd`) would lead it to a host file the image chose.
     /// Every `under-root` path must reach its end inside the root without one.
@@ -327,13 +339,24 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), Unusable> {
         .iter()
         .map(|q| q.as_slice())
         .chain(caps.runs.iter().map(|r| r.argv.as_slice()));
+    for program in &caps.programs {
+        check_program(program)?;
+        if caps
+            .programs
+            .iter()
+            .filter(|p| p.name == program.name)
+            .count()
+            > 1
+        {
+            return Err(Unusable(format!(
+                "the program {:?} is declared twice",
+                program.name
+            )));
+        }
+    }
     for shape in shapes {
         match shape.first() {
-            Some(Arg::Literal(p))
-                if !p.is_empty()
-                    && !p.contains('/')
-                    && !p.starts_with('-')
-                    && !p.chars().any(char::is_control) => {}
+            Some(Arg::Literal(p)) if is_bare(p) => {}
             _ => {
                 return Err(Unusable(format!(
                     "the shape `{}` must start with a program name (a plain word, no `/`)",
@@ -377,6 +400,48 @@ pub fn check_declared(caps: &Capabilities) -> Result<(), Unusable> {
     }
     Ok(())
 }
+
+/// A word that can only be a program's name: no path, no option, nothing hidden.
+fn is_bare(word: &str) -> bool {
+    !word.is_empty()
+        && word != "."
+        && word != ".."
+        && !word.contains('/')
+        && !word.starts_with('-')
+        && !word.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// A program declared outside the system folders: a bare name that is not one of the tools
+/// the host gives settings to, at a clean absolute or `~/` path.
+fn check_program(program: &crate::model::Program) -> Result<(), Unusable> {
+    let name = &program.name;
+    if !is_bare(name) {
+        return Err(Unusable(format!(
+            "the program name {name:?} must be a plain word (no `/`, no leading `-`)"
+        )));
+    }
+    if !crate::os::process::passed_through(name).is_empty() || ELEVATORS.contains(&name.as_str()) {
+        return Err(Unusable(format!(
+            "the program name {name:?} is one bkt finds in the system folders itself; declare \
+             another name"
+        )));
+    }
+    let path = &program.path;
+    let clean = match path.strip_prefix("~/") {
+        Some(rest) => !rest.is_empty() && is_clean_absolute(&format!("/{rest}")),
+        None => is_clean_absolute(path) && path != "/",
+    };
+    if !clean || path.ends_with('/') {
+        return Err(Unusable(format!(
+            "the program {name} is at {path:?}: it must be an absolute path or one below ~/, \
+             to a file, without `.` or `..`"
+        )));
+    }
+    Ok(())
+}
+
+/// Programs that run other programs as root: never a plugin's to redefine.
+const ELEVATORS: &[&str] = &["sudo", "pkexec", "run0", "doas", "su"];
 
 /// `value` (any word, options included) only where the program cannot read it as an option:
 /// after a literal `--`, or where the host knows the program reads operands. Anywhere else it
@@ -627,6 +692,7 @@ mod tests {
             args: words[1..].to_vec(),
             scope,
             batch: false,
+            declared_path: None,
         })
     }
 
@@ -861,6 +927,7 @@ mod tests {
                 args: vec!["--env=A=b c".into()],
                 scope: Scope::User,
                 batch: false,
+                declared_path: None,
             }))
             .is_ok()
         );
@@ -878,5 +945,46 @@ mod tests {
         let mut c = caps();
         c.writes.push("/".into());
         assert!(check_declared(&c).is_err());
+    }
+
+    #[test]
+    fn programs_outside_the_system_folders_are_named_and_placed_cleanly() {
+        let program = |name: &str, path: &str| crate::model::Program {
+            name: name.into(),
+            path: path.into(),
+        };
+        let with = |p: crate::model::Program| {
+            let mut c = caps();
+            c.programs.push(p);
+            check_declared(&c)
+        };
+        assert!(with(program("brew", "/home/linuxbrew/.linuxbrew/bin/brew")).is_ok());
+        assert!(with(program("mise", "~/.local/bin/mise")).is_ok());
+        for (name, path) in [
+            ("bin/brew", "/opt/brew"),
+            ("-brew", "/opt/brew"),
+            ("sudo", "/opt/sudo"),
+            ("gsettings", "/opt/gsettings"),
+            ("brew", "brew"),
+            ("brew", "/opt/../bin/sh"),
+            ("brew", "~/"),
+            ("brew", "/opt/bin/"),
+        ] {
+            assert!(with(program(name, path)).is_err(), "{name} {path}");
+        }
+        let mut c = caps();
+        c.programs.push(program("brew", "/a/brew"));
+        c.programs.push(program("brew", "/b/brew"));
+        assert!(check_declared(&c).is_err());
+        // Its path, with `~/` led to the user's home.
+        c.programs.pop();
+        c.programs.push(program("tool", "~/bin/tool"));
+        let g = grant(&c, "/");
+        assert_eq!(g.program_path("brew").unwrap(), Path::new("/a/brew"));
+        assert_eq!(
+            g.program_path("tool").unwrap(),
+            Path::new("/home/u/bin/tool")
+        );
+        assert_eq!(g.program_path("rpm"), None);
     }
 }

@@ -10,6 +10,7 @@ mod fetches;
 mod limits;
 pub mod query;
 mod readings;
+mod requires;
 mod session;
 mod state;
 
@@ -160,6 +161,8 @@ impl Runtime {
         };
         caps::check_declared(&info.capabilities)
             .map_err(|e| anyhow::anyhow!("plugin {name} declares unusable capabilities: {e}"))?;
+        requires::check(&info.requires_bkt, env!("CARGO_PKG_VERSION"))
+            .map_err(|e| anyhow::anyhow!("plugin {name} cannot run here: {e}"))?;
         tracing::debug!(target: "bkt::timing", "plugin {name}: loaded in {} µs", started.elapsed().as_micros());
         Ok(Loaded {
             name: name.to_string(),

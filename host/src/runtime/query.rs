@@ -37,11 +37,39 @@ pub struct Bounds {
     pub spent: std::sync::Arc<AtomicUsize>,
 }
 
-pub fn run(plugin: &str, argv: &[String], bounds: &Bounds) -> Result<Output, QueryError> {
+/// A query the plugin's declaration lets through: its argv, and the file its program is
+/// when the plugin declared one outside the system folders.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub argv: Vec<String>,
+    pub program: Option<std::path::PathBuf>,
+}
+
+pub fn run(plugin: &str, query: &Admitted, bounds: &Bounds) -> Result<Output, QueryError> {
+    let argv = &query.argv;
     let Some((name, args)) = argv.split_first() else {
         return Err(QueryError::Refused("an empty argv".into()));
     };
     let shown = printable(&argv.join(" ")).into_owned();
+    if let Some(declared) = &query.program {
+        return match process::declared(declared, crate::os::identity::euid()) {
+            Ok(path) => spawn(
+                plugin,
+                &shown,
+                process::cleared_declared(name, &path),
+                args,
+                bounds,
+            ),
+            Err(_) if !declared.exists() => Err(QueryError::NotFound(format!(
+                "{} is not installed here ({} does not exist)",
+                printable(name),
+                declared.display()
+            ))),
+            Err(why) => Err(QueryError::Refused(
+                printable(&format!("plugin {plugin} may not run {name}: {why}")).into_owned(),
+            )),
+        };
+    }
     let path = match process::resolve(name) {
         Ok(path) => path,
         Err(Unresolved::NotBare) => {
@@ -58,9 +86,21 @@ pub fn run(plugin: &str, argv: &[String], bounds: &Bounds) -> Result<Output, Que
             )));
         }
     };
+    spawn(plugin, &shown, process::cleared(name, &path), args, bounds)
+}
+
+/// Starts the query's program and reads what it says, within the bounds.
+fn spawn(
+    plugin: &str,
+    shown: &str,
+    mut cmd: std::process::Command,
+    args: &[String],
+    bounds: &Bounds,
+) -> Result<Output, QueryError> {
     SPAWNED.fetch_add(1, Ordering::Relaxed);
     tracing::debug!(target: "bkt::query", plugin, "query: {shown}");
-    let child = process::cleared(name, &path)
+    let path = std::path::PathBuf::from(cmd.get_program());
+    let child = cmd
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -198,7 +238,7 @@ fn kill_group(child: &mut Child) {
 /// refusal.
 pub fn run_all(
     plugin: &str,
-    queries: Vec<Result<Vec<String>, QueryError>>,
+    queries: Vec<Result<Admitted, QueryError>>,
     bounds: &Bounds,
 ) -> Vec<Result<Output, QueryError>> {
     let workers = std::thread::available_parallelism()
@@ -214,7 +254,7 @@ pub fn run_all(
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(query) = queries.get(i) else { break };
             let result = match query {
-                Ok(argv) => run(plugin, argv, bounds),
+                Ok(query) => run(plugin, query, bounds),
                 Err(refused) => Err(refused.clone()),
             };
             if let Ok(mut slot) = results[i].lock() {
@@ -262,8 +302,11 @@ pub fn refused(plugin: &str, why: &str, first: bool) -> QueryError {
 mod tests {
     use super::*;
 
-    fn argv(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| w.to_string()).collect()
+    fn argv(words: &[&str]) -> Admitted {
+        Admitted {
+            argv: words.iter().map(|w| w.to_string()).collect(),
+            program: None,
+        }
     }
 
     fn bounds(secs: f64, cap: usize) -> Bounds {
@@ -338,7 +381,7 @@ mod tests {
 
     #[test]
     fn many_queries_keep_their_order_and_refusals() {
-        let mut queries: Vec<Result<Vec<String>, QueryError>> = (0..20)
+        let mut queries: Vec<Result<Admitted, QueryError>> = (0..20)
             .map(|i| Ok(argv(&["echo", &i.to_string()])))
             .collect();
         queries[3] = Err(QueryError::Refused("no".into()));

@@ -215,6 +215,24 @@ impl Session {
         Ok(result)
     }
 
+    /// Words that may come next after `verb ARGS` (shell completion). A plugin that fails
+    /// or takes too long offers nothing: completion never prints an error.
+    pub fn complete(&mut self, manifest: Option<&str>, verb: &str, args: &[String]) -> Vec<String> {
+        self.call(|p, s| {
+            p.bkt_subsystem_subsystem()
+                .call_complete(s, manifest, verb, args)
+                .map(Ok)
+        })
+        .map(|words| {
+            words
+                .into_iter()
+                .filter(|w| !w.is_empty() && !w.chars().any(char::is_control))
+                .take(MAX_COMPLETIONS)
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
     fn call<T>(
         &mut self,
         f: impl FnOnce(&Plugin, &mut Store<State>) -> wasmtime::Result<Result<T, wit::Error>>,
@@ -317,6 +335,9 @@ impl Session {
 /// When the queries of a call that started at `start` are killed: a tenth of the call's
 /// time (at most a second) before the call itself is stopped, so that the plugin still has
 /// time to report the query that did not finish, instead of being stopped with it.
+/// The most words one completion offers: a shell shows them all.
+const MAX_COMPLETIONS: usize = 1000;
+
 fn query_deadline(start: Instant, timeout: Duration) -> Instant {
     start + timeout - (timeout / 10).min(Duration::from_secs(1))
 }

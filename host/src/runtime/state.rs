@@ -63,15 +63,19 @@ impl WasiView for State {
 }
 
 impl State {
-    /// Lets a declared query through; records and refuses the rest.
-    fn admit(&mut self, argv: &[String]) -> Result<(), QueryError> {
+    /// Lets a declared query through, with the file of its program when the plugin
+    /// declared where that is; records and refuses the rest.
+    fn admit(&mut self, argv: Vec<String>) -> Result<query::Admitted, QueryError> {
         let grant = caps::Grant {
             caps: &self.caps,
             root: &self.root,
             home: &self.context.home,
         };
-        match grant.query(argv) {
-            Ok(()) => Ok(()),
+        match grant.query(&argv) {
+            Ok(()) => {
+                let program = argv.first().and_then(|name| grant.program_path(name));
+                Ok(query::Admitted { argv, program })
+            }
             // Declared, but not safe on this root: refused, not held against the plugin.
             Err(why @ caps::Refusal::OutsideRoot(_)) => Err(QueryError::Refused(
                 printable(&format!("plugin {} may not run it: {why}", self.plugin)).into_owned(),
@@ -121,36 +125,39 @@ impl host::Host for State {
     }
 
     fn query(&mut self, argv: Vec<String>) -> Result<wit::Output, wit::QueryError> {
-        self.admit(&argv)
-            .and_then(|()| match self.recall(&argv) {
+        self.admit(argv)
+            .and_then(|query| match self.recall(&query.argv) {
                 Some(known) => Ok(known),
-                None => query::run(&self.plugin, &argv, &self.bounds())
-                    .inspect(|out| self.keep(&argv, out)),
+                None => query::run(&self.plugin, &query, &self.bounds())
+                    .inspect(|out| self.keep(&query.argv, out)),
             })
             .map(Into::into)
             .map_err(Into::into)
     }
 
     fn query_all(&mut self, argvs: Vec<Vec<String>>) -> Vec<Result<wit::Output, wit::QueryError>> {
-        let queries: Vec<Result<Vec<String>, QueryError>> = argvs
-            .into_iter()
-            .map(|argv| self.admit(&argv).map(|()| argv))
-            .collect();
+        let queries: Vec<Result<query::Admitted, QueryError>> =
+            argvs.into_iter().map(|argv| self.admit(argv)).collect();
+        // Queries this command already ran are answered from what they printed then.
         let known: Vec<Option<Output>> = queries
             .iter()
-            .map(|q| q.as_ref().ok().and_then(|argv| self.recall(argv)))
+            .map(|q| q.as_ref().ok().and_then(|q| self.recall(&q.argv)))
+            .collect();
+        let admitted: Vec<Option<Vec<String>>> = queries
+            .iter()
+            .map(|q| q.as_ref().ok().map(|q| q.argv.clone()))
             .collect();
         let unknown = queries
-            .iter()
+            .into_iter()
             .zip(&known)
             .filter(|(_, known)| known.is_none())
-            .map(|(q, _)| q.clone())
+            .map(|(q, _)| q)
             .collect();
         let mut ran = query::run_all(&self.plugin, unknown, &self.bounds()).into_iter();
-        queries
-            .iter()
+        admitted
+            .into_iter()
             .zip(known)
-            .map(|(query, known)| {
+            .map(|(argv, known)| {
                 let result = match known {
                     Some(known) => Ok(known),
                     None => ran.next().unwrap_or_else(|| {
@@ -160,7 +167,7 @@ impl host::Host for State {
                         )))
                     }),
                 };
-                if let (Ok(argv), Ok(out)) = (query, &result) {
+                if let (Some(argv), Ok(out)) = (&argv, &result) {
                     self.keep(argv, out);
                 }
                 result.map(Into::into).map_err(Into::into)

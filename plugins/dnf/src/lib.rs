@@ -17,9 +17,9 @@ pub mod manifest;
 pub mod render;
 
 use bkt_sdk::{
-    Agreed, Capabilities, Change, Context, EditResult, Effect, Error, Guest, Phase, Plan,
-    PluginInfo, RunShape, Scope, Section, WriteFile, agreed, change, host, query_all, run_batched,
-    run_shape, shape, strings, usage, verb,
+    Agreed, Capabilities, Change, Context, EditResult, Effect, Entry, Error, Guest, Phase, Plan,
+    PluginInfo, RunShape, Scope, Section, Verbs, WriteFile, agreed, change, host, query_all,
+    run_batched, run_shape, shape, strings, usage,
 };
 use manifest::{Copr, Manifest};
 use std::collections::{BTreeMap, BTreeSet};
@@ -426,6 +426,8 @@ fn run_shapes() -> Vec<RunShape> {
 impl Guest for Dnf {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "dnf".into(),
             command: "dnf".into(),
             summary: "System packages and COPR repositories (dnf, rpm-ostree)".into(),
@@ -433,38 +435,7 @@ impl Guest for Dnf {
             manifest: MANIFEST.into(),
             sections: strings(&["COPR_REPOS", "SYSTEM_PACKAGES"]),
             phase: Phase::Packages,
-            verbs: vec![
-                verb(
-                    "install",
-                    "PKG...",
-                    "Add packages to the manifest and the image, and install them now (--no-apply: later)",
-                    true,
-                ),
-                verb(
-                    "remove",
-                    "PKG...",
-                    "Take packages out of the manifest and the image, and remove them here (--no-apply: later)",
-                    true,
-                ),
-                verb(
-                    "copr",
-                    "enable|disable OWNER/PROJECT",
-                    "Add or drop a COPR repository in the image, and enable or disable it here",
-                    true,
-                ),
-                verb(
-                    "list",
-                    "",
-                    "Show the manifest's packages and COPR repositories, and which are missing here",
-                    false,
-                ),
-                verb(
-                    "sync",
-                    "[--now]",
-                    "Install the manifest's missing packages (on ostree staged for the next boot; --now also live)",
-                    false,
-                ),
-            ],
+            verbs: VERBS.declared(),
             capabilities: Capabilities {
                 queries: vec![
                     shape(RPM_QA),
@@ -480,6 +451,7 @@ impl Guest for Dnf {
                 writes: strings(&["/etc/yum.repos.d/"]),
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -556,24 +528,82 @@ impl Guest for Dnf {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        let old = text.as_deref();
-        match (verb.as_str(), args.as_slice()) {
-            ("install", pkgs) if !pkgs.is_empty() => install_verb(m, old, pkgs),
-            ("remove", pkgs) if !pkgs.is_empty() => remove_verb(m, old, pkgs),
-            ("copr", [action, repo]) if action == "enable" || action == "disable" => {
-                copr_verb(m, old, action == "enable", repo)
-            }
-            ("list", []) => Ok(list_verb(&m)),
-            ("sync", rest) if rest.is_empty() || rest == ["--now"] => {
-                sync_verb(&m, rest.is_empty())
-            }
-            (verb, _) => Err(usage(format!(
-                "`dnf {verb}` takes other arguments; see `bkt dnf --help`"
-            ))),
-        }
+        VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
+
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "dnf",
+    manifest::parse,
+    &[
+        Entry::edits(
+            "install",
+            "PKG...",
+            "Add packages to the manifest and the image, and install them now (--no-apply: later)",
+            |m, old, pkgs| match pkgs {
+                [] => Err(VERBS.misused("install")),
+                pkgs => install_verb(m, old, pkgs),
+            },
+        ),
+        Entry::edits(
+            "remove",
+            "PKG...",
+            "Take packages out of the manifest and the image, and remove them here (--no-apply: later)",
+            |m, old, pkgs| match pkgs {
+                [] => Err(VERBS.misused("remove")),
+                pkgs => remove_verb(m, old, pkgs),
+            },
+        )
+        .completing(|m, typed| {
+            m.packages
+                .iter()
+                .filter(|p| !typed.contains(p))
+                .cloned()
+                .collect()
+        }),
+        Entry::edits(
+            "copr",
+            "enable|disable OWNER/PROJECT",
+            "Add or drop a COPR repository in the image, and enable or disable it here",
+            |m, old, args| match args {
+                [action, repo] if action == "enable" || action == "disable" => {
+                    copr_verb(m, old, action == "enable", repo)
+                }
+                _ => Err(VERBS.misused("copr")),
+            },
+        )
+        .completing(|m, typed| match typed {
+            [] => strings(&["enable", "disable"]),
+            [action] if action == "disable" => {
+                m.copr_repos.iter().map(|c| c.name().to_string()).collect()
+            }
+            _ => Vec::new(),
+        }),
+        Entry::reads(
+            "list",
+            "",
+            "Show the manifest's packages and COPR repositories, and which are missing here",
+            |m, _, args| match args {
+                [] => Ok(list_verb(&m)),
+                _ => Err(VERBS.misused("list")),
+            },
+        ),
+        Entry::reads(
+            "sync",
+            "[--now]",
+            "Install the manifest's missing packages (on ostree staged for the next boot; --now also live)",
+            |m, _, args| match args {
+                [] => sync_verb(&m, true),
+                [now] if now == "--now" => sync_verb(&m, false),
+                _ => Err(VERBS.misused("sync")),
+            },
+        ),
+    ],
+);
 
 /// `bkt dnf install PKG...`: into the manifest, and installed here.
 fn install_verb(mut m: Manifest, old: Option<&str>, pkgs: &[String]) -> Result<EditResult, Error> {

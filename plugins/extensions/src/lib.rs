@@ -11,9 +11,9 @@ pub mod live;
 pub mod manifest;
 
 use bkt_sdk::{
-    Agreed, Capabilities, Change, Context, EditResult, Effect, Error, Fetch, Guest, Phase, Plan,
-    PluginInfo, Problem, Scope, Section, agreed, change, edited, host, query_all, run, run_shape,
-    shape, strings, usage, verb, warning,
+    Agreed, Capabilities, Change, Context, EditResult, Effect, Entry, Error, Fetch, Guest, Phase,
+    Plan, PluginInfo, Problem, Scope, Section, Verbs, agreed, change, edited, host, query_each,
+    run, run_shape, shape, strings, usage, warning,
 };
 use live::{Keys, Metadata};
 use manifest::{Extension, Manifest};
@@ -39,14 +39,8 @@ fn read_live(ctx: &Context) -> Result<Live, Error> {
     if ctx.root != "/" {
         rpm.extend(strings(&["--root", &ctx.root]));
     }
-    let mut results = query_all(vec![
-        strings(&["gsettings", "list-recursively", SCHEMA]),
-        rpm,
-    ])
-    .into_iter();
-    let (Some(keys), Some(version)) = (results.next(), results.next()) else {
-        return Err(Error::Failed("the host returned too few results".into()));
-    };
+    let list = strings(&["gsettings", "list-recursively", SCHEMA]);
+    let [keys, version] = query_each([&list, &rpm])?;
     let keys = keys?;
     if keys.status != 0 {
         return Err(if keys.stderr.contains("No such schema") {
@@ -320,6 +314,8 @@ impl Guest for Extensions {
     fn info() -> PluginInfo {
         let set = |key: &str| run_shape(&["gsettings", "set", SCHEMA, key, "{value}"], Scope::User);
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "extensions".into(),
             command: "extension".into(),
             summary: "GNOME Shell extensions: installed and enabled".into(),
@@ -327,28 +323,7 @@ impl Guest for Extensions {
             manifest: MANIFEST.into(),
             sections: vec![],
             phase: Phase::Configuration,
-            verbs: vec![
-                verb(
-                    "add",
-                    "UUID [--from extensions.gnome.org | --zip URL --sha256 HEX]",
-                    "Track an extension as enabled and enable it now",
-                    true,
-                ),
-                verb(
-                    "remove",
-                    "UUID",
-                    "Stop tracking an extension (it stays as it is)",
-                    true,
-                ),
-                verb("enable", "UUID", "Enable a tracked extension", true),
-                verb("disable", "UUID", "Disable a tracked extension", true),
-                verb(
-                    "list",
-                    "",
-                    "Show tracked extensions, their state here and the Shell versions they support",
-                    false,
-                ),
-            ],
+            verbs: VERBS.declared(),
             capabilities: Capabilities {
                 queries: vec![
                     shape(&["gsettings", "list-recursively", SCHEMA]),
@@ -380,6 +355,7 @@ impl Guest for Extensions {
                     .chain(["file://~/".to_string()])
                     .collect(),
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -424,73 +400,145 @@ impl Guest for Extensions {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let mut m = manifest::parse(text.as_deref())?;
-        match (verb.as_str(), args.as_slice()) {
-            ("add" | "enable" | "disable", [uuid, rest @ ..]) => {
-                manifest::check_uuid(uuid).map_err(usage)?;
-                let source = match verb.as_str() {
-                    "add" => source_of(rest)?,
-                    _ if rest.is_empty() => None,
-                    _ => return Err(usage(format!("{verb} takes one UUID"))),
-                };
-                let on = verb != "disable";
-                match m.get_mut(uuid) {
-                    Some(x) => x.enabled = on,
-                    None if verb == "add" => m.add(uuid, true, None),
-                    None => {
-                        return Err(usage(format!(
-                            "{uuid} is not in {MANIFEST}; `bkt extension add {uuid}` tracks it"
-                        )));
-                    }
-                }
-                if let (Some(source), Some(x)) = (source, m.get_mut(uuid)) {
-                    x.source = Some(source);
-                }
-                // What applying this manifest means for this one extension.
-                let ctx = host::context();
-                let live = read_live(&ctx)?;
-                let (changes, _, problems) = compare(&ctx, &m, &live);
-                let changes = changes.into_iter().filter(|c| c.id == *uuid).collect();
-                let output = problems
-                    .into_iter()
-                    .filter(|p| p.id == *uuid)
-                    .map(|p| p.message)
-                    .collect();
-                Ok(EditResult {
-                    manifest: Some(m.render(text.as_deref())),
-                    output,
-                    changes,
-                })
-            }
-            ("remove", [uuid]) => {
-                if !m.extensions.iter().any(|x| x.uuid == *uuid) {
-                    return Err(usage(format!("{uuid} is not in {MANIFEST}")));
-                }
-                m.extensions.retain(|x| x.uuid != *uuid);
-                Ok(edited(Some(m.render(text.as_deref())), vec![]))
-            }
-            ("list", []) => {
-                let live = read_live(&host::context()).ok();
-                let mut out = vec![format!("extensions ({}):", m.extensions.len())];
-                for x in &m.extensions {
-                    let here = match &live {
-                        None => String::new(),
-                        Some(l) => match l.installed.get(&x.uuid) {
-                            None => "   (not installed here)".into(),
-                            Some(meta) => format!(
-                                "   ({} here; shell {})",
-                                state(live::runs(&x.uuid, meta, &l.keys)),
-                                meta.shell_version.join(", ")
-                            ),
-                        },
-                    };
-                    out.push(format!("  {} {}{here}", x.uuid, state(x.enabled)));
-                }
-                Ok(edited(None, out))
-            }
-            (verb, _) => Err(usage(format!(
-                "`extension {verb}` takes other arguments; see `bkt extension --help`"
-            ))),
+        VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
+    }
+}
+
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "extension",
+    manifest::parse,
+    &[
+        Entry::edits(
+            "add",
+            "UUID [--from extensions.gnome.org | --zip URL --sha256 HEX]",
+            "Track an extension as enabled and enable it now",
+            |m, old, args| switch(m, old, "add", args),
+        ),
+        Entry::edits(
+            "remove",
+            "UUID",
+            "Stop tracking an extension (it stays as it is)",
+            remove,
+        )
+        .completing(|m, typed| tracked(m, typed, |_| true)),
+        Entry::edits(
+            "enable",
+            "UUID",
+            "Enable a tracked extension",
+            |m, old, args| switch(m, old, "enable", args),
+        )
+        .completing(|m, typed| tracked(m, typed, |x| !x.enabled)),
+        Entry::edits(
+            "disable",
+            "UUID",
+            "Disable a tracked extension",
+            |m, old, args| switch(m, old, "disable", args),
+        )
+        .completing(|m, typed| tracked(m, typed, |x| x.enabled)),
+        Entry::reads(
+            "list",
+            "",
+            "Show tracked extensions, their state here and the Shell versions they support",
+            |m, _, args| match args {
+                [] => Ok(list(&m)),
+                _ => Err(VERBS.misused("list")),
+            },
+        ),
+    ],
+);
+
+/// The manifest's extensions that `keep` admits, for the one UUID a verb takes.
+fn tracked(m: &Manifest, typed: &[String], keep: fn(&Extension) -> bool) -> Vec<String> {
+    if !typed.is_empty() {
+        return Vec::new();
+    }
+    m.extensions
+        .iter()
+        .filter(|x| keep(x))
+        .map(|x| x.uuid.clone())
+        .collect()
+}
+
+/// `add`, `enable` and `disable`: the extension tracked in that state, and what applying
+/// that means for it here.
+fn switch(
+    mut m: Manifest,
+    old: Option<&str>,
+    verb: &str,
+    args: &[String],
+) -> Result<EditResult, Error> {
+    let [uuid, rest @ ..] = args else {
+        return Err(VERBS.misused(verb));
+    };
+    manifest::check_uuid(uuid).map_err(usage)?;
+    let source = match verb {
+        "add" => source_of(rest)?,
+        _ if rest.is_empty() => None,
+        _ => return Err(usage(format!("{verb} takes one UUID"))),
+    };
+    let on = verb != "disable";
+    match m.get_mut(uuid) {
+        Some(x) => x.enabled = on,
+        None if verb == "add" => m.add(uuid, true, None),
+        None => {
+            return Err(usage(format!(
+                "{uuid} is not in {MANIFEST}; `bkt extension add {uuid}` tracks it"
+            )));
         }
     }
+    if let (Some(source), Some(x)) = (source, m.get_mut(uuid)) {
+        x.source = Some(source);
+    }
+    // What applying this manifest means for this one extension.
+    let ctx = host::context();
+    let live = read_live(&ctx)?;
+    let (changes, _, problems) = compare(&ctx, &m, &live);
+    let changes = changes.into_iter().filter(|c| c.id == *uuid).collect();
+    let output = problems
+        .into_iter()
+        .filter(|p| p.id == *uuid)
+        .map(|p| p.message)
+        .collect();
+    Ok(EditResult {
+        manifest: Some(m.render(old)),
+        output,
+        changes,
+    })
+}
+
+/// `remove UUID`: no longer tracked; the extension stays as it is.
+fn remove(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
+    let [uuid] = args else {
+        return Err(VERBS.misused("remove"));
+    };
+    if !m.extensions.iter().any(|x| x.uuid == *uuid) {
+        return Err(usage(format!("{uuid} is not in {MANIFEST}")));
+    }
+    m.extensions.retain(|x| x.uuid != *uuid);
+    Ok(edited(Some(m.render(old)), vec![]))
+}
+
+/// `list`: each tracked extension, its state here and the Shell versions it supports.
+fn list(m: &Manifest) -> EditResult {
+    let live = read_live(&host::context()).ok();
+    let mut out = vec![format!("extensions ({}):", m.extensions.len())];
+    for x in &m.extensions {
+        let here = match &live {
+            None => String::new(),
+            Some(l) => match l.installed.get(&x.uuid) {
+                None => "   (not installed here)".into(),
+                Some(meta) => format!(
+                    "   ({} here; shell {})",
+                    state(live::runs(&x.uuid, meta, &l.keys)),
+                    meta.shell_version.join(", ")
+                ),
+            },
+        };
+        out.push(format!("  {} {}{here}", x.uuid, state(x.enabled)));
+    }
+    edited(None, out)
 }

@@ -9,8 +9,8 @@ pub mod live;
 pub mod manifest;
 
 use bkt_sdk::{
-    Capabilities, Change, EditResult, Effect, Error, Guest, Phase, Plan, PluginInfo, RunShape,
-    Section, agreed, change, edited, query, run, run_shape, shape, usage, verb,
+    Capabilities, Change, EditResult, Effect, Entry, Error, Guest, Phase, Plan, PluginInfo,
+    RunShape, Section, Verbs, agreed, change, edited, query, run, run_shape, shape,
 };
 use manifest::{Installation, Manifest, Remote};
 use std::collections::BTreeMap;
@@ -203,6 +203,8 @@ fn run_shapes() -> Vec<RunShape> {
 impl Guest for FlatpakRemotes {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "flatpak-remotes".into(),
             command: "flatpak-remote".into(),
             summary: "Flatpak remotes kept in their own file (flatpak-remotes.json)".into(),
@@ -210,12 +212,7 @@ impl Guest for FlatpakRemotes {
             manifest: MANIFEST.into(),
             sections: vec![],
             phase: Phase::Repositories,
-            verbs: vec![verb(
-                "list",
-                "",
-                "Show the remotes and which are not added here",
-                false,
-            )],
+            verbs: VERBS.declared(),
             capabilities: Capabilities {
                 queries: vec![shape(live::REMOTES)],
                 runs: run_shapes(),
@@ -223,6 +220,7 @@ impl Guest for FlatpakRemotes {
                 writes: vec![],
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -247,27 +245,40 @@ impl Guest for FlatpakRemotes {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        match (verb.as_str(), args.as_slice()) {
-            ("list", []) => {
-                let live = read_live().ok();
-                let mut out = vec![format!("remotes ({}):", m.remotes.len())];
-                for r in &m.remotes {
-                    let note = match &live {
-                        Some(l) if !l.contains_key(&(r.scope, r.name.clone())) => {
-                            "   (not added here)"
-                        }
-                        _ => "",
-                    };
-                    out.push(format!("  {} {} ({}){note}", r.name, r.url, r.scope.name()));
-                }
-                Ok(edited(None, out))
-            }
-            (verb, _) => Err(usage(format!(
-                "`flatpak-remote {verb}` takes other arguments; see `bkt flatpak-remote --help`"
-            ))),
-        }
+        VERBS.edit(text.as_deref(), &verb, &args)
     }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
+    }
+}
+
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "flatpak-remote",
+    manifest::parse,
+    &[Entry::reads(
+        "list",
+        "",
+        "Show the remotes and which are not added here",
+        |m, _, args| match args {
+            [] => Ok(list(&m)),
+            _ => Err(VERBS.misused("list")),
+        },
+    )],
+);
+
+/// `list`: each remote, and whether it is added here.
+fn list(m: &Manifest) -> EditResult {
+    let live = read_live().ok();
+    let mut out = vec![format!("remotes ({}):", m.remotes.len())];
+    for r in &m.remotes {
+        let note = match &live {
+            Some(l) if !l.contains_key(&(r.scope, r.name.clone())) => "   (not added here)",
+            _ => "",
+        };
+        out.push(format!("  {} {} ({}){note}", r.name, r.url, r.scope.name()));
+    }
+    edited(None, out)
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ pub mod plan;
 mod remote_verb;
 
 use bkt_sdk::{
-    Capabilities, Change, EditResult, Error, Guest, Phase, Plan, PluginInfo, RunShape, Section,
-    change, edited, host, query_all, run_shape, shape, strings, usage, verb,
+    Capabilities, Change, EditResult, Entry, Error, Guest, Phase, Plan, PluginInfo, RunShape,
+    Section, Verbs, change, edited, host, query_each, run_shape, shape, strings, usage,
 };
 use live::Live;
 use manifest::{App, Installation, Manifest};
@@ -28,10 +28,7 @@ struct Flatpak;
 bkt_sdk::export!(Flatpak);
 
 fn read_live() -> Result<Live, Error> {
-    let mut results = query_all(vec![strings(live::LIST), strings(live::REMOTES)]).into_iter();
-    let (Some(list), Some(remotes)) = (results.next(), results.next()) else {
-        return Err(Error::Failed("the host returned too few results".into()));
-    };
+    let [list, remotes] = query_each([live::LIST, live::REMOTES])?;
     let mut outputs = [list?, remotes?];
     for (out, argv) in outputs.iter_mut().zip([live::LIST, live::REMOTES]) {
         // In a home where flatpak never ran, two flatpak processes both create the user
@@ -145,6 +142,8 @@ fn run_shapes() -> Vec<RunShape> {
 impl Guest for Flatpak {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "flatpak".into(),
             command: "flatpak".into(),
             summary: "Flatpak remotes, apps and overrides (user and system installations)".into(),
@@ -152,38 +151,7 @@ impl Guest for Flatpak {
             manifest: MANIFEST.into(),
             sections: vec![],
             phase: Phase::Packages,
-            verbs: vec![
-                verb(
-                    "add",
-                    "ID [--remote R] [--user|--system] [--branch B]",
-                    "Track an app and install it now (--no-apply: later)",
-                    true,
-                ),
-                verb(
-                    "remove",
-                    "ID [--user|--system]",
-                    "Stop tracking an app and uninstall it here",
-                    true,
-                ),
-                verb(
-                    "override",
-                    "ID [--user|--system] --filesystem=... --env=VAR=VALUE ...",
-                    "Add overrides to a tracked app (flatpak override's own options) and set them now",
-                    true,
-                ),
-                verb(
-                    "remote",
-                    "add NAME URL [--no-gpg-verify] | remove NAME [--user|--system]",
-                    "Track a remote (and add it now), or stop tracking one no app uses",
-                    true,
-                ),
-                verb(
-                    "list",
-                    "",
-                    "Show tracked remotes and apps, and which are not on this machine",
-                    false,
-                ),
-            ],
+            verbs: VERBS.declared(),
             capabilities: Capabilities {
                 queries: vec![shape(live::LIST), shape(live::REMOTES)],
                 runs: run_shapes(),
@@ -191,6 +159,7 @@ impl Guest for Flatpak {
                 writes: vec![],
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -229,18 +198,11 @@ impl Guest for Flatpak {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        let old = text.as_deref();
-        match verb.as_str() {
-            "add" => add(m, old, &args),
-            "remove" => remove(m, old, &args),
-            "override" => set_override(m, old, &args),
-            "remote" => remote_verb::run(m, old, &args),
-            "list" if args.is_empty() => Ok(edited(None, list(&m))),
-            other => Err(usage(format!(
-                "`flatpak {other}` takes other arguments; see `bkt flatpak --help`"
-            ))),
-        }
+        VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 
@@ -554,4 +516,59 @@ fn list(m: &Manifest) -> Vec<String> {
         ));
     }
     out
+}
+
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "flatpak",
+    manifest::parse,
+    &[
+        Entry::edits(
+            "add",
+            "ID [--remote R] [--user|--system] [--branch B]",
+            "Track an app and install it now (--no-apply: later)",
+            add,
+        ),
+        Entry::edits(
+            "remove",
+            "ID [--user|--system]",
+            "Stop tracking an app and uninstall it here",
+            remove,
+        )
+        .completing(tracked_apps),
+        Entry::edits(
+            "override",
+            "ID [--user|--system] --filesystem=... --env=VAR=VALUE ...",
+            "Add overrides to a tracked app (flatpak override's own options) and set them now",
+            set_override,
+        )
+        .completing(tracked_apps),
+        Entry::edits(
+            "remote",
+            "add NAME URL [--no-gpg-verify] | remove NAME [--user|--system]",
+            "Track a remote (and add it now), or stop tracking one no app uses",
+            remote_verb::run,
+        )
+        .completing(|m, typed| match typed {
+            [] => strings(&["add", "remove"]),
+            [action] if action == "remove" => m.remotes.iter().map(|r| r.name.clone()).collect(),
+            _ => Vec::new(),
+        }),
+        Entry::reads(
+            "list",
+            "",
+            "Show tracked remotes and apps, and which are not on this machine",
+            |m, _, args| match args {
+                [] => Ok(edited(None, list(&m))),
+                _ => Err(VERBS.misused("list")),
+            },
+        ),
+    ],
+);
+
+/// The manifest's apps, for the first word after `remove` and `override`.
+fn tracked_apps(m: &Manifest, typed: &[String]) -> Vec<String> {
+    if typed.iter().any(|w| !w.starts_with('-')) {
+        return Vec::new();
+    }
+    m.apps.iter().map(|a| a.id.clone()).collect()
 }

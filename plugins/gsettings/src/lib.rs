@@ -14,8 +14,9 @@ pub mod plan;
 pub mod range;
 
 use bkt_sdk::{
-    Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, QueryError, Scope, Section,
-    change, edited, host, query_all, run, run_shape, shape, strings, usage, verb,
+    Capabilities, EditResult, Entry, Error, Guest, Phase, Plan, PluginInfo, QueryError, Scope,
+    Section, Verbs, change, edited, host, query_all, query_each, run, run_shape, shape, strings,
+    usage,
 };
 use manifest::Manifest;
 use plan::{Live, Schema};
@@ -160,6 +161,8 @@ fn check_value(schema: &str, key: &str, value: &str) -> Result<(), Error> {
 impl Guest for Gsettings {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "gsettings".into(),
             command: "gsetting".into(),
             summary: "GNOME settings (gsettings/dconf keys)".into(),
@@ -167,32 +170,7 @@ impl Guest for Gsettings {
             manifest: MANIFEST.into(),
             sections: vec![],
             phase: Phase::Configuration,
-            verbs: vec![
-                verb(
-                    "set",
-                    "SCHEMA KEY VALUE",
-                    "Track a setting (VALUE is GVariant text: \"'dark'\", 5, true) and apply it",
-                    true,
-                ),
-                verb(
-                    "unset",
-                    "SCHEMA KEY",
-                    "Stop tracking a setting (the live value stays)",
-                    true,
-                ),
-                verb(
-                    "list",
-                    "",
-                    "Show tracked settings and which ones differ from the machine",
-                    false,
-                ),
-                verb(
-                    "capture",
-                    "SCHEMA",
-                    "Track every key of SCHEMA you have changed from its default (reads dconf)",
-                    true,
-                ),
-            ],
+            verbs: VERBS.declared(),
             capabilities: Capabilities {
                 queries: vec![
                     shape(&["gsettings", "list-recursively"]),
@@ -209,6 +187,7 @@ impl Guest for Gsettings {
                 writes: vec![],
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -242,65 +221,11 @@ impl Guest for Gsettings {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let mut m = manifest::parse(text.as_deref())?;
-        match (verb.as_str(), args.as_slice()) {
-            ("set", [schema, key, value]) => {
-                for name in [schema, key] {
-                    manifest::check_name(name).map_err(usage)?;
-                }
-                check_value(schema, key, value)?;
-                let changed = m.upsert(schema, key, value);
-                // Already tracked with this value and already live: nothing to do.
-                if !changed && live_value_is(schema, key, value) {
-                    return Ok(edited(None, vec![]));
-                }
-                // Set it live too, even when the manifest already had this value.
-                let set = change(
-                    format!("{schema} {key}"),
-                    format!("{schema} {key} → {value}"),
-                    Some(gvariant::canonical(value)),
-                    None,
-                    Scope::User,
-                    vec![run("gsettings", &["set", schema, key, value], Scope::User)],
-                );
-                Ok(EditResult {
-                    manifest: changed.then(|| m.render(text.as_deref())),
-                    output: vec![],
-                    changes: vec![set],
-                })
-            }
-            ("unset", [schema, key]) => {
-                let before = m.settings.len();
-                m.settings
-                    .retain(|s| !(s.schema == *schema && s.key == *key));
-                if m.settings.len() == before {
-                    return Err(usage(format!("{schema} {key} is not in {MANIFEST}")));
-                }
-                Ok(edited(Some(m.render(text.as_deref())), vec![]))
-            }
-            ("list", []) => {
-                let live = read_live(&m).unwrap_or_default();
-                let unread = live.schemas.is_empty();
-                let output = m
-                    .settings
-                    .iter()
-                    .map(|s| {
-                        let note = match plan::live_value(s, &live) {
-                            Ok(v) if gvariant::same(v, &s.value) => String::new(),
-                            Ok(v) => format!("   (live: {v})"),
-                            Err(_) if unread => String::new(),
-                            Err(p) => format!("   ({})", p.message),
-                        };
-                        format!("{} {} {}{}", s.schema, s.key, s.value, note)
-                    })
-                    .collect();
-                Ok(edited(None, output))
-            }
-            ("capture", [schema]) => capture_schema(m, text.as_deref(), schema),
-            (verb, _) => Err(usage(format!(
-                "`gsetting {verb}` takes other arguments; see `bkt gsetting --help`"
-            ))),
-        }
+        VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 
@@ -308,16 +233,11 @@ impl Guest for Gsettings {
 /// live values.
 fn capture_schema(mut m: Manifest, old: Option<&str>, schema: &str) -> Result<EditResult, Error> {
     manifest::check_name(schema).map_err(usage)?;
-    let mut results = query_all(vec![
-        strings(&["gsettings", "list-recursively", schema]),
-        strings(&["gsettings", "list-schemas", "--print-paths"]),
-        strings(&["dconf", "dump", "/"]),
-    ])
-    .into_iter();
-    let (Some(list), Some(schemas), Some(dump)) = (results.next(), results.next(), results.next())
-    else {
-        return Err(Error::Failed("the host returned too few results".into()));
-    };
+    let [list, schemas, dump] = query_each([
+        &["gsettings", "list-recursively", schema][..],
+        &["gsettings", "list-schemas", "--print-paths"],
+        &["dconf", "dump", "/"],
+    ])?;
     let (list, schemas) = (list?, schemas?);
     let keys = match Schema::from_output(manifest::schema_id(schema), &list) {
         Schema::Keys(keys) => keys,
@@ -348,4 +268,165 @@ fn capture_schema(mut m: Manifest, old: Option<&str>, schema: &str) -> Result<Ed
         ));
     }
     Ok(edited(changed.then(|| m.render(old)), output))
+}
+
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "gsetting",
+    manifest::parse,
+    &[
+        Entry::edits(
+            "set",
+            "SCHEMA KEY VALUE",
+            "Track a setting (VALUE is GVariant text: \"'dark'\", 5, true) and apply it",
+            |m, old, args| match args {
+                [schema, key, value] => set_verb(m, old, schema, key, value),
+                _ => Err(VERBS.misused("set")),
+            },
+        )
+        .completing(|_, typed| match typed {
+            [] => installed_schemas(),
+            [schema] => schema_keys(schema),
+            _ => Vec::new(),
+        }),
+        Entry::edits(
+            "unset",
+            "SCHEMA KEY",
+            "Stop tracking a setting (the live value stays)",
+            |m, old, args| match args {
+                [schema, key] => unset_verb(m, old, schema, key),
+                _ => Err(VERBS.misused("unset")),
+            },
+        )
+        .completing(|m, typed| match typed {
+            [] => m.settings.iter().map(|s| s.schema.clone()).collect(),
+            [schema] => m
+                .settings
+                .iter()
+                .filter(|s| s.schema == *schema)
+                .map(|s| s.key.clone())
+                .collect(),
+            _ => Vec::new(),
+        }),
+        Entry::reads(
+            "list",
+            "",
+            "Show tracked settings and which ones differ from the machine",
+            |m, _, args| match args {
+                [] => Ok(list_verb(&m)),
+                _ => Err(VERBS.misused("list")),
+            },
+        ),
+        Entry::edits(
+            "capture",
+            "SCHEMA",
+            "Track every key of SCHEMA you have changed from its default (reads dconf)",
+            |m, old, args| match args {
+                [schema] => capture_schema(m, old, schema),
+                _ => Err(VERBS.misused("capture")),
+            },
+        )
+        .completing(|_, typed| match typed {
+            [] => installed_schemas(),
+            _ => Vec::new(),
+        }),
+    ],
+);
+
+/// The schemas installed here (those at a fixed path), for completion.
+fn installed_schemas() -> Vec<String> {
+    bkt_sdk::query(&["gsettings", "list-schemas", "--print-paths"])
+        .ok()
+        .filter(|out| out.status == 0)
+        .map(|out| {
+            out.stdout
+                .lines()
+                .filter_map(|l| l.split_whitespace().next().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The keys of `schema`, for completion.
+fn schema_keys(schema: &str) -> Vec<String> {
+    if manifest::check_name(schema).is_err() {
+        return Vec::new();
+    }
+    bkt_sdk::query(&["gsettings", "list-recursively", schema])
+        .ok()
+        .filter(|out| out.status == 0)
+        .map(|out| {
+            out.stdout
+                .lines()
+                .filter_map(|l| l.split_whitespace().nth(1).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `set SCHEMA KEY VALUE`: tracked, and set here now.
+fn set_verb(
+    mut m: Manifest,
+    old: Option<&str>,
+    schema: &str,
+    key: &str,
+    value: &str,
+) -> Result<EditResult, Error> {
+    for name in [schema, key] {
+        manifest::check_name(name).map_err(usage)?;
+    }
+    check_value(schema, key, value)?;
+    let changed = m.upsert(schema, key, value);
+    // Already tracked with this value and already live: nothing to do.
+    if !changed && live_value_is(schema, key, value) {
+        return Ok(edited(None, vec![]));
+    }
+    // Set it live too, even when the manifest already had this value.
+    let set = change(
+        format!("{schema} {key}"),
+        format!("{schema} {key} → {value}"),
+        Some(gvariant::canonical(value)),
+        None,
+        Scope::User,
+        vec![run("gsettings", &["set", schema, key, value], Scope::User)],
+    );
+    Ok(EditResult {
+        manifest: changed.then(|| m.render(old)),
+        output: vec![],
+        changes: vec![set],
+    })
+}
+
+/// `unset SCHEMA KEY`: no longer tracked; the live value stays.
+fn unset_verb(
+    mut m: Manifest,
+    old: Option<&str>,
+    schema: &str,
+    key: &str,
+) -> Result<EditResult, Error> {
+    let before = m.settings.len();
+    m.settings.retain(|s| !(s.schema == schema && s.key == key));
+    if m.settings.len() == before {
+        return Err(usage(format!("{schema} {key} is not in {MANIFEST}")));
+    }
+    Ok(edited(Some(m.render(old)), vec![]))
+}
+
+/// `list`: each tracked setting, and its live value where that differs.
+fn list_verb(m: &Manifest) -> EditResult {
+    let live = read_live(m).unwrap_or_default();
+    let unread = live.schemas.is_empty();
+    let output = m
+        .settings
+        .iter()
+        .map(|s| {
+            let note = match plan::live_value(s, &live) {
+                Ok(v) if gvariant::same(v, &s.value) => String::new(),
+                Ok(v) => format!("   (live: {v})"),
+                Err(_) if unread => String::new(),
+                Err(p) => format!("   ({})", p.message),
+            };
+            format!("{} {} {}{}", s.schema, s.key, s.value, note)
+        })
+        .collect();
+    edited(None, output)
 }

@@ -12,9 +12,9 @@ pub mod manifest;
 pub mod render;
 
 use bkt_sdk::{
-    Agreed, Capabilities, Change, Context, EditResult, Effect, Error, Guest, Phase, Plan,
-    PluginInfo, Scope, Section, agreed, change, edited, host, run_batched, run_shape, shape,
-    strings, usage, verb,
+    Agreed, Capabilities, Change, Context, EditResult, Effect, Entry, Error, Guest, Phase, Plan,
+    PluginInfo, Scope, Section, Verbs, agreed, change, edited, host, run_batched, run_shape, shape,
+    strings, usage,
 };
 use manifest::Manifest;
 use std::collections::BTreeSet;
@@ -140,6 +140,8 @@ fn compare(ctx: &Context, m: &Manifest, live: &Live) -> (Vec<Change>, Vec<Agreed
 impl Guest for Kargs {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "kargs".into(),
             command: "kargs".into(),
             summary: "Kernel arguments the image sets (bootc kargs.d)".into(),
@@ -147,26 +149,7 @@ impl Guest for Kargs {
             manifest: MANIFEST.into(),
             sections: strings(&[SECTION]),
             phase: Phase::Configuration,
-            verbs: vec![
-                verb(
-                    "add",
-                    "ARG...",
-                    "Add kernel arguments to the manifest and the image (they take effect when it boots)",
-                    true,
-                ),
-                verb(
-                    "remove",
-                    "ARG...",
-                    "Take kernel arguments out of the manifest and the image",
-                    true,
-                ),
-                verb(
-                    "list",
-                    "",
-                    "Show the manifest's kernel arguments and which the running kernel has",
-                    false,
-                ),
-            ],
+            verbs: VERBS.declared(),
             capabilities: Capabilities {
                 queries: vec![shape(&["cat", "{root}/proc/cmdline"])],
                 runs: vec![
@@ -183,6 +166,7 @@ impl Guest for Kargs {
                 writes: vec![],
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -228,49 +212,95 @@ impl Guest for Kargs {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let mut m = manifest::parse(text.as_deref())?;
-        let next = "They take effect when the next image boots; `bkt apply --now -s kargs` also sets them on this deployment.";
-        match (verb.as_str(), args.as_slice()) {
-            ("add", new) if !new.is_empty() => {
-                for k in new {
-                    manifest::check_karg(k).map_err(usage)?;
-                    if !m.kargs.contains(k) {
-                        m.kargs.push(k.clone());
-                    }
-                }
-                Ok(edited(Some(m.render(text.as_deref())), vec![next.into()]))
-            }
-            ("remove", gone) if !gone.is_empty() => {
-                for k in gone {
-                    if !m.kargs.contains(k) {
-                        return Err(usage(format!("{k} is not in {MANIFEST}")));
-                    }
-                }
-                m.kargs.retain(|k| !gone.contains(k));
-                Ok(edited(Some(m.render(text.as_deref())), vec![next.into()]))
-            }
-            ("list", []) => {
-                let running = read_live(&host::context()).ok().map(|l| l.running);
-                let mut out = vec![format!("kernel arguments ({}):", m.kargs.len())];
-                for k in &m.kargs {
-                    let note = match &running {
-                        Some(r) if !r.contains(k) => {
-                            "   (not on the running kernel's command line)"
-                        }
-                        _ => "",
-                    };
-                    out.push(format!("  {k}{note}"));
-                }
-                if !m.match_architectures.is_empty() {
-                    out.push(format!("only on: {}", m.match_architectures.join(", ")));
-                }
-                Ok(edited(None, out))
-            }
-            (verb, _) => Err(usage(format!(
-                "`kargs {verb}` takes other arguments; see `bkt kargs --help`"
-            ))),
+        VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
+    }
+}
+
+/// What every edit says: kernel arguments reach a kernel when it boots.
+const NEXT_BOOT: &str = "They take effect when the next image boots; `bkt apply --now -s kargs` also sets them on this deployment.";
+
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "kargs",
+    manifest::parse,
+    &[
+        Entry::edits(
+            "add",
+            "ARG...",
+            "Add kernel arguments to the manifest and the image (they take effect when it boots)",
+            add,
+        ),
+        Entry::edits(
+            "remove",
+            "ARG...",
+            "Take kernel arguments out of the manifest and the image",
+            remove,
+        )
+        .completing(|m, typed| {
+            m.kargs
+                .iter()
+                .filter(|k| !typed.contains(k))
+                .cloned()
+                .collect()
+        }),
+        Entry::reads(
+            "list",
+            "",
+            "Show the manifest's kernel arguments and which the running kernel has",
+            |m, _, args| match args {
+                [] => Ok(list(&m)),
+                _ => Err(VERBS.misused("list")),
+            },
+        ),
+    ],
+);
+
+/// `add ARG...`.
+fn add(mut m: Manifest, old: Option<&str>, new: &[String]) -> Result<EditResult, Error> {
+    if new.is_empty() {
+        return Err(VERBS.misused("add"));
+    }
+    for k in new {
+        manifest::check_karg(k).map_err(usage)?;
+        if !m.kargs.contains(k) {
+            m.kargs.push(k.clone());
         }
     }
+    Ok(edited(Some(m.render(old)), vec![NEXT_BOOT.into()]))
+}
+
+/// `remove ARG...`.
+fn remove(mut m: Manifest, old: Option<&str>, gone: &[String]) -> Result<EditResult, Error> {
+    if gone.is_empty() {
+        return Err(VERBS.misused("remove"));
+    }
+    for k in gone {
+        if !m.kargs.contains(k) {
+            return Err(usage(format!("{k} is not in {MANIFEST}")));
+        }
+    }
+    m.kargs.retain(|k| !gone.contains(k));
+    Ok(edited(Some(m.render(old)), vec![NEXT_BOOT.into()]))
+}
+
+/// `list`: the manifest's arguments, and which the running kernel lacks.
+fn list(m: &Manifest) -> EditResult {
+    let running = read_live(&host::context()).ok().map(|l| l.running);
+    let mut out = vec![format!("kernel arguments ({}):", m.kargs.len())];
+    for k in &m.kargs {
+        let note = match &running {
+            Some(r) if !r.contains(k) => "   (not on the running kernel's command line)",
+            _ => "",
+        };
+        out.push(format!("  {k}{note}"));
+    }
+    if !m.match_architectures.is_empty() {
+        out.push(format!("only on: {}", m.match_architectures.join(", ")));
+    }
+    edited(None, out)
 }
 
 #[cfg(test)]

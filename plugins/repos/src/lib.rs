@@ -14,9 +14,9 @@ pub mod render;
 pub mod repo_file;
 
 use bkt_sdk::{
-    Agreed, Capabilities, Change, Context, EditResult, Effect, Error, Guest, Phase, Plan,
-    PluginInfo, RunShape, Scope, Section, WriteFile, agreed, change, edited, host, query,
-    run_batched, run_shape, shape, strings, usage, verb,
+    Agreed, Capabilities, Change, Context, EditResult, Effect, Entry, Error, Guest, Phase, Plan,
+    PluginInfo, RunShape, Scope, Section, Verbs, WriteFile, agreed, change, edited, host, query,
+    run_batched, run_shape, shape, strings,
 };
 use manifest::{Manifest, Repo};
 use std::collections::{BTreeMap, BTreeSet};
@@ -214,6 +214,8 @@ fn run_shapes() -> Vec<RunShape> {
 impl Guest for Repos {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "repos".into(),
             command: "repo".into(),
             summary: "Third-party RPM repositories and the packages taken from them".into(),
@@ -221,12 +223,7 @@ impl Guest for Repos {
             manifest: MANIFEST.into(),
             sections: strings(&["EXTERNAL_REPOS"]),
             phase: Phase::Repositories,
-            verbs: vec![verb(
-                "list",
-                "",
-                "Show the repositories, their packages, and what is missing here",
-                false,
-            )],
+            verbs: VERBS.declared(),
             capabilities: Capabilities {
                 queries: vec![
                     shape(RPM_QA),
@@ -237,6 +234,7 @@ impl Guest for Repos {
                 writes: strings(&["/etc/yum.repos.d/"]),
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -274,13 +272,11 @@ impl Guest for Repos {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let m = manifest::parse(text.as_deref())?;
-        match (verb.as_str(), args.as_slice()) {
-            ("list", []) => Ok(edited(None, list(&m))),
-            (verb, _) => Err(usage(format!(
-                "`repo {verb}` takes other arguments; see `bkt repo --help`"
-            ))),
-        }
+        VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 
@@ -308,3 +304,17 @@ fn list(m: &Manifest) -> Vec<String> {
     }
     out
 }
+
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "repo",
+    manifest::parse,
+    &[Entry::reads(
+        "list",
+        "",
+        "Show the repositories, their packages, and what is missing here",
+        |m, _, args| match args {
+            [] => Ok(edited(None, list(&m))),
+            _ => Err(VERBS.misused("list")),
+        },
+    )],
+);

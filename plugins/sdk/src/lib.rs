@@ -7,6 +7,7 @@ pub mod edit;
 pub mod manifest;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod schema_file;
+pub mod verbs;
 
 wit_bindgen::generate!({
     world: "plugin",
@@ -17,10 +18,32 @@ wit_bindgen::generate!({
 
 pub use bkt::subsystem::host::{self, Level};
 pub use bkt::subsystem::types::{
-    Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error, Fetch,
+    About, Agreed, Arg, Capabilities, Change, ChangeKind, EditResult, Effect, Error, Fetch,
     HostContext as Context, InvalidManifest, Output, Phase, PlanResult as Plan, PluginInfo,
-    Problem, QueryError, Run, RunShape, Scope, Section, Severity, Verb, WriteFile,
+    Problem, Program, QueryError, Run, RunShape, Scope, Section, Severity, Verb, WriteFile,
 };
+pub use verbs::{Entry, Verbs};
+
+/// The plugin's [`About`] from its Cargo.toml: `authors`, `homepage` (else `repository`) and
+/// `license`. A macro, so that it reads the plugin's package, not the SDK's.
+#[macro_export]
+macro_rules! about {
+    () => {
+        $crate::About {
+            authors: env!("CARGO_PKG_AUTHORS")
+                .split(':')
+                .filter(|a| !a.is_empty())
+                .map(String::from)
+                .collect(),
+            homepage: match env!("CARGO_PKG_HOMEPAGE") {
+                "" => env!("CARGO_PKG_REPOSITORY"),
+                page => page,
+            }
+            .to_string(),
+            license: env!("CARGO_PKG_LICENSE").to_string(),
+        }
+    };
+}
 pub use exports::bkt::subsystem::subsystem::Guest;
 
 /// The result every plugin entry point returns.
@@ -40,6 +63,20 @@ pub fn query_all(argvs: Vec<Vec<String>>) -> Vec<Result<Output>> {
         .into_iter()
         .map(|r| r.map_err(query_error))
         .collect()
+}
+
+/// A fixed number of queries at once, each result in its argv's place:
+/// `let [list, remotes] = query_each([LIST, REMOTES])?;`. Fails only if the host answered
+/// with another number of results; each query's own outcome is its element.
+pub fn query_each<const N: usize, W: AsRef<str>>(argvs: [&[W]; N]) -> Result<[Result<Output>; N]> {
+    let results = query_all(
+        argvs
+            .iter()
+            .map(|argv| argv.iter().map(|w| w.as_ref().to_string()).collect())
+            .collect(),
+    );
+    <[Result<Output>; N]>::try_from(results)
+        .map_err(|_| Error::Failed("the host returned another number of results".into()))
 }
 
 /// A refused or failed query as the plugin error it becomes.

@@ -16,8 +16,8 @@ pub mod render;
 pub mod script;
 
 use bkt_sdk::{
-    Capabilities, Change, EditResult, Error, Guest, Phase, Plan, PluginInfo, Section, edited, host,
-    strings, usage, verb,
+    Capabilities, Change, EditResult, Entry, Error, Guest, Phase, Plan, PluginInfo, Section, Verbs,
+    edited, host, strings, usage,
 };
 use manifest::Manifest;
 
@@ -40,6 +40,7 @@ fn capabilities() -> Capabilities {
         ],
         fetches: vec![],
         fetch_limit: 0,
+        programs: vec![],
     }
 }
 
@@ -53,8 +54,42 @@ fn change_for(m: &Manifest, name: &str) -> Vec<Change> {
         .collect()
 }
 
+const VERBS: Verbs<Manifest> = Verbs::new(
+    "shim",
+    manifest::parse,
+    &[
+        Entry::edits(
+            "add",
+            "NAME [--host CMD]",
+            "Add a shim that runs CMD (default NAME) on the host",
+            add,
+        ),
+        Entry::edits(
+            "remove",
+            "NAME",
+            "Remove a shim from the manifest, the image and the home",
+            remove,
+        )
+        .completing(names),
+        Entry::reads(
+            "list",
+            "",
+            "Show the shims and whether the home has them",
+            list,
+        ),
+    ],
+);
+
+/// The shims the manifest has, for completing `remove`.
+fn names(m: &Manifest, typed: &[String]) -> Vec<String> {
+    if !typed.is_empty() {
+        return Vec::new();
+    }
+    m.shims.iter().map(|s| s.name.clone()).collect()
+}
+
 /// `add NAME [--host CMD]`.
-fn add(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
+fn add(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let (name, host) = match args {
         [name] => (name, None),
         [name, flag, host] if flag == "--host" => (name, Some(host.clone())),
@@ -75,12 +110,12 @@ fn add(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditResul
     Ok(EditResult {
         manifest: Some(m.render(old)),
         output: vec![format!("{name} runs {runs} on the host")],
-        changes: change_for(m, name),
+        changes: change_for(&m, name),
     })
 }
 
 /// `remove NAME`: out of the manifest, and its file (and bkt's link) out of the home.
-fn remove(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
+fn remove(mut m: Manifest, old: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
     let [name] = args else {
         return Err(usage("`shim remove` takes NAME"));
     };
@@ -90,13 +125,16 @@ fn remove(m: &mut Manifest, old: Option<&str>, args: &[String]) -> Result<EditRe
     Ok(EditResult {
         manifest: Some(m.render(old)),
         output: vec![format!("{name} removed")],
-        changes: change_for(m, name),
+        changes: change_for(&m, name),
     })
 }
 
-fn list(m: &Manifest) -> EditResult {
+fn list(m: Manifest, _: Option<&str>, args: &[String]) -> Result<EditResult, Error> {
+    if !args.is_empty() {
+        return Err(VERBS.misused("list"));
+    }
     let home = host::context().home;
-    let compared = plan::compare(m, &home, &live::read(&home));
+    let compared = plan::compare(&m, &home, &live::read(&home));
     let mut out = vec![format!("host shims ({}):", m.shims.len())];
     for shim in &m.shims {
         let note = match compared.changes.iter().find(|c| c.id == shim.name) {
@@ -105,7 +143,7 @@ fn list(m: &Manifest) -> EditResult {
         };
         out.push(format!("  {} -> {}{note}", shim.name, shim.host_cmd()));
     }
-    edited(None, out)
+    Ok(edited(None, out))
 }
 
 impl Guest for Shims {
@@ -119,27 +157,10 @@ impl Guest for Shims {
             manifest: MANIFEST.into(),
             sections: strings(&[SECTION]),
             phase: Phase::Configuration,
-            verbs: vec![
-                verb(
-                    "add",
-                    "NAME [--host CMD]",
-                    "Add a shim that runs CMD (default NAME) on the host",
-                    true,
-                ),
-                verb(
-                    "remove",
-                    "NAME",
-                    "Remove a shim from the manifest, the image and the home",
-                    true,
-                ),
-                verb(
-                    "list",
-                    "",
-                    "Show the shims and whether the home has them",
-                    false,
-                ),
-            ],
+            verbs: VERBS.declared(),
             capabilities: capabilities(),
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
         }
     }
 
@@ -182,14 +203,10 @@ impl Guest for Shims {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let mut m = manifest::parse(text.as_deref())?;
-        match verb.as_str() {
-            "add" => add(&mut m, text.as_deref(), &args),
-            "remove" => remove(&mut m, text.as_deref(), &args),
-            "list" if args.is_empty() => Ok(list(&m)),
-            other => Err(usage(format!(
-                "`shim {other}` takes other arguments; see `bkt shim --help`"
-            ))),
-        }
+        VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        VERBS.complete(text.as_deref(), &verb, &args)
     }
 }

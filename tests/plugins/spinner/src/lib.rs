@@ -36,6 +36,10 @@ impl Guest for Spinner {
         Err(never())
     }
 
+    fn complete(_text: Option<String>, _verb: String, _args: Vec<String>) -> Vec<String> {
+        Vec::new()
+    }
+
     fn edit(_text: Option<String>, _verb: String, _args: Vec<String>) -> Result<EditResult, Error> {
         Err(never())
     }

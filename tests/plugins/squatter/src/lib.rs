@@ -14,6 +14,8 @@ bkt_sdk::export!(Squatter);
 impl Guest for Squatter {
     fn info() -> PluginInfo {
         PluginInfo {
+            about: bkt_sdk::about!(),
+            requires_bkt: String::new(),
             id: "squatter".into(),
             command: "squatter".into(),
             summary: "declares ~/.config/ as its own".into(),
@@ -29,6 +31,7 @@ impl Guest for Squatter {
                 writes: strings(&["~/.config/"]),
                 fetches: vec![],
                 fetch_limit: 0,
+                programs: vec![],
             },
         }
     }
@@ -48,6 +51,10 @@ impl Guest for Squatter {
 
     fn render_section(_text: Option<String>) -> Result<Vec<Section>, Error> {
         Ok(vec![])
+    }
+
+    fn complete(_text: Option<String>, _verb: String, _args: Vec<String>) -> Vec<String> {
+        Vec::new()
     }
 
     fn edit(_text: Option<String>, _verb: String, _args: Vec<String>) -> Result<EditResult, Error> {

@@ -14,7 +14,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::bench_packages;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -100,9 +100,9 @@ fn main() {
 
     // 3,000 installed RPMs in a root.
     let root = base.join("root");
-    install_many(base, &root);
+    common::rpmdb_root(&base.join("rpms"), &root, &bench_packages(INSTALLED));
     std::fs::create_dir_all(root.join("run")).unwrap();
-    let installed: Vec<String> = (1..INSTALLED).map(|i| format!("bench-pkg-{i}")).collect();
+    let installed: Vec<String> = bench_packages(INSTALLED).split_off(1);
     let manifest = serde_json::json!({"packages": installed});
     std::fs::write(
         repo.join("manifests/system-packages.json"),
@@ -163,36 +163,4 @@ fn main() {
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-/// One spec with 3,000 subpackages, built once, installed into `root` with `--justdb`.
-fn install_many(base: &Path, root: &PathBuf) {
-    let names: Vec<String> = std::iter::once("bench-base".to_string())
-        .chain((1..INSTALLED).map(|i| format!("bench-pkg-{i}")))
-        .collect();
-    let built = common::build_rpms(&base.join("rpms"), &names);
-    std::fs::create_dir_all(root).unwrap();
-    let ok = Command::new("rpm")
-        .arg("--root")
-        .arg(root)
-        .arg("--initdb")
-        .status()
-        .expect("rpm --initdb")
-        .success();
-    assert!(ok, "rpm --initdb failed");
-    let rpms: Vec<PathBuf> = std::fs::read_dir(&built)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    let ok = Command::new("rpm")
-        .arg("--root")
-        .arg(root)
-        .args(["-i", "--nodeps", "--justdb", "--noscripts"])
-        .args(&rpms)
-        .output()
-        .expect("rpm -i")
-        .status
-        .success();
-    assert!(ok, "rpm --justdb install failed");
 }

@@ -7,7 +7,7 @@
 #[path = "fixture.rs"]
 mod fixture;
 
-use fixture::median;
+use fixture::{median, write_extensions};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,20 +19,7 @@ fn main() {
     let root = dir.path();
     let user = root.join("home/.local/share/gnome-shell/extensions");
     let system = root.join("root/usr/share/gnome-shell/extensions");
-    let mut uuids = Vec::new();
-    for i in 0..EXTENSIONS {
-        let uuid = format!("bench{i}@bkt.example");
-        let base = if i % 2 == 0 { &user } else { &system };
-        std::fs::create_dir_all(base.join(&uuid)).expect("mkdir");
-        std::fs::write(
-            base.join(&uuid).join("metadata.json"),
-            format!(
-                r#"{{"uuid": "{uuid}", "name": "{uuid}", "shell-version": ["45", "46", "47"]}}"#
-            ),
-        )
-        .expect("metadata");
-        uuids.push(uuid);
-    }
+    let uuids = write_extensions(&user, &system, EXTENSIONS);
     std::fs::create_dir_all(root.join("repo/manifests")).expect("mkdir");
     std::fs::create_dir_all(root.join("home/.config")).expect("mkdir");
     let manifest: Vec<String> = uuids.iter().map(|u| format!("\"{u}\"")).collect();

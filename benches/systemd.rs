@@ -7,42 +7,13 @@
 #[path = "fixture.rs"]
 mod fixture;
 
-use fixture::median;
+use fixture::{median, unit, write_units};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const UNITS: usize = 100;
 const RUNS: usize = 11;
-
-fn unit(i: usize) -> String {
-    format!("bench{i}.service")
-}
-
-/// A root with the units, half of them enabled.
-fn make_root(dir: &Path) {
-    let system = dir.join("usr/lib/systemd/system");
-    std::fs::create_dir_all(&system).expect("mkdir");
-    std::fs::create_dir_all(dir.join("etc")).expect("mkdir");
-    for i in 0..UNITS {
-        std::fs::write(
-            system.join(unit(i)),
-            "[Unit]\nDescription=bench\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
-        )
-        .expect("unit");
-    }
-    let mut enable = Command::new("systemctl");
-    enable
-        .arg(format!("--root={}", dir.display()))
-        .arg("enable");
-    enable.args((0..UNITS).step_by(2).map(unit));
-    let ok = enable
-        .stderr(Stdio::null())
-        .status()
-        .expect("systemctl")
-        .success();
-    assert!(ok, "systemctl enable failed");
-}
 
 fn time(mut run: impl FnMut()) -> Duration {
     let times: Vec<Duration> = (0..RUNS)
@@ -68,7 +39,7 @@ fn systemctl(root: &Path, args: &[String]) {
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("root");
-    make_root(&root);
+    write_units(&root, UNITS);
     let names: Vec<String> = (0..UNITS).map(unit).collect();
 
     let one_call = time(|| {

@@ -334,6 +334,43 @@ pub fn build_rpms(dir: &Path, names: &[String]) -> PathBuf {
     top.join("RPMS/noarch")
 }
 
+/// `count` package names for a benchmark's rpm database: `bench-base`, then `bench-pkg-1` ….
+pub fn bench_packages(count: usize) -> Vec<String> {
+    std::iter::once("bench-base".to_string())
+        .chain((1..count).map(|i| format!("bench-pkg-{i}")))
+        .collect()
+}
+
+/// A root whose rpm database holds `names` (empty payloads, built in `dir` by one rpmbuild
+/// run, see [`build_rpms`]), installed with `rpm --justdb`: thousands take seconds.
+pub fn rpmdb_root(dir: &Path, root: &Path, names: &[String]) {
+    let built = build_rpms(dir, names);
+    std::fs::create_dir_all(root).expect("mkdir");
+    let ok = Command::new("rpm")
+        .arg("--root")
+        .arg(root)
+        .arg("--initdb")
+        .status()
+        .expect("rpm --initdb")
+        .success();
+    assert!(ok, "rpm --initdb failed");
+    let rpms: Vec<PathBuf> = std::fs::read_dir(&built)
+        .expect("read_dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let ok = Command::new("rpm")
+        .arg("--root")
+        .arg(root)
+        .args(["-i", "--nodeps", "--justdb", "--noscripts"])
+        .args(&rpms)
+        .output()
+        .expect("rpm -i")
+        .status
+        .success();
+    assert!(ok, "rpm --justdb install failed");
+}
+
 /// A yum repository of tiny noarch RPMs (alpha, beta, gamma, delta), built once per test
 /// binary with the real rpmbuild and createrepo_c.
 /// The test repository's package groups: bkt-test-tools (beta and delta), and one named like

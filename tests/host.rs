@@ -91,6 +91,40 @@ fn builtins_start_only_when_a_command_calls_them() {
     assert_eq!(started(&w, &["status", "-s", "kargs"]), ["kargs"]);
 }
 
+/// render-section is pure: `containerfile check` starts a plugin only when its manifest (or
+/// the plugin) changed since it last rendered, and a cached rendering someone replaced is not
+/// used.
+#[test]
+fn sections_are_rendered_again_only_when_their_manifest_changes() {
+    // Its own cache (root's is /var/cache/bkt).
+    let w = World::unprivileged();
+    w.write_manifest("kargs.json", r#"{"kargs": ["quiet"]}"#);
+    std::fs::write(
+        w.repo().join("Containerfile"),
+        "FROM quay.io/fedora/fedora-bootc:42\n\n# === KERNEL_ARGUMENTS (managed by bkt) ===\n# === END KERNEL_ARGUMENTS ===\n",
+    )
+    .unwrap();
+    w.bkt(&["containerfile", "sync"]).assert_code(0);
+    let check = ["containerfile", "check"];
+    assert_eq!(started(&w, &check), Vec::<String>::new());
+    w.write_manifest("kargs.json", r#"{"kargs": ["quiet", "rhgb"]}"#);
+    assert_eq!(started(&w, &check), ["kargs"]);
+    // The section is now out of date, and check says so from the cached rendering too.
+    w.bkt(&check).assert_code(1);
+    assert_eq!(started(&w, &check), Vec::<String>::new());
+
+    // A cached rendering with other bytes than bkt wrote is not believed.
+    let cached: Vec<std::path::PathBuf> = walk(&w.cache)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".sections.json"))
+        .collect();
+    assert!(!cached.is_empty());
+    for path in &cached {
+        std::fs::write(path, "[]").unwrap();
+    }
+    assert_eq!(started(&w, &check), ["kargs"]);
+}
+
 #[test]
 fn undeclared_queries_are_refused_and_reported() {
     let (w, _) = with_probe(r#"{"queries": [["echo", "hello"], ["rm", "-rf", "/nonexistent"]]}"#);

@@ -60,8 +60,7 @@ fn render_sections(
 ) -> Result<BTreeMap<String, (String, Vec<String>)>> {
     let results = crate::os::parallel::map(inputs, |(plugin, manifest)| {
         let path = Repo::manifest_path(&plugin.info.manifest);
-        rt.session(plugin)?
-            .render_section(manifest.as_deref())
+        rt.render_section(plugin, manifest.as_deref())
             .map_err(|e: CallError| anyhow!("{}: {}", plugin.info.id, e.describe(&path)))
     });
     let mut out: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();

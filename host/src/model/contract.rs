@@ -285,7 +285,7 @@ impl Plan {
 }
 
 /// A Containerfile section's body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Section {
     pub name: String,
     pub lines: Vec<String>,

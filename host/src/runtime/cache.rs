@@ -1,5 +1,7 @@
 //! Compiled code of third-party plugins, cached per component hash and engine under
-//! `$XDG_CACHE_HOME/bkt`. (The builtins' code is compiled when bkt is built and embedded.)
+//! `$XDG_CACHE_HOME/bkt`, with their info and every plugin's rendered Containerfile sections
+//! (per plugin and manifest text). (The builtins' code is compiled when bkt is built and
+//! embedded.)
 //!
 //! Compiling a component with Cranelift takes tens to hundreds of milliseconds; loading the
 //! cached artifact takes well under one. A cached artifact is native code that bkt runs, so it
@@ -95,6 +97,25 @@ impl Cache {
         }
     }
 
+    /// The sections a plugin rendered before from the same manifest text (`key`: see
+    /// [`render_key`]). render-section is pure, so the same code and text give the same
+    /// sections; `containerfile check` then starts no plugin whose manifest did not change.
+    pub fn rendered(&self, key: &str) -> Option<Vec<crate::model::Section>> {
+        let dirs = self.dirs.as_ref()?;
+        let bytes = self.read(dirs, &format!("{key}.sections.json"))?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn store_rendered(&self, key: &str, sections: &[crate::model::Section]) {
+        let Some(dirs) = &self.dirs else { return };
+        let stored = serde_json::to_vec(sections)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| self.write(dirs, &format!("{key}.sections.json"), &bytes));
+        if let Err(e) = stored {
+            tracing::debug!("cannot cache rendered sections {key}: {e:#}");
+        }
+    }
+
     /// The bytes of the cached file `name`, when every rule in the module comment holds.
     fn read(&self, dirs: &Folders, name: &str) -> Option<Vec<u8>> {
         let path = dirs.cache.join(name);
@@ -134,6 +155,16 @@ impl Cache {
             Mode::Exactly(0o600),
         )
     }
+}
+
+/// What names one rendering: the plugin's code, the manifest text (or its absence) and this
+/// bkt (which turns the plugin's answer into sections).
+pub fn render_key(plugin_hash: &str, manifest: Option<&str>) -> String {
+    let manifest = match manifest {
+        Some(text) => format!("text:{}", sha256_hex(text.as_bytes())),
+        None => "none".to_string(),
+    };
+    sha256_hex(format!("{plugin_hash}\0{manifest}\0{}", env!("CARGO_PKG_VERSION")).as_bytes())
 }
 
 fn record_path(dirs: &Folders, name: &str) -> PathBuf {

@@ -24,7 +24,7 @@ pub use session::Session;
 use limits::TICK;
 
 use crate::model::since_v1_0_0::{Plugin, PluginPre, VERSION};
-use crate::model::{Capabilities, HostContext, PluginInfo, SystemRoot};
+use crate::model::{CallError, Capabilities, HostContext, PluginInfo, SystemRoot};
 use anyhow::{Context as _, Result};
 use state::State;
 use std::path::PathBuf;
@@ -243,6 +243,25 @@ impl Runtime {
     /// A fresh sandbox for `plugin`, with its declared read paths preopened.
     pub fn session(&self, plugin: &Loaded) -> Result<Session> {
         self.open(plugin, None)
+    }
+
+    /// `plugin`'s Containerfile sections for `manifest`: what it rendered before from the
+    /// same text when that is cached, else rendered now (and cached).
+    pub fn render_section(
+        &self,
+        plugin: &Loaded,
+        manifest: Option<&str>,
+    ) -> Result<Vec<crate::model::Section>, CallError> {
+        let key = cache::render_key(&plugin.code.hash, manifest);
+        if let Some(sections) = self.cache.rendered(&key) {
+            return Ok(sections);
+        }
+        let sections = self
+            .session(plugin)
+            .map_err(|e| CallError::Crashed(format!("{e:#}")))?
+            .render_section(manifest)?;
+        self.cache.store_rendered(&key, &sections);
+        Ok(sections)
     }
 
     /// The same, answering a query from `readings` when this command already ran it, and

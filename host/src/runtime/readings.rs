@@ -10,23 +10,28 @@ use crate::model::Output;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// What each query (by its whole argv) printed, and how it ended.
+/// What each plugin's queries (by their whole argv) printed, and how they ended. Kept per
+/// plugin: two plugins may declare one program name at different places.
 #[derive(Default)]
-pub struct Readings(Mutex<HashMap<Vec<String>, Output>>);
+pub struct Readings(Mutex<HashMap<(String, Vec<String>), Output>>);
 
 impl Readings {
     pub fn new() -> std::sync::Arc<Readings> {
         std::sync::Arc::new(Readings::default())
     }
 
-    /// What `argv` printed before in this command, if it ran.
-    pub fn recall(&self, argv: &[String]) -> Option<Output> {
-        self.0.lock().ok()?.get(argv).cloned()
+    /// What `argv` printed for `plugin` before in this command, if it ran.
+    pub fn recall(&self, plugin: &str, argv: &[String]) -> Option<Output> {
+        self.0
+            .lock()
+            .ok()?
+            .get(&(plugin.to_string(), argv.to_vec()))
+            .cloned()
     }
 
-    pub fn keep(&self, argv: &[String], output: &Output) {
+    pub fn keep(&self, plugin: &str, argv: &[String], output: &Output) {
         if let Ok(mut known) = self.0.lock() {
-            known.insert(argv.to_vec(), output.clone());
+            known.insert((plugin.to_string(), argv.to_vec()), output.clone());
         }
     }
 }
@@ -47,11 +52,12 @@ mod tests {
             stdout: "htop\n".into(),
             stderr: String::new(),
         };
-        readings.keep(&argv(&["rpm", "-qa"]), &out);
-        assert_eq!(readings.recall(&argv(&["rpm", "-qa"])), Some(out));
+        readings.keep("dnf", &argv(&["rpm", "-qa"]), &out);
+        assert_eq!(readings.recall("dnf", &argv(&["rpm", "-qa"])), Some(out));
         assert_eq!(
-            readings.recall(&argv(&["rpm", "-qa", "--root", "/mnt"])),
+            readings.recall("dnf", &argv(&["rpm", "-qa", "--root", "/mnt"])),
             None
         );
+        assert_eq!(readings.recall("other", &argv(&["rpm", "-qa"])), None);
     }
 }

@@ -98,12 +98,12 @@ impl State {
 
     /// What `argv` printed earlier in this command (see [`Readings`]).
     fn recall(&self, argv: &[String]) -> Option<Output> {
-        self.readings.as_ref()?.recall(argv)
+        self.readings.as_ref()?.recall(&self.plugin, argv)
     }
 
     fn keep(&self, argv: &[String], out: &Output) {
         if let Some(readings) = &self.readings {
-            readings.keep(argv, out);
+            readings.keep(&self.plugin, argv, out);
         }
     }
 

@@ -332,12 +332,12 @@ impl Session {
     }
 }
 
-/// When the queries of a call that started at `start` are killed: a tenth of the call's
-/// time (at most a second) before the call itself is stopped, so that the plugin still has
-/// time to report the query that did not finish, instead of being stopped with it.
 /// The most words one completion offers: a shell shows them all.
 const MAX_COMPLETIONS: usize = 1000;
 
+/// When the queries of a call that started at `start` are killed: a tenth of the call's
+/// time (at most a second) before the call itself is stopped, so that the plugin still has
+/// time to report the query that did not finish, instead of being stopped with it.
 fn query_deadline(start: Instant, timeout: Duration) -> Instant {
     start + timeout - (timeout / 10).min(Duration::from_secs(1))
 }

@@ -107,6 +107,50 @@ impl State {
         }
     }
 
+    /// The admitted queries' results, in their order: each one this command already ran is
+    /// answered from what it printed then (see [`Readings`]), the others run together and
+    /// are kept; a refusal stays a refusal.
+    fn answer(
+        &self,
+        admitted: Vec<Result<query::Admitted, QueryError>>,
+    ) -> Vec<Result<Output, QueryError>> {
+        let mut results: Vec<Option<Result<Output, QueryError>>> = admitted
+            .iter()
+            .map(|q| match q {
+                Ok(q) => self.recall(&q.argv).map(Ok),
+                Err(refused) => Some(Err(refused.clone())),
+            })
+            .collect();
+        let to_run: Vec<(usize, query::Admitted)> = admitted
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| results[*i].is_none())
+            .filter_map(|(i, q)| q.ok().map(|q| (i, q)))
+            .collect();
+        let queries = to_run.iter().map(|(_, q)| Ok(q.clone())).collect();
+        for ((i, q), result) in
+            to_run
+                .iter()
+                .zip(query::run_all(&self.plugin, queries, &self.bounds()))
+        {
+            if let Ok(out) = &result {
+                self.keep(&q.argv, out);
+            }
+            results[*i] = Some(result);
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(QueryError::Failed(format!(
+                        "plugin {}: a query's result went missing",
+                        self.plugin
+                    )))
+                })
+            })
+            .collect()
+    }
+
     fn bounds(&self) -> query::Bounds {
         query::Bounds {
             spent: self.query_output.clone(),
@@ -125,53 +169,19 @@ impl host::Host for State {
     }
 
     fn query(&mut self, argv: Vec<String>) -> Result<wit::Output, wit::QueryError> {
-        self.admit(argv)
-            .and_then(|query| match self.recall(&query.argv) {
-                Some(known) => Ok(known),
-                None => query::run(&self.plugin, &query, &self.bounds())
-                    .inspect(|out| self.keep(&query.argv, out)),
-            })
+        let admitted = vec![self.admit(argv)];
+        self.answer(admitted)
+            .pop()
+            .unwrap_or_else(|| Err(QueryError::Failed("a query went unanswered".into())))
             .map(Into::into)
             .map_err(Into::into)
     }
 
     fn query_all(&mut self, argvs: Vec<Vec<String>>) -> Vec<Result<wit::Output, wit::QueryError>> {
-        let queries: Vec<Result<query::Admitted, QueryError>> =
-            argvs.into_iter().map(|argv| self.admit(argv)).collect();
-        // Queries this command already ran are answered from what they printed then.
-        let known: Vec<Option<Output>> = queries
-            .iter()
-            .map(|q| q.as_ref().ok().and_then(|q| self.recall(&q.argv)))
-            .collect();
-        let admitted: Vec<Option<Vec<String>>> = queries
-            .iter()
-            .map(|q| q.as_ref().ok().map(|q| q.argv.clone()))
-            .collect();
-        let unknown = queries
+        let admitted = argvs.into_iter().map(|argv| self.admit(argv)).collect();
+        self.answer(admitted)
             .into_iter()
-            .zip(&known)
-            .filter(|(_, known)| known.is_none())
-            .map(|(q, _)| q)
-            .collect();
-        let mut ran = query::run_all(&self.plugin, unknown, &self.bounds()).into_iter();
-        admitted
-            .into_iter()
-            .zip(known)
-            .map(|(argv, known)| {
-                let result = match known {
-                    Some(known) => Ok(known),
-                    None => ran.next().unwrap_or_else(|| {
-                        Err(QueryError::Failed(format!(
-                            "plugin {}: a query's result went missing",
-                            self.plugin
-                        )))
-                    }),
-                };
-                if let (Some(argv), Ok(out)) = (&argv, &result) {
-                    self.keep(argv, out);
-                }
-                result.map(Into::into).map_err(Into::into)
-            })
+            .map(|r| r.map(Into::into).map_err(Into::into))
             .collect()
     }
 

@@ -12,6 +12,7 @@
 //! Root's cache is `/var/cache/bkt`, never a folder a user's environment names (under
 //! `sudo -E`, XDG_CACHE_HOME is the user's).
 
+use crate::model::Section;
 use crate::os::atomic::{self, Mode};
 use crate::os::hash::sha256_hex;
 use anyhow::{Context as _, Result};
@@ -97,22 +98,28 @@ impl Cache {
         }
     }
 
-    /// The sections a plugin rendered before from the same manifest text (`key`: see
-    /// [`render_key`]). render-section is pure, so the same code and text give the same
+    /// The sections `plugin` (its code hash) rendered last, if that was from `manifest` (its
+    /// text, or none). render-section is pure, so the same code and text give the same
     /// sections; `containerfile check` then starts no plugin whose manifest did not change.
-    pub fn rendered(&self, key: &str) -> Option<Vec<crate::model::Section>> {
+    /// One rendering is kept per plugin: the cache does not grow with each manifest edit.
+    pub fn rendered(&self, plugin: &str, manifest: Option<&str>) -> Option<Vec<Section>> {
         let dirs = self.dirs.as_ref()?;
-        let bytes = self.read(dirs, &format!("{key}.sections.json"))?;
-        serde_json::from_slice(&bytes).ok()
+        let bytes = self.read(dirs, &rendering_file(plugin))?;
+        let kept: Rendering = serde_json::from_slice(&bytes).ok()?;
+        (kept.manifest == manifest_key(manifest)).then_some(kept.sections)
     }
 
-    pub fn store_rendered(&self, key: &str, sections: &[crate::model::Section]) {
+    pub fn store_rendered(&self, plugin: &str, manifest: Option<&str>, sections: Vec<Section>) {
         let Some(dirs) = &self.dirs else { return };
-        let stored = serde_json::to_vec(sections)
+        let kept = Rendering {
+            manifest: manifest_key(manifest),
+            sections,
+        };
+        let stored = serde_json::to_vec(&kept)
             .map_err(anyhow::Error::from)
-            .and_then(|bytes| self.write(dirs, &format!("{key}.sections.json"), &bytes));
+            .and_then(|bytes| self.write(dirs, &rendering_file(plugin), &bytes));
         if let Err(e) = stored {
-            tracing::debug!("cannot cache rendered sections {key}: {e:#}");
+            tracing::debug!("cannot cache the sections {plugin} rendered: {e:#}");
         }
     }
 
@@ -157,14 +164,26 @@ impl Cache {
     }
 }
 
-/// What names one rendering: the plugin's code, the manifest text (or its absence) and this
-/// bkt (which turns the plugin's answer into sections).
-pub fn render_key(plugin_hash: &str, manifest: Option<&str>) -> String {
-    let manifest = match manifest {
-        Some(text) => format!("text:{}", sha256_hex(text.as_bytes())),
+/// A plugin's last rendering and the manifest it came from.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Rendering {
+    manifest: String,
+    sections: Vec<Section>,
+}
+
+/// The cache file of `plugin`'s (its code hash) renderings by this bkt, which turns the
+/// plugin's answer into sections.
+fn rendering_file(plugin: &str) -> String {
+    let key = sha256_hex(format!("{plugin}\0{}", env!("CARGO_PKG_VERSION")).as_bytes());
+    format!("{key}.sections.json")
+}
+
+/// A manifest text (or its absence), as a rendering names it.
+fn manifest_key(manifest: Option<&str>) -> String {
+    match manifest {
+        Some(text) => format!("sha256:{}", sha256_hex(text.as_bytes())),
         None => "none".to_string(),
-    };
-    sha256_hex(format!("{plugin_hash}\0{manifest}\0{}", env!("CARGO_PKG_VERSION")).as_bytes())
+    }
 }
 
 fn record_path(dirs: &Folders, name: &str) -> PathBuf {

@@ -252,15 +252,15 @@ impl Runtime {
         plugin: &Loaded,
         manifest: Option<&str>,
     ) -> Result<Vec<crate::model::Section>, CallError> {
-        let key = cache::render_key(&plugin.code.hash, manifest);
-        if let Some(sections) = self.cache.rendered(&key) {
+        let hash = &plugin.code.hash;
+        if let Some(sections) = self.cache.rendered(hash, manifest) {
             return Ok(sections);
         }
         let sections = self
             .session(plugin)
             .map_err(|e| CallError::Crashed(format!("{e:#}")))?
             .render_section(manifest)?;
-        self.cache.store_rendered(&key, &sections);
+        self.cache.store_rendered(hash, manifest, sections.clone());
         Ok(sections)
     }
 

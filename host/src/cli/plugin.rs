@@ -155,12 +155,7 @@ fn declaration_lines(info: &PluginInfo) -> Vec<String> {
                 format!(
                     "{} (run only while they and their folders belong to root or to whoever \
                      runs them)",
-                    join(
-                        c.programs
-                            .iter()
-                            .map(|p| format!("{} = {}", p.name, p.path))
-                            .collect()
-                    )
+                    join(c.programs.iter().map(ToString::to_string).collect())
                 )
             }
         ),

@@ -111,6 +111,13 @@ pub struct Program {
     pub path: String,
 }
 
+impl std::fmt::Display for Program {
+    /// `NAME = PATH`, as the trust screen shows it and a trust pin keeps it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} = {}", self.name, self.path)
+    }
+}
+
 /// Who made a plugin and on what terms; empty when not said.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct About {

@@ -200,11 +200,7 @@ impl Declaration {
             writes: c.writes.clone(),
             fetches: c.fetches.clone(),
             fetch_limit: c.fetch_limit,
-            programs: c
-                .programs
-                .iter()
-                .map(|p| format!("{} = {}", p.name, p.path))
-                .collect(),
+            programs: c.programs.iter().map(ToString::to_string).collect(),
         }
     }
 

@@ -346,21 +346,18 @@ fn installed_schemas() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The keys of `schema`, for completion.
+/// The keys of `schema`, for completion: read as a plan reads them.
 fn schema_keys(schema: &str) -> Vec<String> {
     if manifest::check_name(schema).is_err() {
         return Vec::new();
     }
-    bkt_sdk::query(&["gsettings", "list-recursively", schema])
-        .ok()
-        .filter(|out| out.status == 0)
-        .map(|out| {
-            out.stdout
-                .lines()
-                .filter_map(|l| l.split_whitespace().nth(1).map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
+    let Ok(out) = bkt_sdk::query(&["gsettings", "list-recursively", schema]) else {
+        return Vec::new();
+    };
+    match Schema::from_output(manifest::schema_id(schema), &out) {
+        Schema::Keys(keys) => keys.into_keys().collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// `set SCHEMA KEY VALUE`: tracked, and set here now.

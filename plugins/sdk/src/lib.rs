@@ -204,16 +204,6 @@ pub fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-/// A verb for [`PluginInfo::verbs`].
-pub fn verb(name: &str, usage: &str, summary: &str, edits: bool) -> Verb {
-    Verb {
-        name: name.into(),
-        usage: usage.into(),
-        summary: summary.into(),
-        edits,
-    }
-}
-
 /// A `run` effect.
 pub fn run(program: &str, args: &[&str], scope: Scope) -> Effect {
     Effect::Run(Run {

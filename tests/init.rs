@@ -448,14 +448,7 @@ fn the_new_image_copies_bkt_from_its_release_image() {
 #[test]
 fn clone_makes_a_checkout_the_repository_bkt_uses() {
     let mut w = World::new();
-    for (k, v) in [
-        ("GIT_AUTHOR_NAME", "Test"),
-        ("GIT_AUTHOR_EMAIL", "test@example.com"),
-        ("GIT_COMMITTER_NAME", "Test"),
-        ("GIT_COMMITTER_EMAIL", "test@example.com"),
-    ] {
-        w.extra_env.push((k.into(), v.into()));
-    }
+    w.with_git_identity();
     let source = w.path("source");
     w.bkt(&["init", source.to_str().unwrap()]).assert_code(0);
     let git = |args: &[&str]| {

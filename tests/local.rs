@@ -12,14 +12,7 @@ use std::path::{Path, PathBuf};
 fn world(github: bool) -> (World, String, PathBuf) {
     let (mut w, root) = dnf_world(r#"{"packages": ["alpha"]}"#, &["alpha"]);
     set_boot(&root, "boot-1");
-    for (k, v) in [
-        ("GIT_AUTHOR_NAME", "Test"),
-        ("GIT_AUTHOR_EMAIL", "test@example.com"),
-        ("GIT_COMMITTER_NAME", "Test"),
-        ("GIT_COMMITTER_EMAIL", "test@example.com"),
-    ] {
-        w.extra_env.push((k.into(), v.into()));
-    }
+    w.with_git_identity();
     w.bkt(&["containerfile", "sync"]).assert_code(0);
     let repo = w.repo().display().to_string();
     let git = |args: &[&str]| {

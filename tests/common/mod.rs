@@ -79,6 +79,18 @@ impl World {
         w
     }
 
+    /// Gives git an identity in this world, for tests that commit.
+    pub fn with_git_identity(&mut self) {
+        for (k, v) in [
+            ("GIT_AUTHOR_NAME", "Test"),
+            ("GIT_AUTHOR_EMAIL", "test@example.com"),
+            ("GIT_COMMITTER_NAME", "Test"),
+            ("GIT_COMMITTER_EMAIL", "test@example.com"),
+        ] {
+            self.extra_env.push((k.into(), v.into()));
+        }
+    }
+
     /// A world with the test schema compiled and the keyfile backend, as a user.
     pub fn with_schema() -> World {
         let w = World::unprivileged();

@@ -219,6 +219,13 @@ fn a_brew_someone_else_can_change_is_not_run() {
         .status()
         .unwrap();
     assert!(st.success());
+    // Its log folder open to all (it is not on the way to bin/brew): had brew run as the
+    // world's user, it could have said so.
+    std::fs::set_permissions(
+        prefix.join("var"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
     let bkt = |args: &[&str]| bkt_with_brew(&w, elsewhere.path(), args);
     bkt(&["plugin", "trust", plugin.to_str().unwrap(), "--yes"]).assert_code(0);
     let out = bkt(&["status", "-s", "homebrew"]);

@@ -174,9 +174,20 @@ pub fn cleared(name: &str, path: &Path) -> Command {
 }
 
 /// The file a plugin's declared program is (`path` as declared, `~/` already expanded),
-/// when it may run as `runs_as`; else why not, for a message.
+/// when it may run as `runs_as`; else why not, and what would let it run.
 pub fn declared(path: &Path, runs_as: u32) -> Result<PathBuf, String> {
-    super::identity::trusted_program(path, runs_as).map_err(|why| why.0)
+    super::identity::trusted_program(path, runs_as).map_err(|why| {
+        let owners = if runs_as == 0 {
+            "root".to_string()
+        } else {
+            format!("root or user {runs_as}")
+        };
+        format!(
+            "{}; bkt runs a program outside the system folders only while it and every folder \
+             above it belong to {owners} and nobody else may write to them",
+            why.0
+        )
+    })
 }
 
 /// A command for a program a plugin declared outside the system folders: cleared like

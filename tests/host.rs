@@ -264,7 +264,7 @@ fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
     forget_info();
     let out = w.bkt(&["plugin", "list"]);
     out.assert_code(0);
-    out.assert_stderr_has("it is not what bkt wrote there");
+    out.assert_stderr_has("it is not what bkt recorded writing there");
     for a in &artifacts {
         assert!(
             std::fs::metadata(a).unwrap().len() > 1000,
@@ -284,7 +284,7 @@ fn compiled_code_is_cached_privately_and_a_bad_artifact_is_recompiled() {
     forget_info();
     let out = w.bkt(&["plugin", "list"]);
     out.assert_code(0);
-    out.assert_stderr_has("not loading");
+    out.assert_stderr_has("not using");
     out.assert_stderr_has("others may write to it (mode 666)");
     for a in &artifacts {
         assert_eq!(mode(a), 0o600, "{}", a.display());

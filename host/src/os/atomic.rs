@@ -40,6 +40,19 @@ pub enum Mode {
 /// symlink planted there) with its final mode, and the mode is set again through the open
 /// handle, since the umask may have narrowed it: no name is looked up twice.
 pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<String> {
+    stage_as(dir, name, bytes, mode, Sync::Yes)
+}
+
+/// Whether a written file reaches the disk before it replaces the old one.
+#[derive(Clone, Copy, PartialEq)]
+enum Sync {
+    Yes,
+    /// For a cache: a crash may leave the file short or empty, which its reader must detect
+    /// (bkt's caches record each file's sha256) and rebuild; no `fsync` on every store.
+    No,
+}
+
+fn stage_as(dir: &Dir, name: &str, bytes: &[u8], mode: Mode, sync: Sync) -> Result<String> {
     let mode = match (mode, dir.symlink_metadata(name)) {
         (Mode::Exactly(m), _) => m,
         // A symlink's own mode means nothing; the file replacing it gets the default.
@@ -66,7 +79,10 @@ pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<String> 
     let written = file
         .set_permissions(Permissions::from_mode(mode))
         .and_then(|_| file.write_all(bytes))
-        .and_then(|_| file.sync_all());
+        .and_then(|_| match sync {
+            Sync::Yes => file.sync_all(),
+            Sync::No => Ok(()),
+        });
     if let Err(e) = written {
         let _ = dir.remove_file(&tmp);
         return Err(e).with_context(|| format!("writing {name}"));
@@ -76,7 +92,11 @@ pub fn stage(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<String> 
 
 /// Writes one file atomically.
 pub fn write_in(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<()> {
-    let tmp = stage(dir, name, bytes, mode)?;
+    replace(dir, name, bytes, mode, Sync::Yes)
+}
+
+fn replace(dir: &Dir, name: &str, bytes: &[u8], mode: Mode, sync: Sync) -> Result<()> {
+    let tmp = stage_as(dir, name, bytes, mode, sync)?;
     dir.rename(&tmp, dir, name)
         .inspect_err(|_| {
             let _ = dir.remove_file(&tmp);
@@ -85,8 +105,18 @@ pub fn write_in(dir: &Dir, name: &str, bytes: &[u8], mode: Mode) -> Result<()> {
 }
 
 /// Writes an absolute path atomically. Missing folders on the way are created 0700: this is
-/// for bkt's own private files (trust store, compiled-code cache).
+/// for bkt's own private files (trust store, state).
 pub fn write(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
+    write_private(path, bytes, mode, Sync::Yes)
+}
+
+/// The same for a cache file, which is not synced: what a crash leaves of it must be
+/// detected by its reader (a recorded hash) and rebuilt, and a store costs no disk flush.
+pub fn write_cache(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
+    write_private(path, bytes, mode, Sync::No)
+}
+
+fn write_private(path: &Path, bytes: &[u8], mode: Mode, sync: Sync) -> Result<()> {
     let parent = path.parent().context("a file path needs a folder")?;
     std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
         .create(parent)
@@ -98,7 +128,7 @@ pub fn write(path: &Path, bytes: &[u8], mode: Mode) -> Result<()> {
         .context("a file path needs a name")?
         .to_string_lossy()
         .into_owned();
-    write_in(&dir, &name, bytes, mode)
+    replace(&dir, &name, bytes, mode, sync)
 }
 
 /// Writes `path` (absolute, no `.` or `..`) beneath the folder `root` atomically, opening each

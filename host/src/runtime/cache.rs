@@ -130,7 +130,7 @@ impl Cache {
             Ok(()) => {}
             Err(Unusable::Missing) => return None,
             Err(Unusable::NotPrivate(why)) => {
-                tracing::warn!("not loading {}: {why}; compiling it again", path.display());
+                tracing::warn!("not using {}: {why}; making it again", path.display());
                 return None;
             }
         }
@@ -140,7 +140,8 @@ impl Cache {
         let recorded = std::fs::read_to_string(record_path(dirs, name)).ok()?;
         if recorded.trim() != sha256_hex(&bytes) {
             tracing::warn!(
-                "not loading {}: it is not what bkt wrote there; compiling it again",
+                "not using {}: it is not what bkt recorded writing there (replaced, or cut \
+                 short by a crash); making it again",
                 path.display()
             );
             return None;
@@ -149,14 +150,15 @@ impl Cache {
     }
 
     /// Writes `bytes` as the cached file `name` and records its hash. The record is written
-    /// last: a file without its record is never loaded.
+    /// last: a file without its record is never loaded. Neither is synced: what a crash
+    /// leaves of them does not match, and is rebuilt.
     fn write(&self, dirs: &Folders, name: &str, bytes: &[u8]) -> Result<()> {
-        atomic::write(&dirs.cache.join(name), bytes, Mode::Exactly(0o600))?;
+        atomic::write_cache(&dirs.cache.join(name), bytes, Mode::Exactly(0o600))?;
         // The folder may predate bkt's (created by something else): make it private anyway.
         if let Some(top) = dirs.cache.parent().and_then(Path::parent) {
             std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o700))?;
         }
-        atomic::write(
+        atomic::write_cache(
             &record_path(dirs, name),
             sha256_hex(bytes).as_bytes(),
             Mode::Exactly(0o600),

@@ -130,10 +130,12 @@ impl Session {
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(ticks(limits.timeout));
+        let started = Instant::now();
         let instance = pre
             .instantiate(&mut store)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("starting plugin {id}"))?;
+        tracing::debug!(target: "bkt::timing", "plugin {id}: instantiated in {} µs", started.elapsed().as_micros());
         Ok(Session {
             store,
             instance,

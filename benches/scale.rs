@@ -11,7 +11,7 @@
 //! The world is built with the real tools (rpmbuild and rpm --justdb, glib-compile-schemas,
 //! flatpak, systemctl --root; see tests/common and fixture.rs); `rpm-ostree`, which Debian
 //! lacks, is the recorded double, so the root is an ostree one and dnf's query is `rpm -qa`.
-//! Cold runs start with an empty compiled-code cache.
+//! Cold runs start with an empty cache: no compiled code, no rendered sections kept.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -57,11 +57,14 @@ fn main() {
     let mut rows = Vec::new();
     let mut version = Vec::new();
     let mut check = Vec::new();
-    for _ in 0..RUNS {
+    let mut check_cold = Vec::new();
+    for run in 0..RUNS {
         version.push(bench.bkt(&["--version"], None));
         check.push(bench.bkt(&["containerfile", "check"], None));
+        let fresh = w.path(&format!("cold-check-{run}"));
+        check_cold.push(bench.bkt(&["containerfile", "check"], Some(&fresh)));
     }
-    let (version, check) = (median(version), median(check));
+    let (version, check, check_cold) = (median(version), median(check), median(check_cold));
     let mut cold = Vec::new();
     for (i, ((name, args), queries)) in commands.iter().zip(&queries).enumerate() {
         if queries.is_empty() {
@@ -132,6 +135,11 @@ fn main() {
         ms(check) / ms(version),
         ms(version)
     );
+    println!(
+        "| containerfile check, cold (nothing rendered kept) | {:.1} | 0 | | | {:.2}x of `bkt --version` |",
+        ms(check_cold),
+        ms(check_cold) / ms(version),
+    );
     println!();
     for ((name, _), queries) in commands.iter().zip(&queries) {
         println!("{name}: {} queries", queries.len());
@@ -155,7 +163,7 @@ struct Bench<'a> {
 }
 
 impl Bench<'_> {
-    /// One run of bkt on the world's root; `cache` replaces the compiled-code cache.
+    /// One run of bkt on the world's root; `cache` replaces bkt's cache folder.
     fn bkt(&self, args: &[&str], cache: Option<&std::path::Path>) -> Duration {
         let mut cmd = self.command(args);
         if let Some(cache) = cache {

@@ -90,6 +90,13 @@ fn main() {
          }\n\n\
          pub const BUILTIN: &[Embedded] = &[\n",
     );
+    // Native code starts on a page of its own in the binary, so bkt can map it from its
+    // executable file instead of copying it (os/own_image.rs).
+    let mut natives = String::from(
+        "/// Bytes that start on a page boundary.\n\
+         #[repr(C, align(4096))]\n\
+         pub struct Page<T>(pub T);\n\n",
+    );
     for dir in &builtin {
         let name = crate_name(dir);
         let file = wasm_dir.join(format!("{}.wasm", name.replace('-', "_")));
@@ -101,7 +108,7 @@ fn main() {
         let info = out_dir.join(format!("{name}.info.json"));
         fs::write(&info, describer.describe(&file, &bytes, &compiled))
             .unwrap_or_else(|e| panic!("writing {}: {e}", info.display()));
-        fs::write(&native, compiled)
+        fs::write(&native, &compiled)
             .unwrap_or_else(|e| panic!("writing {}: {e}", native.display()));
         let hash = Sha256::digest(&bytes)
             .iter()
@@ -109,16 +116,23 @@ fn main() {
                 let _ = write!(s, "{b:02x}");
                 s
             });
+        let page = format!("NATIVE_{}", name.replace('-', "_").to_uppercase());
+        let _ = writeln!(
+            natives,
+            "static {page}: Page<[u8; {}]> = Page(*include_bytes!({:?}));",
+            compiled.len(),
+            native.display().to_string()
+        );
         let _ = writeln!(
             code,
             "    Embedded {{ crate_name: {name:?}, wasm: include_bytes!({:?}), sha256: {hash:?}, \
-             native: include_bytes!({:?}), info: include_str!({:?}) }},",
+             native: &{page}.0, info: include_str!({:?}) }},",
             file.display().to_string(),
-            native.display().to_string(),
             info.display().to_string()
         );
     }
-    code.push_str("];\n");
+    code.push_str("];\n\n");
+    code.push_str(&natives);
     fs::write(out_dir.join("builtin_plugins.rs"), code).expect("writing builtin_plugins.rs");
     embed_schemas(&root.join("schemas"), &out_dir);
     println!("cargo:rustc-env=BKT_TEST_PLUGIN_DIR={}", wasm_dir.display());

@@ -113,15 +113,22 @@ fn sections_are_rendered_again_only_when_their_manifest_changes() {
     w.bkt(&check).assert_code(1);
     assert_eq!(started(&w, &check), Vec::<String>::new());
 
-    // A cached rendering with other bytes than bkt wrote is not believed.
-    let cached: Vec<std::path::PathBuf> = walk(&w.cache)
+    // A check answered from the kept renderings starts no engine at all.
+    let mut quiet = w.bkt_command(&check);
+    quiet.env("RUST_LOG", "bkt::timing=debug");
+    let out = quiet.output().expect("running bkt");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("engine and linker ready"), "{stderr}");
+
+    // A kept rendering with other bytes than bkt wrote is not believed.
+    let kept: Vec<std::path::PathBuf> = walk(&w.cache)
         .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".sections.json"))
+        .filter(|p| p.to_string_lossy().ends_with("renderings.json"))
         .collect();
-    // One rendering kept per plugin, however many manifest texts it rendered.
-    assert_eq!(cached.len(), 1, "{cached:?}");
-    for path in &cached {
-        std::fs::write(path, "[]").unwrap();
+    // One file, however many manifest texts were rendered.
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    for path in &kept {
+        std::fs::write(path, r#"{"bkt": "0.1.0", "plugins": {}}"#).unwrap();
     }
     assert_eq!(started(&w, &check), ["kargs"]);
 }

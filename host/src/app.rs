@@ -83,7 +83,7 @@ impl App {
         let cache = cache_folders(&dirs);
         let cache_dir = cache.as_ref().map(|c| c.cache.clone());
         let repo_flag = opts.repo;
-        let mut rt = Runtime::new(limits, root.clone(), context, cache)?;
+        let mut rt = Runtime::new(limits, root.clone(), context, cache);
         rt.protect(own_folders(
             &root,
             &dirs,

@@ -13,11 +13,17 @@ pub fn init(verbose: u8, color: super::style::ColorChoice) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(color.colours(std::io::stderr().is_terminal()))
-        .with_target(false)
-        .without_time()
-        .try_init();
+        .with_target(false);
+    // With timings, each line says when it happened (seconds since bkt started logging).
+    let _ = if verbose >= 2 {
+        builder
+            .with_timer(tracing_subscriber::fmt::time::Uptime::default())
+            .try_init()
+    } else {
+        builder.without_time().try_init()
+    };
 }

@@ -51,21 +51,22 @@ impl Rendered {
 /// instead of the files.
 pub type Pending = BTreeMap<String, String>;
 
-/// The sections each plugin renders from the manifest text given with it. Plugins render in
-/// parallel; a section a plugin did not declare, a line that would break the file, or a
+/// The sections each plugin renders from the manifest text given with it (kept from an earlier
+/// rendering of the same text, or rendered now in parallel); a section a plugin did not declare, a line that would break the file, or a
 /// section two plugins claim is an error.
 fn render_sections(
     rt: &Runtime,
     inputs: &[(&Loaded, Option<String>)],
 ) -> Result<BTreeMap<String, (String, Vec<String>)>> {
-    let results = crate::os::parallel::map(inputs, |(plugin, manifest)| {
-        let path = Repo::manifest_path(&plugin.info.manifest);
-        rt.render_section(plugin, manifest.as_deref())
-            .map_err(|e: CallError| anyhow!("{}: {}", plugin.info.id, e.describe(&path)))
-    });
+    let texts: Vec<(&Loaded, Option<&str>)> =
+        inputs.iter().map(|(p, m)| (*p, m.as_deref())).collect();
+    let results = rt.render_sections(&texts);
     let mut out: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for ((plugin, _), result) in inputs.iter().zip(results) {
-        for section in result.map_err(|panic| anyhow!(panic))?? {
+        let path = Repo::manifest_path(&plugin.info.manifest);
+        let sections =
+            result.map_err(|e: CallError| anyhow!("{}: {}", plugin.info.id, e.describe(&path)))?;
+        for section in sections {
             // The name and lines are the plugin's text: shown escaped, like all of it.
             let shown = printable(&section.name);
             if !plugin.info.sections.contains(&section.name) {

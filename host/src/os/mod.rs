@@ -1,7 +1,8 @@
 //! The bottom layer: what bkt needs from the operating system, with no knowledge of plugins
 //! or manifests. Paths and XDG folders, identity and who may change a file, hashing, text for
 //! people, time, atomic and no-follow writes, child processes with a cleared environment,
-//! bkt's config files, and running work on every item at once.
+//! bkt's config files, running work on every item at once, and parts of bkt's own executable
+//! mapped from its file.
 
 /// Declares an error type that is a sentence for people: why something is refused or
 /// failed. A type of its own per kind of refusal, so a caller cannot pass one off as another.
@@ -29,6 +30,7 @@ pub mod git;
 pub mod hash;
 pub mod identity;
 pub mod nofollow;
+pub mod own_image;
 pub mod parallel;
 pub mod paths;
 pub mod process;

@@ -1,7 +1,7 @@
 //! Compiled code of third-party plugins, cached per component hash and engine under
-//! `$XDG_CACHE_HOME/bkt`, with their info and every plugin's rendered Containerfile sections
-//! (per plugin and manifest text). (The builtins' code is compiled when bkt is built and
-//! embedded.)
+//! `$XDG_CACHE_HOME/bkt`, with their info; and the mechanics every cached file of bkt's
+//! shares ([`Kept`]), which the rendered sections use too (`rendered.rs`). (The builtins' code
+//! is compiled when bkt is built and embedded.)
 //!
 //! Compiling a component with Cranelift takes tens to hundreds of milliseconds; loading the
 //! cached artifact takes well under one. A cached artifact is native code that bkt runs, so it
@@ -12,7 +12,6 @@
 //! Root's cache is `/var/cache/bkt`, never a folder a user's environment names (under
 //! `sudo -E`, XDG_CACHE_HOME is the user's).
 
-use crate::model::Section;
 use crate::os::atomic::{self, Mode};
 use crate::os::hash::sha256_hex;
 use anyhow::{Context as _, Result};
@@ -32,29 +31,39 @@ pub struct Folders {
 
 pub struct Cache {
     /// `None` compiles every time (no usable cache folder).
-    dirs: Option<Folders>,
+    kept: Option<Kept>,
+}
+
+/// A cache folder whose files are loaded only under the rules in the module comment, and the
+/// folder in bkt's state recording what bkt wrote there.
+pub struct Kept {
+    /// bkt's cache folder (`Folders::cache`), kept private.
+    top: PathBuf,
+    cache: PathBuf,
+    record: PathBuf,
 }
 
 impl Cache {
-    pub fn new(engine: &Engine, folders: Option<Folders>) -> Cache {
+    pub fn new(engine: &Engine, folders: Option<&Folders>) -> Cache {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let engine_key = format!("{:016x}", hasher.finish());
-        let dirs = folders.map(|f| Folders {
+        let kept = folders.map(|f| Kept {
+            top: f.cache.clone(),
             cache: f.cache.join("components").join(&engine_key),
             record: f.record.join(&engine_key),
         });
-        Cache { dirs }
+        Cache { kept }
     }
 
     /// The component for `wasm` (whose sha256 is `hash`): from the cache when an artifact
     /// loads, else compiled and stored.
     pub fn load(&self, engine: &Engine, hash: &str, wasm: &[u8]) -> Result<Component> {
-        let Some(dirs) = &self.dirs else {
+        let Some(kept) = &self.kept else {
             return Ok(Component::new(engine, wasm)?);
         };
         let name = format!("{hash}.cwasm");
-        if let Some(bytes) = self.read(dirs, &name) {
+        if let Some(bytes) = kept.read(&name) {
             // SAFETY: these bytes are what bkt itself wrote for this engine configuration (the
             // folder name is the engine's compatibility hash): the file is private to bkt's
             // user and its hash is the one recorded when it was written (checked in `read`).
@@ -70,11 +79,11 @@ impl Cache {
         let stored = component
             .serialize()
             .map_err(anyhow::Error::from)
-            .and_then(|bytes| self.write(dirs, &name, &bytes));
+            .and_then(|bytes| kept.write(&name, &bytes));
         if let Err(e) = stored {
             tracing::warn!(
                 "cannot cache compiled plugin code in {}: {e:#}",
-                dirs.cache.display()
+                kept.cache.display()
             );
         }
         Ok(component)
@@ -83,50 +92,35 @@ impl Cache {
     /// The info a component declared, read when it was first loaded: info() sees a fixed
     /// context, so it is the same every time. `None` when not cached (or not usable).
     pub fn info(&self, hash: &str) -> Option<crate::model::PluginInfo> {
-        let dirs = self.dirs.as_ref()?;
-        let bytes = self.read(dirs, &format!("{hash}.info.json"))?;
+        let bytes = self.kept.as_ref()?.read(&format!("{hash}.info.json"))?;
         serde_json::from_slice(&bytes).ok()
     }
 
     pub fn store_info(&self, hash: &str, info: &crate::model::PluginInfo) {
-        let Some(dirs) = &self.dirs else { return };
+        let Some(kept) = &self.kept else { return };
         let stored = serde_json::to_vec(info)
             .map_err(anyhow::Error::from)
-            .and_then(|bytes| self.write(dirs, &format!("{hash}.info.json"), &bytes));
+            .and_then(|bytes| kept.write(&format!("{hash}.info.json"), &bytes));
         if let Err(e) = stored {
             tracing::debug!("cannot cache the info of {hash}: {e:#}");
         }
     }
+}
 
-    /// The sections `plugin` (its code hash) rendered last, if that was from `manifest` (its
-    /// text, or none). render-section is pure, so the same code and text give the same
-    /// sections; `containerfile check` then starts no plugin whose manifest did not change.
-    /// One rendering is kept per plugin: the cache does not grow with each manifest edit.
-    pub fn rendered(&self, plugin: &str, manifest: Option<&str>) -> Option<Vec<Section>> {
-        let dirs = self.dirs.as_ref()?;
-        let bytes = self.read(dirs, &rendering_file(plugin))?;
-        let kept: Rendering = serde_json::from_slice(&bytes).ok()?;
-        (kept.manifest == manifest_key(manifest)).then_some(kept.sections)
-    }
-
-    pub fn store_rendered(&self, plugin: &str, manifest: Option<&str>, sections: Vec<Section>) {
-        let Some(dirs) = &self.dirs else { return };
-        let kept = Rendering {
-            manifest: manifest_key(manifest),
-            sections,
-        };
-        let stored = serde_json::to_vec(&kept)
-            .map_err(anyhow::Error::from)
-            .and_then(|bytes| self.write(dirs, &rendering_file(plugin), &bytes));
-        if let Err(e) = stored {
-            tracing::debug!("cannot cache the sections {plugin} rendered: {e:#}");
+impl Kept {
+    /// The folder `name` of bkt's cache, and its record.
+    pub fn new(folders: &Folders, name: &str) -> Kept {
+        Kept {
+            top: folders.cache.clone(),
+            cache: folders.cache.join(name),
+            record: folders.record.join(name),
         }
     }
 
     /// The bytes of the cached file `name`, when every rule in the module comment holds.
-    fn read(&self, dirs: &Folders, name: &str) -> Option<Vec<u8>> {
-        let path = dirs.cache.join(name);
-        match private_artifact(&dirs.cache, &path) {
+    pub fn read(&self, name: &str) -> Option<Vec<u8>> {
+        let path = self.cache.join(name);
+        match private_artifact(&self.cache, &path) {
             Ok(()) => {}
             Err(Unusable::Missing) => return None,
             Err(Unusable::NotPrivate(why)) => {
@@ -137,7 +131,7 @@ impl Cache {
         let bytes = std::fs::read(&path).ok()?;
         // No record: bkt's state was cleared, or another bkt wrote the file; compiled again
         // without a word. A record of other bytes: the file was replaced.
-        let recorded = std::fs::read_to_string(record_path(dirs, name)).ok()?;
+        let recorded = std::fs::read_to_string(self.record_path(name)).ok()?;
         if recorded.trim() != sha256_hex(&bytes) {
             tracing::warn!(
                 "not using {}: it is not what bkt recorded writing there (replaced, or cut \
@@ -152,44 +146,20 @@ impl Cache {
     /// Writes `bytes` as the cached file `name` and records its hash. The record is written
     /// last: a file without its record is never loaded. Neither is synced: what a crash
     /// leaves of them does not match, and is rebuilt.
-    fn write(&self, dirs: &Folders, name: &str, bytes: &[u8]) -> Result<()> {
-        atomic::write_cache(&dirs.cache.join(name), bytes, Mode::Exactly(0o600))?;
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        atomic::write_cache(&self.cache.join(name), bytes, Mode::Exactly(0o600))?;
         // The folder may predate bkt's (created by something else): make it private anyway.
-        if let Some(top) = dirs.cache.parent().and_then(Path::parent) {
-            std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o700))?;
-        }
+        std::fs::set_permissions(&self.top, std::fs::Permissions::from_mode(0o700))?;
         atomic::write_cache(
-            &record_path(dirs, name),
+            &self.record_path(name),
             sha256_hex(bytes).as_bytes(),
             Mode::Exactly(0o600),
         )
     }
-}
 
-/// A plugin's last rendering and the manifest it came from.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Rendering {
-    manifest: String,
-    sections: Vec<Section>,
-}
-
-/// The cache file of `plugin`'s (its code hash) renderings by this bkt, which turns the
-/// plugin's answer into sections.
-fn rendering_file(plugin: &str) -> String {
-    let key = sha256_hex(format!("{plugin}\0{}", env!("CARGO_PKG_VERSION")).as_bytes());
-    format!("{key}.sections.json")
-}
-
-/// A manifest text (or its absence), as a rendering names it.
-fn manifest_key(manifest: Option<&str>) -> String {
-    match manifest {
-        Some(text) => format!("sha256:{}", sha256_hex(text.as_bytes())),
-        None => "none".to_string(),
+    fn record_path(&self, name: &str) -> PathBuf {
+        self.record.join(format!("{name}.sha256"))
     }
-}
-
-fn record_path(dirs: &Folders, name: &str) -> PathBuf {
-    dirs.record.join(format!("{name}.sha256"))
 }
 
 enum Unusable {
@@ -229,12 +199,12 @@ mod tests {
         let engine = Engine::new(&super::super::engine::config()).unwrap();
         let cache = Cache::new(
             &engine,
-            Some(Folders {
+            Some(&Folders {
                 cache: t.path().join("cache"),
                 record: t.path().join("state"),
             }),
         );
-        let dirs = cache.dirs.as_ref().unwrap();
+        let kept = cache.kept.as_ref().unwrap();
         let info = crate::model::PluginInfo {
             id: "p".into(),
             command: "p".into(),
@@ -253,11 +223,11 @@ mod tests {
         // Another plugin's info (here: one granting more) put in its place is refused.
         let mut granted = info.clone();
         granted.capabilities.writes.push("/".into());
-        let path = dirs.cache.join("h.info.json");
+        let path = kept.cache.join("h.info.json");
         std::fs::write(&path, serde_json::to_vec(&granted).unwrap()).unwrap();
         assert_eq!(cache.info("h"), None);
         // So is a file bkt has no record of.
-        std::fs::remove_file(record_path(dirs, "h.info.json")).unwrap();
+        std::fs::remove_file(kept.record_path("h.info.json")).unwrap();
         assert_eq!(cache.info("h"), None);
     }
 

@@ -5,11 +5,13 @@
 
 mod cache;
 pub mod caps;
+mod code_memory;
 mod engine;
 mod fetches;
 mod limits;
 pub mod query;
 mod readings;
+mod rendered;
 mod requires;
 mod session;
 mod state;
@@ -59,9 +61,11 @@ pub struct Loaded {
 }
 
 pub struct Runtime {
-    engine: Engine,
-    linker: Linker<State>,
-    cache: cache::Cache,
+    /// The engine, linker and compiled-code cache, made when a command first needs a plugin
+    /// run: a command answered from the kept renderings makes none.
+    wasm: std::sync::OnceLock<Result<Wasm, String>>,
+    folders: Option<CacheFolders>,
+    rendered: rendered::Rendered,
     pub limits: Limits,
     /// The system the plugins' queries and effects act on.
     pub root: SystemRoot,
@@ -73,15 +77,23 @@ pub struct Runtime {
     protected_real: std::sync::OnceLock<Vec<(PathBuf, PathBuf)>>,
 }
 
-impl Runtime {
-    pub fn new(
-        limits: Limits,
-        root: SystemRoot,
-        context: HostContext,
-        cache: Option<CacheFolders>,
-    ) -> Result<Runtime> {
+/// What running plugins takes.
+struct Wasm {
+    engine: Engine,
+    linker: Linker<State>,
+    cache: cache::Cache,
+}
+
+impl Wasm {
+    fn new(folders: Option<&CacheFolders>) -> Result<Wasm> {
         let started = std::time::Instant::now();
-        let engine = Engine::new(&engine::config())?;
+        let mut config = engine::config();
+        // Publishing code is done by bkt so that it works on builtins mapped from bkt's file.
+        config.with_custom_code_memory(Some(std::sync::Arc::new(
+            code_memory::PageProtection::new(),
+        )));
+        let engine = Engine::new(&config)?;
+        tracing::debug!(target: "bkt::timing", "engine made in {} µs", started.elapsed().as_micros());
         let ticker = engine.clone();
         std::thread::Builder::new()
             .name("bkt-epoch".into())
@@ -102,18 +114,40 @@ impl Runtime {
         >(&mut linker, |s| s)?;
         linker.allow_shadowing(false);
         Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)?;
-        let cache = cache::Cache::new(&engine, cache);
+        let cache = cache::Cache::new(&engine, folders);
         tracing::debug!(target: "bkt::timing", "engine and linker ready in {} µs", started.elapsed().as_micros());
-        Ok(Runtime {
+        Ok(Wasm {
             engine,
             linker,
             cache,
+        })
+    }
+}
+
+impl Runtime {
+    pub fn new(
+        limits: Limits,
+        root: SystemRoot,
+        context: HostContext,
+        cache: Option<CacheFolders>,
+    ) -> Runtime {
+        Runtime {
+            wasm: std::sync::OnceLock::new(),
+            rendered: rendered::Rendered::new(cache.as_ref()),
+            folders: cache,
             limits,
             root,
             context,
             protected: Vec::new(),
             protected_real: std::sync::OnceLock::new(),
-        })
+        }
+    }
+
+    fn wasm(&self) -> Result<&Wasm> {
+        self.wasm
+            .get_or_init(|| Wasm::new(self.folders.as_ref()).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("starting the WebAssembly engine: {e}"))
     }
 
     /// Refuses a third-party plugin whose declared folders reach bkt's own (see
@@ -148,12 +182,12 @@ impl Runtime {
         let info = match code.builtin {
             Some(builtin) => serde_json::from_str(builtin.info)
                 .with_context(|| format!("the info built into bkt for plugin {name}"))?,
-            None => match self.cache.info(&code.hash) {
+            None => match self.wasm()?.cache.info(&code.hash) {
                 Some(info) => info,
                 None => {
                     let pre = self.prepare(name, &code)?;
                     let info = self.read_info(name, &pre)?;
-                    self.cache.store_info(&code.hash, &info);
+                    self.wasm()?.cache.store_info(&code.hash, &info);
                     let _ = cell.set(Ok(pre));
                     info
                 }
@@ -175,16 +209,17 @@ impl Runtime {
     /// The component deserialized (a builtin) or compiled (or loaded from the cache), and
     /// linked.
     fn prepare(&self, name: &str, code: &Code) -> Result<PluginPre<State>> {
+        let wasm = self.wasm()?;
         let started = std::time::Instant::now();
-        let component = match self.embedded(name, code) {
+        let component = match self.embedded(wasm, name, code) {
             Some(component) => component,
-            None => self
+            None => wasm
                 .cache
-                .load(&self.engine, &code.hash, &code.wasm)
+                .load(&wasm.engine, &code.hash, &code.wasm)
                 .with_context(|| format!("loading plugin {name}"))?,
         };
         let loaded = started.elapsed().as_micros();
-        let pre = self
+        let pre = wasm
             .linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -199,12 +234,29 @@ impl Runtime {
     /// A builtin's code as compiled when bkt was built. `None` for a third-party plugin, or
     /// when this engine refuses the code (built by another wasmtime or for a CPU this one is
     /// not): the plugin is then compiled and cached like a third-party one, and `-v` says so.
-    fn embedded(&self, name: &str, code: &Code) -> Option<wasmtime::component::Component> {
+    fn embedded(
+        &self,
+        wasm: &Wasm,
+        name: &str,
+        code: &Code,
+    ) -> Option<wasmtime::component::Component> {
         let native = code.builtin?.native;
         // SAFETY: the bytes are part of this binary, written by its build script with the
         // engine configuration this runtime uses (`engine::config`); wasmtime checks the
-        // header and refuses code from another engine or for features this CPU lacks.
-        match unsafe { wasmtime::component::Component::deserialize(&self.engine, native) } {
+        // header and refuses code from another engine or for features this CPU lacks. The
+        // mapping of them from bkt's file is never removed nor written.
+        let deserialized = unsafe {
+            match crate::os::own_image::map(native) {
+                Some(mapped) => {
+                    wasmtime::component::Component::deserialize_raw(&wasm.engine, mapped)
+                }
+                None => {
+                    tracing::debug!("plugin {name}: its code is copied, not mapped from bkt's file");
+                    wasmtime::component::Component::deserialize(&wasm.engine, native)
+                }
+            }
+        };
+        match deserialized {
             Ok(component) => Some(component),
             Err(e) => {
                 tracing::info!(
@@ -235,7 +287,7 @@ impl Runtime {
             context: fixed,
             readings: None,
         };
-        let mut session = Session::new(&self.engine, self.limits, pre, sandbox)?;
+        let mut session = Session::new(&self.wasm()?.engine, self.limits, pre, sandbox)?;
         session
             .info()
             .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))
@@ -246,23 +298,48 @@ impl Runtime {
         self.open(plugin, None)
     }
 
-    /// `plugin`'s Containerfile sections for `manifest`: what it rendered before from the
-    /// same text when that is cached, else rendered now (and cached).
-    pub fn render_section(
+    /// Each plugin's Containerfile sections for the manifest text given with it, in order:
+    /// what it rendered before from the same text when that was kept, else rendered now,
+    /// on one thread per core. What was rendered is kept for the next command.
+    pub fn render_sections(
         &self,
-        plugin: &Loaded,
-        manifest: Option<&str>,
-    ) -> Result<Vec<crate::model::Section>, CallError> {
-        let hash = &plugin.code.hash;
-        if let Some(sections) = self.cache.rendered(hash, manifest) {
-            return Ok(sections);
+        inputs: &[(&Loaded, Option<&str>)],
+    ) -> Vec<Result<Vec<crate::model::Section>, CallError>> {
+        let kept = self.rendered.load();
+        let mut results: Vec<_> = inputs
+            .iter()
+            .map(
+                |(plugin, manifest)| match kept.get(&plugin.code.hash, *manifest) {
+                    Some(sections) => Ok(sections.to_vec()),
+                    None => Err(CallError::Crashed("not rendered".into())),
+                },
+            )
+            .collect();
+        let missing: Vec<usize> = (0..inputs.len()).filter(|&i| results[i].is_err()).collect();
+        if missing.is_empty() {
+            return results;
         }
-        let sections = self
-            .session(plugin)
-            .map_err(|e| CallError::Crashed(format!("{e:#}")))?
-            .render_section(manifest)?;
-        self.cache.store_rendered(hash, manifest, sections.clone());
-        Ok(sections)
+        // Deserializing and starting a builtin is CPU work: one thread per core does it
+        // sooner than one per plugin.
+        let fresh = crate::os::parallel::map_on_cores(&missing, |&i| {
+            let (plugin, manifest) = inputs[i];
+            self.session(plugin)
+                .map_err(|e| CallError::Crashed(format!("{e:#}")))?
+                .render_section(manifest)
+        });
+        for (&i, result) in missing.iter().zip(fresh) {
+            results[i] = result.unwrap_or_else(|panic| Err(CallError::Crashed(panic.0)));
+        }
+        let mut keep = rendered::Renderings::fresh();
+        for ((plugin, manifest), result) in inputs.iter().zip(&results) {
+            if let Ok(sections) = result {
+                keep.insert(&plugin.code.hash, *manifest, sections.clone());
+            }
+        }
+        let t = std::time::Instant::now();
+        self.rendered.store(&keep);
+        tracing::debug!(target: "bkt::timing", "renderings kept in {} µs", t.elapsed().as_micros());
+        results
     }
 
     /// The same, answering a query from `readings` when this command already ran it, and
@@ -291,7 +368,7 @@ impl Runtime {
             context: self.context.clone(),
             readings,
         };
-        Session::new(&self.engine, self.limits, pre, sandbox)
+        Session::new(&self.wasm()?.engine, self.limits, pre, sandbox)
     }
 }
 
@@ -301,6 +378,18 @@ mod tests {
 
     mod built {
         include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));
+    }
+
+    /// Every builtin's native code starts on a page of bkt's file, so it runs from there
+    /// instead of a copy.
+    #[test]
+    fn each_builtin_s_code_maps_from_the_executable() {
+        for b in built::BUILTIN {
+            let mapped = crate::os::own_image::map(b.native)
+                .unwrap_or_else(|| panic!("{} is not mapped", b.crate_name));
+            // SAFETY: the mapping is never removed.
+            assert_eq!(unsafe { mapped.as_ref() }, b.native, "{}", b.crate_name);
+        }
     }
 
     /// The info bkt's build embedded for each builtin is what the builtin says when started,
@@ -314,8 +403,7 @@ mod tests {
             arch: std::env::consts::ARCH.into(),
             ostree: false,
         };
-        let rt =
-            Runtime::new(Limits::default(), SystemRoot::host(), context, None).expect("a runtime");
+        let rt = Runtime::new(Limits::default(), SystemRoot::host(), context, None);
         for b in built::BUILTIN {
             let name = b.crate_name;
             let code = Code {

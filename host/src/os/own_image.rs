@@ -95,7 +95,8 @@ fn file_offset(start: usize, len: usize) -> Option<u64> {
             unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) }
         };
         for header in headers.iter().filter(|h| h.p_type == libc::PT_LOAD) {
-            let Some(loaded) = usize::try_from(info.dlpi_addr.wrapping_add(header.p_vaddr)).ok() else {
+            let Some(loaded) = usize::try_from(info.dlpi_addr.wrapping_add(header.p_vaddr)).ok()
+            else {
                 continue;
             };
             let in_file = usize::try_from(header.p_filesz).unwrap_or(0);

@@ -251,7 +251,9 @@ impl Runtime {
                     wasmtime::component::Component::deserialize_raw(&wasm.engine, mapped)
                 }
                 None => {
-                    tracing::debug!("plugin {name}: its code is copied, not mapped from bkt's file");
+                    tracing::debug!(
+                        "plugin {name}: its code is copied, not mapped from bkt's file"
+                    );
                     wasmtime::component::Component::deserialize(&wasm.engine, native)
                 }
             }

@@ -111,13 +111,17 @@ mod tests {
         }]
     }
 
+    fn kept_in(dir: &std::path::Path) -> Rendered {
+        Rendered::new(Some(&Folders {
+            cache: dir.join("cache"),
+            record: dir.join("state"),
+        }))
+    }
+
     #[test]
     fn a_rendering_is_used_for_the_text_it_came_from_only() {
         let t = tempfile::tempdir().unwrap();
-        let rendered = Rendered::new(Some(&Folders {
-            cache: t.path().join("cache"),
-            record: t.path().join("state"),
-        }));
+        let rendered = kept_in(t.path());
         assert!(rendered.load().plugins.is_empty());
         let mut kept = Renderings::fresh();
         kept.insert("p", Some("{}"), section("RUN a"));
@@ -134,10 +138,7 @@ mod tests {
     #[test]
     fn another_bkt_s_renderings_are_not_used() {
         let t = tempfile::tempdir().unwrap();
-        let rendered = Rendered::new(Some(&Folders {
-            cache: t.path().join("cache"),
-            record: t.path().join("state"),
-        }));
+        let rendered = kept_in(t.path());
         let mut kept = Renderings::fresh();
         kept.bkt = "0.0.0-other".into();
         kept.insert("p", None, section("RUN a"));

@@ -51,9 +51,10 @@ impl Rendered {
 /// instead of the files.
 pub type Pending = BTreeMap<String, String>;
 
-/// The sections each plugin renders from the manifest text given with it (kept from an earlier
-/// rendering of the same text, or rendered now in parallel); a section a plugin did not declare, a line that would break the file, or a
-/// section two plugins claim is an error.
+/// The sections each plugin renders from the manifest text given with it (kept from an
+/// earlier rendering of the same text, or rendered now: `Runtime::render_sections`); a section
+/// a plugin did not declare, a line that would break the file, or a section two plugins claim
+/// is an error.
 fn render_sections(
     rt: &Runtime,
     inputs: &[(&Loaded, Option<String>)],

@@ -55,7 +55,8 @@ pub fn map(_bytes: &'static [u8]) -> Option<NonNull<[u8]>> {
     None
 }
 
-fn page_size() -> Option<usize> {
+/// The system's page size.
+pub fn page_size() -> Option<usize> {
     // SAFETY: sysconf reads a constant of the system.
     usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
         .ok()

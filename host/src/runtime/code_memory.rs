@@ -11,10 +11,8 @@ pub struct PageProtection {
 
 impl PageProtection {
     pub fn new() -> PageProtection {
-        // SAFETY: sysconf reads a constant of the system.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         PageProtection {
-            page: usize::try_from(page).unwrap_or(4096).max(1),
+            page: crate::os::own_image::page_size().unwrap_or(4096),
         }
     }
 }

@@ -313,6 +313,7 @@ impl Runtime {
             .map(
                 |(plugin, manifest)| match kept.get(&plugin.code.hash, *manifest) {
                     Some(sections) => Ok(sections.to_vec()),
+                    // Every one of these is replaced by its rendering below.
                     None => Err(CallError::Crashed("not rendered".into())),
                 },
             )

@@ -366,6 +366,47 @@ fn rendered_sections_cannot_break_the_containerfile() {
 }
 
 #[test]
+fn render_sees_nothing_of_the_machine() {
+    // What status may read and ask is out of render-section's reach, and it is told a fixed
+    // home: its sections depend on the manifest alone, which is what keeping them relies on.
+    let (w, _) = with_probe(r#"{"render_tries": true, "reads": ["/etc/probe/motd"]}"#);
+    let root = w.path("root");
+    std::fs::create_dir_all(root.join("etc/probe")).unwrap();
+    std::fs::write(root.join("etc/probe/motd"), "from the test root\n").unwrap();
+    let root = root.to_str().unwrap();
+    let status = w.bkt(&["status", "-s", "probe", "--root", root, "--format", "json"]);
+    assert!(
+        status.stdout().contains("from the test root"),
+        "{}",
+        status.stdout()
+    );
+    let original = "FROM x\n# === PROBE (managed by bkt) ===\n# === END PROBE ===\n";
+    let containerfile = w.repo().join("Containerfile");
+    std::fs::write(&containerfile, original).unwrap();
+    w.bkt(&["containerfile", "sync", "--root", root])
+        .assert_code(0);
+    assert_eq!(
+        std::fs::read_to_string(&containerfile).unwrap(),
+        "FROM x\n# === PROBE (managed by bkt) ===\n# home /home/user\n\
+         # read /etc/probe/motd: not readable\n# === END PROBE ===\n"
+    );
+
+    // A declared query is refused there, and the rendering with it.
+    std::fs::write(&containerfile, original).unwrap();
+    w.write_manifest(
+        "probe.json",
+        r#"{"render_tries": true, "queries": [["echo", "hi"]]}"#,
+    );
+    let out = w.bkt(&["containerfile", "sync"]);
+    out.assert_code(2);
+    out.assert_stderr_has(
+        "plugin probe tried to run `echo hi`, from render-section, which runs with no \
+         capabilities; the host refused",
+    );
+    assert_eq!(std::fs::read_to_string(&containerfile).unwrap(), original);
+}
+
+#[test]
 fn scope_filter_and_confirmation() {
     // The probe's runs change nothing it can see afterwards: each runs (and says ok), and
     // then bkt, which checks the machine after every change, reports it as not taken.

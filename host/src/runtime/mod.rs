@@ -270,26 +270,16 @@ impl Runtime {
         }
     }
 
-    /// Calls info() with no capabilities and a fixed context, so what a plugin declares
-    /// cannot depend on the machine, the user or --root: what `plugin trust` showed is what
-    /// loads at boot.
+    /// Calls info() in a sandbox that sees nothing of the machine ([`pure_sandbox`]), so
+    /// what a plugin declares cannot depend on the machine, the user or --root: what `plugin
+    /// trust` showed is what loads at boot.
     fn read_info(&self, name: &str, pre: &PluginPre<State>) -> Result<PluginInfo> {
-        let empty = Capabilities::default();
-        let fixed = HostContext {
-            root: "/".into(),
-            home: "/home/user".into(),
-            data_home: "/home/user/.local/share".into(),
-            arch: std::env::consts::ARCH.into(),
-            ostree: false,
-        };
-        let sandbox = Sandbox {
-            id: name,
-            caps: empty,
-            root: &SystemRoot::host(),
-            context: fixed,
-            readings: None,
-        };
-        let mut session = Session::new(&self.wasm()?.engine, self.limits, pre, sandbox)?;
+        let mut session = Session::new(
+            &self.wasm()?.engine,
+            self.limits,
+            pre,
+            pure_sandbox(name, &self.root, "info"),
+        )?;
         session
             .info()
             .map_err(|e| anyhow::anyhow!("plugin {name}: info() failed: {e}"))
@@ -326,7 +316,7 @@ impl Runtime {
         // sooner than one per plugin.
         let fresh = crate::os::parallel::map_on_cores(&missing, |&i| {
             let (plugin, manifest) = inputs[i];
-            self.session(plugin)
+            self.render_session(plugin)
                 .map_err(|e| CallError::Crashed(format!("{e:#}")))?
                 .render_section(manifest)
         });
@@ -345,6 +335,19 @@ impl Runtime {
         results
     }
 
+    /// A sandbox for `plugin` that sees nothing of the machine ([`pure_sandbox`]): what
+    /// render-section runs in, so that its sections depend on the manifest alone, as the
+    /// contract says and as keeping them by the manifest's hash needs.
+    pub fn render_session(&self, plugin: &Loaded) -> Result<Session> {
+        let pre = self.pre(plugin)?;
+        Session::new(
+            &self.wasm()?.engine,
+            self.limits,
+            pre,
+            pure_sandbox(&plugin.info.id, &self.root, "render-section"),
+        )
+    }
+
     /// The same, answering a query from `readings` when this command already ran it, and
     /// keeping what it runs there: for a command that changes nothing in between.
     pub fn session_reading(
@@ -356,22 +359,48 @@ impl Runtime {
     }
 
     fn open(&self, plugin: &Loaded, readings: Option<std::sync::Arc<Readings>>) -> Result<Session> {
-        let pre = plugin
-            .pre
-            .get_or_init(|| {
-                self.prepare(&plugin.name, &plugin.code)
-                    .map_err(|e| format!("{e:#}"))
-            })
-            .as_ref()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let pre = self.pre(plugin)?;
         let sandbox = Sandbox {
             id: &plugin.info.id,
             caps: plugin.info.capabilities.clone(),
             root: &self.root,
             context: self.context.clone(),
             readings,
+            pure: None,
         };
         Session::new(&self.wasm()?.engine, self.limits, pre, sandbox)
+    }
+
+    /// `plugin`'s code, prepared the first time a session needs it.
+    fn pre<'a>(&self, plugin: &'a Loaded) -> Result<&'a PluginPre<State>> {
+        plugin
+            .pre
+            .get_or_init(|| {
+                self.prepare(&plugin.name, &plugin.code)
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+/// A sandbox with no capabilities (no reads, no queries) and a fixed context: the host's
+/// architecture, but no real root, home or deployment kind.
+/// (`root` is never acted on: without capabilities there are no queries.)
+fn pure_sandbox<'a>(id: &'a str, root: &'a SystemRoot, call: &'static str) -> Sandbox<'a> {
+    Sandbox {
+        id,
+        caps: Capabilities::default(),
+        root,
+        context: HostContext {
+            root: "/".into(),
+            home: "/home/user".into(),
+            data_home: "/home/user/.local/share".into(),
+            arch: std::env::consts::ARCH.into(),
+            ostree: false,
+        },
+        readings: None,
+        pure: Some(call),
     }
 }
 

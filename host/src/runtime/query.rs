@@ -293,7 +293,7 @@ pub fn refused(plugin: &str, why: &str, first: bool) -> QueryError {
     // `why` quotes the plugin's argv.
     let why = printable(why);
     if first {
-        tracing::warn!("plugin {plugin} tried a query it did not declare: {why}");
+        tracing::warn!("plugin {plugin} tried a query the host refused: {why}");
     }
     QueryError::Refused(format!("plugin {plugin} may not run it: {why}"))
 }

@@ -5,8 +5,10 @@
 //!
 //! One file holds the renderings of the last command that rendered: one read when every
 //! plugin's rendering is there, one write when any was made again, and it does not grow with
-//! each manifest edit or plugin update. It names the bkt that wrote it, which turns the
-//! plugins' answers into sections: another bkt's file is not used.
+//! each manifest edit or plugin update. A rendering is found by the plugin's code hash and the
+//! manifest's, not by the bkt that kept it: after an update of bkt (a new image), a plugin
+//! whose code did not change is not started again to render an unchanged manifest. The file
+//! names the layout it keeps sections in; a file of another layout is not used.
 
 use super::cache::{Folders, Kept};
 use crate::model::Section;
@@ -14,6 +16,10 @@ use crate::os::hash::sha256_hex;
 use std::collections::BTreeMap;
 
 const FILE: &str = "renderings.json";
+
+/// The layout of a kept section (the JSON of [`Section`]). Raise it whenever that changes:
+/// `a_kept_section_s_layout_is_the_one_format_names` fails until it is.
+const FORMAT: u32 = 1;
 
 pub struct Rendered {
     /// `None` keeps nothing (no usable cache folder).
@@ -23,7 +29,7 @@ pub struct Rendered {
 /// What the file holds.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 pub struct Renderings {
-    bkt: String,
+    format: u32,
     /// By the plugin's code hash.
     plugins: BTreeMap<String, Rendering>,
 }
@@ -48,7 +54,7 @@ impl Rendered {
             .as_ref()
             .and_then(|kept| kept.read(FILE))
             .and_then(|bytes| serde_json::from_slice::<Renderings>(&bytes).ok())
-            .filter(|r| r.bkt == env!("CARGO_PKG_VERSION"))
+            .filter(|r| r.format == FORMAT)
             .unwrap_or_default()
     }
 
@@ -67,7 +73,7 @@ impl Rendered {
 impl Renderings {
     pub fn fresh() -> Renderings {
         Renderings {
-            bkt: env!("CARGO_PKG_VERSION").to_string(),
+            format: FORMAT,
             plugins: BTreeMap::new(),
         }
     }
@@ -136,13 +142,31 @@ mod tests {
     }
 
     #[test]
-    fn another_bkt_s_renderings_are_not_used() {
+    fn renderings_kept_in_another_layout_are_not_used() {
         let t = tempfile::tempdir().unwrap();
         let rendered = kept_in(t.path());
         let mut kept = Renderings::fresh();
-        kept.bkt = "0.0.0-other".into();
+        kept.format = FORMAT + 1;
         kept.insert("p", None, section("RUN a"));
         rendered.store(&kept);
         assert_eq!(rendered.load().get("p", None), None);
+        // What an earlier bkt kept, naming its version and no layout, is not used either.
+        let earlier = r#"{"bkt":"0.1.0","plugins":{"p":{"manifest":"none","sections":[]}}}"#;
+        rendered
+            .kept
+            .as_ref()
+            .unwrap()
+            .write(FILE, earlier.as_bytes())
+            .unwrap();
+        assert_eq!(rendered.load().get("p", None), None);
+    }
+
+    #[test]
+    fn a_kept_section_s_layout_is_the_one_format_names() {
+        let kept = serde_json::to_string(&section("RUN a")).unwrap();
+        assert_eq!(
+            kept, r#"[{"name":"s","lines":["RUN a"]}]"#,
+            "the kept layout of a section changed: raise FORMAT in rendered.rs and update this"
+        );
     }
 }

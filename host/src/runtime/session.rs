@@ -31,6 +31,8 @@ pub struct Sandbox<'a> {
     pub context: HostContext,
     /// Answers to queries shared with the command's other sessions (see [`Readings`]).
     pub readings: Option<std::sync::Arc<Readings>>,
+    /// The call a sandbox with no capabilities is made for (see [`State::pure`]).
+    pub pure: Option<&'static str>,
 }
 
 /// One store and instance: the plugin's calls for one command.
@@ -87,6 +89,7 @@ impl Session {
             root,
             context,
             readings,
+            pure,
         } = sandbox;
         let stderr = MemoryOutputPipe::new(64 << 10);
         let mut wasi = WasiCtxBuilder::new();
@@ -126,6 +129,7 @@ impl Session {
             deadline: query_deadline(Instant::now(), limits.timeout),
             log: LogBudget::default(),
             readings,
+            pure,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);
@@ -274,8 +278,12 @@ impl Session {
             } else {
                 String::new()
             };
+            let why = match state.pure {
+                Some(call) => format!("from {call}, which runs with no capabilities"),
+                None => "which it did not declare".into(),
+            };
             let message = format!(
-                "plugin {} tried to run `{}`{more}, which it did not declare; the host refused",
+                "plugin {} tried to run `{}`{more}, {why}; the host refused",
                 state.plugin,
                 tried.join("`, `")
             );

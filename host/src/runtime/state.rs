@@ -51,6 +51,9 @@ pub struct State {
     pub log: LogBudget,
     /// Answers to queries this command already asked, when it changes nothing in between.
     pub readings: Option<std::sync::Arc<Readings>>,
+    /// The call this session is for when it is one that runs with no capabilities (`info`,
+    /// `render-section`): named in what is refused.
+    pub pure: Option<&'static str>,
 }
 
 impl WasiView for State {
@@ -87,9 +90,13 @@ impl State {
                 if self.refusals.len() < NAMED_REFUSALS {
                     self.refusals.push(shorten(&argv.join(" ")));
                 }
+                let why = match self.pure {
+                    Some(call) => format!("`{}`: {call} runs with no capabilities", argv.join(" ")),
+                    None => why.to_string(),
+                };
                 Err(query::refused(
                     &self.plugin,
-                    &shorten(&why.to_string()),
+                    &shorten(&why),
                     self.refused == 1,
                 ))
             }

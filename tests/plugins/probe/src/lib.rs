@@ -73,6 +73,10 @@ struct Probe {
     /// how many numbered changes plan returns.
     #[serde(default)]
     changes: u32,
+    /// render-section also tries `reads` and `queries` and says what it got, and the home
+    /// it was told of, as comment lines: what a render that is not pure would depend on.
+    #[serde(default)]
+    render_tries: bool,
 }
 
 struct ProbePlugin;
@@ -254,9 +258,21 @@ impl Guest for ProbePlugin {
 
     fn render_section(text: Option<String>) -> Result<Vec<Section>, Error> {
         let p: Probe = manifest::parse(text.as_deref().unwrap_or("{}"))?;
+        let mut lines = p.section;
+        if p.render_tries {
+            lines.push(format!("# home {}", bkt_sdk::host::context().home));
+            for path in &p.reads {
+                let got = std::fs::read_to_string(path).map_or("not readable".into(), |t| t);
+                lines.push(format!("# read {path}: {}", got.trim()));
+            }
+            for argv in &p.queries {
+                let got = bkt_sdk::host::query(argv).map_or("refused".into(), |o| o.stdout);
+                lines.push(format!("# query {}: {}", argv.join(" "), got.trim()));
+            }
+        }
         Ok(vec![Section {
             name: "PROBE".into(),
-            lines: p.section,
+            lines,
         }])
     }
 

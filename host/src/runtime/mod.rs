@@ -385,8 +385,8 @@ impl Runtime {
 }
 
 /// A sandbox with no capabilities (no reads, no queries) and a fixed context: the host's
-/// architecture, but no real root, home or deployment kind.
-/// (`root` is never acted on: without capabilities there are no queries.)
+/// architecture, but no real root, home or deployment kind. `root` is never acted on, as
+/// without capabilities there is nothing to act with; `call` is named in what is refused.
 fn pure_sandbox<'a>(id: &'a str, root: &'a SystemRoot, call: &'static str) -> Sandbox<'a> {
     Sandbox {
         id,

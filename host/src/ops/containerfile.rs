@@ -58,7 +58,8 @@ pub fn run(app: &App, ui: &dyn Ui, sync: bool, want_diff: bool) -> Result<Checke
         bail!("{} has no {FILE}", repo.path.display());
     };
     let drift = r.old != r.new;
-    let diff = if want_diff || !sync {
+    // Files in step have no diff, and working one out for a large file is not free.
+    let diff = if drift && (want_diff || !sync) {
         crate::os::diff::unified(FILE, &r.old, &r.new)
     } else {
         String::new()

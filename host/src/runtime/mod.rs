@@ -297,12 +297,12 @@ impl Runtime {
         &self,
         inputs: &[(&Loaded, Option<&str>)],
     ) -> Vec<Result<Vec<crate::model::Section>, CallError>> {
-        let kept = self.rendered.load();
+        let mut kept = self.rendered.load();
         let mut results: Vec<_> = inputs
             .iter()
             .map(
-                |(plugin, manifest)| match kept.get(&plugin.code.hash, *manifest) {
-                    Some(sections) => Ok(sections.to_vec()),
+                |(plugin, manifest)| match kept.take(&plugin.code.hash, *manifest) {
+                    Some(sections) => Ok(sections),
                     // Every one of these is replaced by its rendering below.
                     None => Err(CallError::Crashed("not rendered".into())),
                 },

@@ -79,12 +79,13 @@ impl Renderings {
     }
 
     /// The sections `plugin` (its code hash) rendered from `manifest` (its text, or none),
-    /// if that is the text it last rendered.
-    pub fn get(&self, plugin: &str, manifest: Option<&str>) -> Option<&[Section]> {
-        self.plugins
-            .get(plugin)
-            .filter(|r| r.manifest == manifest_key(manifest))
-            .map(|r| r.sections.as_slice())
+    /// if that is the text it last rendered; taken out, not copied (they can be thousands
+    /// of lines).
+    pub fn take(&mut self, plugin: &str, manifest: Option<&str>) -> Option<Vec<Section>> {
+        if self.plugins.get(plugin)?.manifest != manifest_key(manifest) {
+            return None;
+        }
+        self.plugins.remove(plugin).map(|r| r.sections)
     }
 
     pub fn insert(&mut self, plugin: &str, manifest: Option<&str>, sections: Vec<Section>) {
@@ -133,12 +134,12 @@ mod tests {
         kept.insert("p", Some("{}"), section("RUN a"));
         kept.insert("q", None, section("RUN b"));
         rendered.store(&kept);
-        let loaded = rendered.load();
-        assert_eq!(loaded.get("p", Some("{}")), Some(&section("RUN a")[..]));
-        assert_eq!(loaded.get("p", Some("{ }")), None);
-        assert_eq!(loaded.get("p", None), None);
-        assert_eq!(loaded.get("q", None), Some(&section("RUN b")[..]));
-        assert_eq!(loaded.get("r", None), None);
+        let mut loaded = rendered.load();
+        assert_eq!(loaded.take("p", Some("{ }")), None);
+        assert_eq!(loaded.take("p", None), None);
+        assert_eq!(loaded.take("p", Some("{}")), Some(section("RUN a")));
+        assert_eq!(loaded.take("q", None), Some(section("RUN b")));
+        assert_eq!(loaded.take("r", None), None);
     }
 
     #[test]
@@ -149,7 +150,7 @@ mod tests {
         kept.format = FORMAT + 1;
         kept.insert("p", None, section("RUN a"));
         rendered.store(&kept);
-        assert_eq!(rendered.load().get("p", None), None);
+        assert_eq!(rendered.load().take("p", None), None);
         // What an earlier bkt kept, naming its version and no layout, is not used either.
         let earlier = r#"{"bkt":"0.1.0","plugins":{"p":{"manifest":"none","sections":[]}}}"#;
         rendered
@@ -158,7 +159,7 @@ mod tests {
             .unwrap()
             .write(FILE, earlier.as_bytes())
             .unwrap();
-        assert_eq!(rendered.load().get("p", None), None);
+        assert_eq!(rendered.load().take("p", None), None);
     }
 
     #[test]

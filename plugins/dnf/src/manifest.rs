@@ -122,15 +122,17 @@ pub fn check_package(name: &str) -> Result<(), String> {
             "{name:?} is not a package name (it starts with '-')"
         ));
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "._+-".contains(*c)))
-    {
+    if let Some(c) = name.chars().find(|c| !name_char(*c)) {
         return Err(format!(
             "{name:?} is not a package name ({c:?} is not allowed)"
         ));
     }
     Ok(())
+}
+
+/// A letter, digit or one of `._+-`: what package names and COPR parts are made of.
+fn name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-')
 }
 
 /// A group is a package-like word, optionally written with dnf's leading `@`.
@@ -152,12 +154,7 @@ pub fn check_copr(name: &str) -> Result<(), String> {
     };
     let owner_name = owner.strip_prefix('@').unwrap_or(owner);
     for part in [owner_name, project] {
-        if part.is_empty()
-            || part.starts_with('-')
-            || part
-                .chars()
-                .any(|c| !(c.is_ascii_alphanumeric() || "._+-".contains(c)))
-        {
+        if part.is_empty() || part.starts_with('-') || part.chars().any(|c| !name_char(c)) {
             return Err(format!(
                 "{name:?} is not a COPR repository; write it as OWNER/PROJECT (letters, digits, `._+-`)"
             ));
@@ -167,6 +164,18 @@ pub fn check_copr(name: &str) -> Result<(), String> {
 }
 
 type Check = fn(&str) -> Result<(), String>;
+
+/// The index of the first entry equal to one before it. Sorting indices by name finds
+/// repeats without a set: a manifest can list thousands of packages, already in order.
+fn first_repeat(list: &[&str]) -> Option<usize> {
+    let mut order: Vec<usize> = (0..list.len()).collect();
+    order.sort_by(|&a, &b| list[a].cmp(list[b]).then(a.cmp(&b)));
+    order
+        .windows(2)
+        .filter(|pair| list[pair[0]] == list[pair[1]])
+        .map(|pair| pair[1])
+        .min()
+}
 
 /// Each list's entries are valid and unique.
 fn check_lists(m: &Manifest) -> Result<(), Error> {
@@ -190,15 +199,17 @@ fn check_lists(m: &Manifest) -> Result<(), Error> {
         ("copr_repos", coprs, check_copr),
     ];
     for (field, list, check) in lists {
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, name) in list.iter().enumerate() {
-            check(name).map_err(|e| invalid(format!("{field}[{i}]"), e))?;
-            if !seen.insert(*name) {
-                return Err(invalid(
-                    format!("{field}[{i}]"),
-                    format!("{name} is listed twice"),
-                ));
-            }
+        // The first entry that is wrong: invalid, or a repeat of one before it.
+        let invalid_at = list.iter().position(|name| check(name).is_err());
+        let repeat_at = first_repeat(&list);
+        let error = match (invalid_at, repeat_at) {
+            (Some(i), Some(r)) if r < i => Some((r, format!("{} is listed twice", list[r]))),
+            (Some(i), _) => check(list[i]).err().map(|e| (i, e)),
+            (None, Some(r)) => Some((r, format!("{} is listed twice", list[r]))),
+            (None, None) => None,
+        };
+        if let Some((i, message)) = error {
+            return Err(invalid(format!("{field}[{i}]"), message));
         }
     }
     if let Some((i, p)) = m
@@ -285,6 +296,28 @@ mod tests {
         }
         assert!(check_group("@development-tools").is_ok());
         assert!(check_group("@-x").is_err());
+    }
+
+    #[test]
+    fn the_first_wrong_entry_is_named_whether_invalid_or_repeated() {
+        let field = |text: &str| match parse(Some(text)) {
+            Err(Error::InvalidManifest(e)) => (e.field, e.message),
+            other => panic!("{other:?}"),
+        };
+        let (at, why) = field(r#"{"packages": ["b", "a", "c", "a", "b", "x y"]}"#);
+        assert_eq!(
+            (at.as_str(), why.as_str()),
+            ("packages[3]", "a is listed twice")
+        );
+        let (at, why) = field(r#"{"packages": ["a", "x y", "a"]}"#);
+        assert_eq!(at, "packages[1]");
+        assert!(why.contains("not allowed"), "{why}");
+        // Repeated and invalid at once: said as invalid, as it is checked first.
+        let (at, why) = field(r#"{"packages": ["x y", "x y"]}"#);
+        assert_eq!(at, "packages[0]");
+        assert!(why.contains("not allowed"), "{why}");
+        assert_eq!(first_repeat(&["a", "b", "c"]), None);
+        assert_eq!(first_repeat(&[]), None);
     }
 
     #[test]

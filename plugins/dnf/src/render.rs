@@ -36,27 +36,38 @@ pub fn copr_repos(m: &Manifest) -> Vec<String> {
         .collect()
 }
 
+/// `    WORD \`: one word of a continued `RUN`, built without `format!` (there can be
+/// thousands).
+fn continued(word: &str) -> String {
+    let mut line = String::with_capacity(word.len() + 6);
+    line.push_str("    ");
+    line.push_str(word);
+    line.push_str(" \\");
+    line
+}
+
 /// One `dnf install` for packages and groups (`@group`), with the excluded packages kept
 /// out of it; then one `dnf remove` for excluded packages the base image brings.
 pub fn system_packages(m: &Manifest) -> Vec<String> {
-    let mut words: Vec<String> = m
+    let mut groups: Vec<String> = m
         .groups
         .iter()
         .map(|g| format!("@{}", group_id(g)))
         .collect();
-    words.sort();
-    let mut packages = m.packages.clone();
-    packages.sort();
-    words.extend(packages);
-    let mut excluded = m.excluded.clone();
-    excluded.sort();
-    let mut lines = Vec::new();
-    if words.is_empty() {
+    groups.sort();
+    // Sorted by reference: a manifest can list thousands of packages (usually in order).
+    let mut packages: Vec<&str> = m.packages.iter().map(String::as_str).collect();
+    packages.sort_unstable();
+    let mut excluded: Vec<&str> = m.excluded.iter().map(String::as_str).collect();
+    excluded.sort_unstable();
+    let words = groups.iter().map(String::as_str).chain(packages);
+    let mut lines = Vec::with_capacity(m.groups.len() + m.packages.len() + m.excluded.len() + 3);
+    if m.groups.is_empty() && m.packages.is_empty() {
         lines.push("# No extra packages (`bkt dnf install NAME` adds one)".to_string());
     } else {
         lines.push("RUN dnf install -y \\".to_string());
         lines.extend(excluded.iter().map(|p| format!("    --exclude={p} \\")));
-        lines.extend(words.iter().map(|w| format!("    {w} \\")));
+        lines.extend(words.map(continued));
         lines.push("    && dnf clean all".into());
     }
     if !excluded.is_empty() {

@@ -197,9 +197,7 @@ pub fn check(app: &App, path: &Path) -> Result<Checked> {
     // Rendered as `containerfile` commands render it: seeing nothing of the machine.
     let sections = app
         .rt
-        .render_session(&loaded)
-        .map_err(|e| crate::model::CallError::Crashed(format!("{e:#}")))
-        .and_then(|mut session| session.render_section(manifest.as_deref()))
+        .render(&loaded, manifest.as_deref())
         .map_err(|e| e.describe(&manifest_path));
     Ok(Checked {
         candidate: Candidate {

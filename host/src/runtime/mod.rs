@@ -316,9 +316,7 @@ impl Runtime {
         // sooner than one per plugin.
         let fresh = crate::os::parallel::map_on_cores(&missing, |&i| {
             let (plugin, manifest) = inputs[i];
-            self.render_session(plugin)
-                .map_err(|e| CallError::Crashed(format!("{e:#}")))?
-                .render_section(manifest)
+            self.render(plugin, manifest)
         });
         for (&i, result) in missing.iter().zip(fresh) {
             results[i] = result.unwrap_or_else(|panic| Err(CallError::Crashed(panic.0)));
@@ -335,17 +333,25 @@ impl Runtime {
         results
     }
 
-    /// A sandbox for `plugin` that sees nothing of the machine ([`pure_sandbox`]): what
-    /// render-section runs in, so that its sections depend on the manifest alone, as the
-    /// contract says and as keeping them by the manifest's hash needs.
-    pub fn render_session(&self, plugin: &Loaded) -> Result<Session> {
-        let pre = self.pre(plugin)?;
-        Session::new(
-            &self.wasm()?.engine,
-            self.limits,
-            pre,
-            pure_sandbox(&plugin.info.id, &self.root, "render-section"),
-        )
+    /// `plugin`'s sections for `manifest`, rendered now in a sandbox that sees nothing of the
+    /// machine ([`pure_sandbox`]), so that they depend on the manifest alone, as the contract
+    /// says and as keeping them by the manifest's hash needs.
+    pub fn render(
+        &self,
+        plugin: &Loaded,
+        manifest: Option<&str>,
+    ) -> Result<Vec<crate::model::Section>, CallError> {
+        let session = self.pre(plugin).and_then(|pre| {
+            Session::new(
+                &self.wasm()?.engine,
+                self.limits,
+                pre,
+                pure_sandbox(&plugin.info.id, &self.root, "render-section"),
+            )
+        });
+        session
+            .map_err(|e| CallError::Crashed(format!("{e:#}")))?
+            .render_section(manifest)
     }
 
     /// The same, answering a query from `readings` when this command already ran it, and

@@ -169,7 +169,8 @@ type Check = fn(&str) -> Result<(), String>;
 /// repeats without a set: a manifest can list thousands of packages, already in order.
 fn first_repeat(list: &[&str]) -> Option<usize> {
     let mut order: Vec<usize> = (0..list.len()).collect();
-    order.sort_by(|&a, &b| list[a].cmp(list[b]).then(a.cmp(&b)));
+    // Stable: equal names keep the order of their indices.
+    order.sort_by(|&a, &b| list[a].cmp(list[b]));
     order
         .windows(2)
         .filter(|pair| list[pair[0]] == list[pair[1]])
@@ -199,15 +200,17 @@ fn check_lists(m: &Manifest) -> Result<(), Error> {
         ("copr_repos", coprs, check_copr),
     ];
     for (field, list, check) in lists {
-        // The first entry that is wrong: invalid, or a repeat of one before it.
-        let invalid_at = list.iter().position(|name| check(name).is_err());
-        let repeat_at = first_repeat(&list);
-        let error = match (invalid_at, repeat_at) {
-            (Some(i), Some(r)) if r < i => Some((r, format!("{} is listed twice", list[r]))),
-            (Some(i), _) => check(list[i]).err().map(|e| (i, e)),
-            (None, Some(r)) => Some((r, format!("{} is listed twice", list[r]))),
-            (None, None) => None,
-        };
+        // The first entry that is wrong: invalid, or a repeat of one before it. (They never
+        // share an index: a repeated invalid name is invalid where it first appears.)
+        let invalid_at = list
+            .iter()
+            .enumerate()
+            .find_map(|(i, name)| check(name).err().map(|e| (i, e)));
+        let repeat_at = first_repeat(&list).map(|r| (r, format!("{} is listed twice", list[r])));
+        let error = invalid_at
+            .into_iter()
+            .chain(repeat_at)
+            .min_by_key(|(i, _)| *i);
         if let Some((i, message)) = error {
             return Err(invalid(format!("{field}[{i}]"), message));
         }
@@ -312,7 +315,7 @@ mod tests {
         let (at, why) = field(r#"{"packages": ["a", "x y", "a"]}"#);
         assert_eq!(at, "packages[1]");
         assert!(why.contains("not allowed"), "{why}");
-        // Repeated and invalid at once: said as invalid, as it is checked first.
+        // An invalid name repeated is named where it first appears, as invalid.
         let (at, why) = field(r#"{"packages": ["x y", "x y"]}"#);
         assert_eq!(at, "packages[0]");
         assert!(why.contains("not allowed"), "{why}");
